@@ -1,0 +1,1 @@
+//! Placeholder; the columnar dataset lands with the foundation.

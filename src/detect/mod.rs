@@ -1,0 +1,1 @@
+//! Placeholder; the isolation forest lands with the detection engine.

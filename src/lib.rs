@@ -1,0 +1,10 @@
+//! threatlens: a terminal explorer for web-threat interaction logs.
+//!
+//! The crate is a pure core under a thin shell. Data flows
+//! `ingest` → [`dataset::Dataset`] → `analysis` / `detect` → `report` / `tui`.
+//! The core modules (`ingest`, `dataset`, `analysis`, `detect`, `report`, `sanitize`)
+//! never touch the terminal; `cli` and `tui` are the only places with I/O policy.
+
+pub mod dataset;
+pub mod detect;
+pub mod sanitize;

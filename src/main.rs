@@ -1,0 +1,5 @@
+//! The `threatlens` binary: parse the command line and hand over to the library.
+
+fn main() {
+    println!("threatlens");
+}

@@ -1,0 +1,1 @@
+//! Placeholder; the sanitiser for attacker-controlled text.
