@@ -2,9 +2,15 @@
 //!
 //! The crate is a pure core under a thin shell. Data flows
 //! `ingest` → [`dataset::Dataset`] → `analysis` / `detect` → `report` / `tui`.
-//! The core modules (`ingest`, `dataset`, `analysis`, `detect`, `report`, `sanitize`)
-//! never touch the terminal; `cli` and `tui` are the only places with I/O policy.
+//! The core modules (`ingest`, `dataset`, `analysis`, `detect`, `report`,
+//! `sanitize`, `demo`) never touch the terminal; `cli` and `tui` are the only
+//! places with I/O policy.
 
+pub mod analysis;
+pub mod cli;
 pub mod dataset;
+pub mod demo;
 pub mod detect;
+pub mod ingest;
+pub mod report;
 pub mod sanitize;

@@ -1,0 +1,62 @@
+//! Histograms of a numeric series, on a linear or logarithmic axis.
+//!
+//! Bins are equal-width between the minimum and maximum (of log10(1 + x) on the
+//! log axis). Missing values are skipped. Pure functions.
+
+use serde::Serialize;
+
+/// A histogram: `counts[i]` values fall in `[edges[i], edges[i + 1])` (the last bin is closed).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Histogram {
+    pub edges: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub log: bool,
+}
+
+/// Builds a histogram with `bins` bins.
+pub fn histogram(values: &[f64], bins: usize, log: bool) -> Histogram {
+    let bins = bins.max(1);
+    let tf = |x: f64| if log { x.max(0.0).ln_1p() } else { x };
+    let inv = |y: f64| if log { y.exp_m1() } else { y };
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        let t = tf(v);
+        lo = lo.min(t);
+        hi = hi.max(t);
+    }
+    if !lo.is_finite() {
+        return Histogram {
+            log,
+            ..Histogram::default()
+        };
+    }
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let w = (hi - lo) / bins as f64;
+    let mut counts = vec![0u64; bins];
+    for &v in values.iter().filter(|v| v.is_finite()) {
+        let i = (((tf(v) - lo) / w) as usize).min(bins - 1);
+        if let Some(c) = counts.get_mut(i) {
+            *c += 1;
+        }
+    }
+    let edges = (0..=bins).map(|i| inv(lo + w * i as f64)).collect();
+    Histogram { edges, counts, log }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_every_finite_value_once() {
+        let h = histogram(&[0.0, 1.0, 2.0, 3.0, f64::NAN, 10.0], 5, false);
+        assert_eq!(h.counts.iter().sum::<u64>(), 5);
+        assert_eq!(h.counts[4], 1);
+        let c = histogram(&[4.0, 4.0], 3, true);
+        assert_eq!(c.counts.iter().sum::<u64>(), 2);
+        assert!(histogram(&[], 3, false).counts.is_empty());
+    }
+}

@@ -1,0 +1,410 @@
+//! Data quality and the reference notebooks' preprocessing, each step optional and reported.
+//!
+//! [`quality`] reports duplicates, missing values, constant columns and IQR
+//! outliers without changing anything. [`apply`] performs the steps asked for in
+//! [`PrepOptions`] — trim text, drop duplicates, impute or drop missing values
+//! (dropping columns more than half empty), cap or remove outliers — and returns
+//! a line per action taken. Nothing happens silently. Pure functions.
+
+use super::Rows;
+use super::stats;
+use crate::dataset::{ColumnData, Dataset, Derived, MISSING_TIME, MISSING_U64, NumericSource, Role};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// Outliers of one numeric column by the 1.5×IQR rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outliers {
+    pub column: String,
+    pub low_fence: f64,
+    pub high_fence: f64,
+    pub below: usize,
+    pub above: usize,
+}
+
+/// The data-quality report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Quality {
+    /// Rows identical to an earlier row in every column.
+    pub duplicate_rows: usize,
+    /// Missing cells per column (only columns with any).
+    pub missing: Vec<(String, usize)>,
+    /// Columns (and derived features) with at most one distinct value.
+    pub constant_columns: Vec<String>,
+    pub outliers: Vec<Outliers>,
+}
+
+/// What to do about missing values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingPolicy {
+    /// Leave them (statistics skip them).
+    #[default]
+    Keep,
+    /// Numbers take the column median, text the most frequent value.
+    Impute,
+    /// Drop rows with any missing value.
+    Drop,
+}
+
+/// What to do about IQR outliers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutlierPolicy {
+    /// Count them only.
+    #[default]
+    Report,
+    /// Clamp values to the fences.
+    Cap,
+    /// Drop rows outside the fences.
+    Remove,
+}
+
+impl std::str::FromStr for MissingPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "keep" => Ok(Self::Keep),
+            "impute" => Ok(Self::Impute),
+            "drop" => Ok(Self::Drop),
+            other => Err(format!("'{other}' is not a missing-value policy: use keep, impute or drop")),
+        }
+    }
+}
+
+impl std::str::FromStr for OutlierPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "report" => Ok(Self::Report),
+            "cap" => Ok(Self::Cap),
+            "remove" => Ok(Self::Remove),
+            other => Err(format!("'{other}' is not an outlier policy: use report, cap or remove")),
+        }
+    }
+}
+
+/// Preprocessing steps to perform.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrepOptions {
+    pub trim_text: bool,
+    pub drop_duplicates: bool,
+    pub missing: MissingPolicy,
+    pub outliers: OutlierPolicy,
+}
+
+fn is_missing(data: &ColumnData, row: usize) -> bool {
+    match data {
+        ColumnData::UInt(v) => v.get(row).is_none_or(|x| *x == MISSING_U64),
+        ColumnData::Float(v) => v.get(row).is_none_or(|x| x.is_nan()),
+        ColumnData::Time(v) => v.get(row).is_none_or(|x| *x == MISSING_TIME),
+        ColumnData::Ip(d) => d.value(row).is_none_or(|ip| ip.is_none()),
+        ColumnData::Text(d) => d.value(row).is_none_or(|s| s.trim().is_empty()),
+    }
+}
+
+/// A hashable image of one cell.
+fn cell_key(data: &ColumnData, row: usize) -> u64 {
+    match data {
+        ColumnData::UInt(v) => v.get(row).copied().unwrap_or(MISSING_U64),
+        ColumnData::Float(v) => v.get(row).map_or(0, |x| x.to_bits()),
+        ColumnData::Time(v) => v.get(row).map_or(0, |x| *x as u64),
+        ColumnData::Ip(d) => u64::from(d.codes.get(row).unwrap_or(0)),
+        ColumnData::Text(d) => u64::from(d.codes.get(row).unwrap_or(0)),
+    }
+}
+
+/// Rows (in order) that repeat an earlier row exactly.
+pub fn duplicate_rows(ds: &Dataset) -> Vec<usize> {
+    let mut first: FxHashMap<Vec<u64>, usize> = FxHashMap::default();
+    let mut dups = Vec::new();
+    for row in 0..ds.rows {
+        let key: Vec<u64> = ds.columns.iter().map(|c| cell_key(&c.data, row)).collect();
+        if first.insert(key, row).is_some() {
+            dups.push(row);
+        }
+    }
+    dups
+}
+
+/// The numeric input columns the outlier rule applies to.
+fn outlier_columns(ds: &Dataset) -> Vec<usize> {
+    ds.columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.data.is_numeric() && c.role != Some(Role::Label))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The data-quality report over the selected rows.
+pub fn quality(ds: &Dataset, rows: Rows<'_>) -> Quality {
+    let mut q = Quality {
+        duplicate_rows: duplicate_rows(ds).len(),
+        ..Quality::default()
+    };
+    for c in &ds.columns {
+        let mut n = 0;
+        let mut distinct: Option<u64> = None;
+        let mut constant = true;
+        rows.for_each(|r| {
+            if is_missing(&c.data, r) {
+                n += 1;
+            } else {
+                let k = cell_key(&c.data, r);
+                match distinct {
+                    None => distinct = Some(k),
+                    Some(d) if d != k => constant = false,
+                    _ => {}
+                }
+            }
+        });
+        if n > 0 {
+            q.missing.push((c.name.clone(), n));
+        }
+        if constant && c.role != Some(Role::Label) {
+            q.constant_columns.push(c.name.clone());
+        }
+    }
+    for d in Derived::ALL.into_iter().filter(|d| d.available(ds)) {
+        let v = rows.gather(&ds.values(NumericSource::Derived(d)));
+        let mut finite = v.iter().filter(|x| !x.is_nan());
+        if let Some(first) = finite.next()
+            && finite.all(|x| x == first)
+        {
+            q.constant_columns.push(d.name().to_string());
+        }
+    }
+    for i in outlier_columns(ds) {
+        let v = rows.gather(&ds.values(NumericSource::Column(i)));
+        let s = stats::describe(&v);
+        if let Some((lo, hi)) = stats::iqr_fences(&s, 1.5) {
+            let below = v.iter().filter(|x| **x < lo).count();
+            let above = v.iter().filter(|x| **x > hi).count();
+            q.outliers.push(Outliers {
+                column: ds.columns.get(i).map(|c| c.name.clone()).unwrap_or_default(),
+                low_fence: lo,
+                high_fence: hi,
+                below,
+                above,
+            });
+        }
+    }
+    q
+}
+
+/// Performs the requested steps; returns the new dataset and a line per action.
+pub fn apply(ds: &Dataset, opts: &PrepOptions) -> (Dataset, Vec<String>) {
+    let mut ds = ds.clone();
+    let mut actions = Vec::new();
+    if opts.trim_text {
+        let mut changed = 0;
+        for c in &mut ds.columns {
+            if let ColumnData::Text(d) = &mut c.data {
+                let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+                let mut values: Vec<Box<str>> = Vec::new();
+                let remap: Vec<u32> = d
+                    .values
+                    .iter()
+                    .map(|v| {
+                        let t: Box<str> = v.split_whitespace().collect::<Vec<_>>().join(" ").into();
+                        if t != *v {
+                            changed += 1;
+                        }
+                        *index.entry(t.clone()).or_insert_with(|| {
+                            values.push(t);
+                            (values.len() - 1) as u32
+                        })
+                    })
+                    .collect();
+                let mut codes = crate::dataset::Codes::with_capacity(d.codes.len());
+                codes.extend_mapped(&d.codes, &remap);
+                d.codes = codes;
+                d.values = values;
+            }
+        }
+        actions.push(format!(
+            "trimmed surrounding and repeated spaces in text: {changed} distinct values changed"
+        ));
+    }
+    if opts.drop_duplicates {
+        let dups = duplicate_rows(&ds);
+        if !dups.is_empty() {
+            let drop: std::collections::HashSet<usize> = dups.iter().copied().collect();
+            let keep: Vec<usize> = (0..ds.rows).filter(|r| !drop.contains(r)).collect();
+            ds = ds.select_rows(&keep);
+        }
+        actions.push(format!("dropped {} duplicate rows", dups.len()));
+    }
+    if opts.missing != MissingPolicy::Keep {
+        handle_missing(&mut ds, opts.missing, &mut actions);
+    }
+    match opts.outliers {
+        OutlierPolicy::Report => {}
+        OutlierPolicy::Cap => cap_outliers(&mut ds, &mut actions),
+        OutlierPolicy::Remove => remove_outliers(&mut ds, &mut actions),
+    }
+    ds.notes.extend(actions.iter().map(|a| format!("preprocessing: {a}")));
+    (ds, actions)
+}
+
+fn handle_missing(ds: &mut Dataset, policy: MissingPolicy, actions: &mut Vec<String>) {
+    let rows = ds.rows;
+    let mostly_empty: Vec<usize> = ds
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.role.is_none() || c.role == Some(Role::Label))
+        .filter(|(_, c)| (0..rows).filter(|&r| is_missing(&c.data, r)).count() * 2 > rows)
+        .map(|(i, _)| i)
+        .collect();
+    for &i in mostly_empty.iter().rev() {
+        let c = ds.columns.remove(i);
+        actions.push(format!("dropped column '{}': more than 50% missing", c.name));
+    }
+    match policy {
+        MissingPolicy::Drop => {
+            let keep: Vec<usize> = (0..rows)
+                .filter(|&r| ds.columns.iter().all(|c| !is_missing(&c.data, r)))
+                .collect();
+            let dropped = rows - keep.len();
+            if dropped > 0 {
+                *ds = ds.select_rows(&keep);
+            }
+            actions.push(format!("dropped {dropped} rows with missing values"));
+        }
+        MissingPolicy::Impute => {
+            for c in &mut ds.columns {
+                let missing = (0..rows).filter(|&r| is_missing(&c.data, r)).count();
+                if missing == 0 {
+                    continue;
+                }
+                let how = impute(&mut c.data, rows);
+                actions.push(format!("filled {missing} missing '{}' with {how}", c.name));
+            }
+        }
+        MissingPolicy::Keep => {}
+    }
+}
+
+fn impute(data: &mut ColumnData, rows: usize) -> String {
+    match data {
+        ColumnData::UInt(v) => {
+            let vals: Vec<f64> = v.iter().filter(|x| **x != MISSING_U64).map(|x| *x as f64).collect();
+            let m = stats::describe(&vals).median.unwrap_or(0.0).round() as u64;
+            v.iter_mut().filter(|x| **x == MISSING_U64).for_each(|x| *x = m);
+            format!("the median {m}")
+        }
+        ColumnData::Float(v) => {
+            let m = stats::describe(v).median.unwrap_or(0.0);
+            v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = m);
+            format!("the median {}", crate::dataset::format_number(m))
+        }
+        ColumnData::Time(v) => {
+            let vals: Vec<f64> = v.iter().filter(|x| **x != MISSING_TIME).map(|x| *x as f64).collect();
+            let m = stats::describe(&vals).median.unwrap_or(0.0) as i64;
+            v.iter_mut().filter(|x| **x == MISSING_TIME).for_each(|x| *x = m);
+            format!("the median time {}", crate::dataset::format_time(m))
+        }
+        ColumnData::Text(d) => {
+            let mut counts = vec![0usize; d.values.len()];
+            d.codes.for_each(|_, c| {
+                if let Some(n) = counts.get_mut(c as usize) {
+                    *n += 1;
+                }
+            });
+            let mode = (0..d.values.len())
+                .filter(|&i| d.values.get(i).is_some_and(|s| !s.trim().is_empty()))
+                .max_by_key(|&i| (counts.get(i).copied().unwrap_or(0), std::cmp::Reverse(i)));
+            let Some(mode) = mode else { return "nothing (no value to use)".into() };
+            let mut codes = crate::dataset::Codes::with_capacity(rows);
+            for r in 0..rows {
+                let c = d.codes.get(r).unwrap_or(0);
+                let empty = d.values.get(c as usize).is_none_or(|s| s.trim().is_empty());
+                codes.push(if empty { mode as u32 } else { c });
+            }
+            d.codes = codes;
+            format!("the most frequent value '{}'", crate::sanitize::inert(d.values.get(mode).map_or("", |s| s)))
+        }
+        ColumnData::Ip(d) => {
+            let mut counts = vec![0usize; d.values.len()];
+            d.codes.for_each(|_, c| {
+                if let Some(n) = counts.get_mut(c as usize) {
+                    *n += 1;
+                }
+            });
+            let mode = (0..d.values.len())
+                .filter(|&i| d.values.get(i).is_some_and(|ip| ip.is_some()))
+                .max_by_key(|&i| (counts.get(i).copied().unwrap_or(0), std::cmp::Reverse(i)));
+            let Some(mode) = mode else { return "nothing (no value to use)".into() };
+            let mut codes = crate::dataset::Codes::with_capacity(rows);
+            for r in 0..rows {
+                let c = d.codes.get(r).unwrap_or(0);
+                let empty = d.values.get(c as usize).is_none_or(|ip| ip.is_none());
+                codes.push(if empty { mode as u32 } else { c });
+            }
+            d.codes = codes;
+            let shown = d.values.get(mode).copied().flatten().map(|ip| ip.to_string()).unwrap_or_default();
+            format!("the most frequent address {shown}")
+        }
+    }
+}
+
+fn fences(ds: &Dataset, i: usize) -> Option<(f64, f64)> {
+    let s = stats::describe(&ds.values(NumericSource::Column(i)));
+    stats::iqr_fences(&s, 1.5)
+}
+
+fn cap_outliers(ds: &mut Dataset, actions: &mut Vec<String>) {
+    for i in outlier_columns(ds) {
+        let Some((lo, hi)) = fences(ds, i) else { continue };
+        let Some(c) = ds.columns.get_mut(i) else { continue };
+        let mut n = 0;
+        match &mut c.data {
+            ColumnData::UInt(v) => {
+                let (lo, hi) = (lo.max(0.0).ceil() as u64, hi.max(0.0).floor() as u64);
+                for x in v.iter_mut().filter(|x| **x != MISSING_U64) {
+                    let y = (*x).clamp(lo, hi.max(lo));
+                    n += usize::from(y != *x);
+                    *x = y;
+                }
+            }
+            ColumnData::Float(v) => {
+                for x in v.iter_mut().filter(|x| !x.is_nan()) {
+                    let y = x.clamp(lo, hi);
+                    n += usize::from(y != *x);
+                    *x = y;
+                }
+            }
+            _ => {}
+        }
+        if n > 0 {
+            actions.push(format!(
+                "capped {n} '{}' values to the 1.5×IQR fences [{}, {}]",
+                c.name,
+                crate::dataset::format_number(lo),
+                crate::dataset::format_number(hi)
+            ));
+        }
+    }
+}
+
+fn remove_outliers(ds: &mut Dataset, actions: &mut Vec<String>) {
+    let cols: Vec<(usize, f64, f64)> = outlier_columns(ds)
+        .into_iter()
+        .filter_map(|i| fences(ds, i).map(|(lo, hi)| (i, lo, hi)))
+        .collect();
+    let keep: Vec<usize> = (0..ds.rows)
+        .filter(|&r| {
+            cols.iter().all(|&(i, lo, hi)| {
+                ds.columns
+                    .get(i)
+                    .and_then(|c| c.data.number(r))
+                    .is_none_or(|x| x >= lo && x <= hi)
+            })
+        })
+        .collect();
+    let removed = ds.rows - keep.len();
+    *ds = ds.select_rows(&keep);
+    actions.push(format!("removed {removed} rows outside the 1.5×IQR fences"));
+}

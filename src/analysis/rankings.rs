@@ -1,0 +1,147 @@
+//! Rankings: traffic grouped by an entity (country, source IP, port, rule …).
+//!
+//! Any column can be a grouping key: dictionary columns group by their codes,
+//! numeric columns by value. Each group gets sessions and bytes in/out sums,
+//! means and maxima (exact integer sums). Pure functions over a row selection.
+
+use super::Rows;
+use crate::dataset::{ColumnData, Dataset, MISSING_U64, Role, format_number};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// Group keys for every row: `codes[row]` indexes `labels`.
+#[derive(Debug, Clone)]
+pub struct Groups {
+    pub codes: Vec<u32>,
+    pub labels: Vec<String>,
+}
+
+/// Groups the rows of a dataset by a column's values (all rows, not only a selection).
+pub fn groups(ds: &Dataset, col: usize) -> Option<Groups> {
+    let column = ds.columns.get(col)?;
+    Some(match &column.data {
+        ColumnData::Text(d) => Groups {
+            codes: d.codes.to_vec(),
+            labels: d.values.iter().map(|s| s.to_string()).collect(),
+        },
+        ColumnData::Ip(d) => Groups {
+            codes: d.codes.to_vec(),
+            labels: d
+                .values
+                .iter()
+                .map(|ip| ip.map(|ip| ip.to_string()).unwrap_or_default())
+                .collect(),
+        },
+        _ => {
+            let mut index: FxHashMap<u64, u32> = FxHashMap::default();
+            let mut labels = Vec::new();
+            let codes = (0..ds.rows)
+                .map(|r| {
+                    let v = column.data.number(r);
+                    let key = v.map_or(u64::MAX, f64::to_bits);
+                    *index.entry(key).or_insert_with(|| {
+                        labels.push(v.map(format_number).unwrap_or_default());
+                        (labels.len() - 1) as u32
+                    })
+                })
+                .collect();
+            Groups { codes, labels }
+        }
+    })
+}
+
+/// Sum, mean and maximum of a byte column within a group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ByteAgg {
+    pub sum: u128,
+    pub mean: Option<f64>,
+    pub max: Option<u64>,
+    /// Sessions with a value.
+    pub count: u64,
+}
+
+/// One entity's traffic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankRow {
+    pub key: String,
+    pub sessions: u64,
+    pub bytes_in: ByteAgg,
+    pub bytes_out: ByteAgg,
+    /// Index of the group in [`Groups::labels`].
+    #[serde(skip)]
+    pub group: u32,
+}
+
+/// How to order a ranking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RankBy {
+    #[default]
+    Sessions,
+    BytesIn,
+    BytesOut,
+}
+
+fn byte_value(ds: &Dataset, role: Role) -> Option<&Vec<u64>> {
+    match &ds.role(role)?.data {
+        ColumnData::UInt(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// Ranks the groups of `col` over the selected rows, ordered by `by` (descending,
+/// ties by key ascending). Missing keys rank as the empty string.
+pub fn rank(ds: &Dataset, col: usize, rows: Rows<'_>, by: RankBy) -> Vec<RankRow> {
+    let Some(groups) = groups(ds, col) else {
+        return Vec::new();
+    };
+    rank_groups(ds, &groups, rows, by)
+}
+
+/// [`rank`] with groups already computed.
+pub fn rank_groups(ds: &Dataset, groups: &Groups, rows: Rows<'_>, by: RankBy) -> Vec<RankRow> {
+    let bin = byte_value(ds, Role::BytesIn);
+    let bout = byte_value(ds, Role::BytesOut);
+    let mut acc: Vec<RankRow> = groups
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| RankRow {
+            key: l.clone(),
+            sessions: 0,
+            bytes_in: ByteAgg::default(),
+            bytes_out: ByteAgg::default(),
+            group: i as u32,
+        })
+        .collect();
+    let add = |agg: &mut ByteAgg, v: Option<&Vec<u64>>, r: usize| {
+        if let Some(&x) = v.and_then(|v| v.get(r))
+            && x != MISSING_U64
+        {
+            agg.sum += u128::from(x);
+            agg.count += 1;
+            agg.max = Some(agg.max.map_or(x, |m| m.max(x)));
+        }
+    };
+    rows.for_each(|r| {
+        if let Some(g) = groups.codes.get(r).and_then(|&c| acc.get_mut(c as usize)) {
+            g.sessions += 1;
+            add(&mut g.bytes_in, bin, r);
+            add(&mut g.bytes_out, bout, r);
+        }
+    });
+    let mut out: Vec<RankRow> = acc.into_iter().filter(|g| g.sessions > 0).collect();
+    for g in &mut out {
+        for a in [&mut g.bytes_in, &mut g.bytes_out] {
+            a.mean = (a.count > 0).then(|| a.sum as f64 / a.count as f64);
+        }
+    }
+    out.sort_by(|a, b| {
+        let key = |g: &RankRow| match by {
+            RankBy::Sessions => u128::from(g.sessions),
+            RankBy::BytesIn => g.bytes_in.sum,
+            RankBy::BytesOut => g.bytes_out.sum,
+        };
+        key(b).cmp(&key(a)).then_with(|| a.key.cmp(&b.key))
+    });
+    out
+}

@@ -1,0 +1,221 @@
+//! Descriptive statistics with pandas' definitions.
+//!
+//! count, mean, std (ddof = 1), min, q1, median, q3 (linear interpolation,
+//! numpy's default), max, range, mode (most frequent; smallest on ties),
+//! skewness (adjusted Fisher-Pearson, `Series.skew`) and excess kurtosis
+//! (bias-corrected, `Series.kurt`). Missing values (`NaN`) are skipped, as pandas
+//! does. Undefined statistics are `None`, never NaN. Pure functions, no I/O.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// The statistics of one numeric series; keys match pandas' `describe()` plus extras.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub count: usize,
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+    pub min: Option<f64>,
+    pub q1: Option<f64>,
+    pub median: Option<f64>,
+    pub q3: Option<f64>,
+    pub max: Option<f64>,
+    pub range: Option<f64>,
+    pub mode: Option<f64>,
+    pub skewness: Option<f64>,
+    pub kurtosis: Option<f64>,
+    /// Values missing (not counted).
+    pub missing: usize,
+}
+
+/// Compensated (Neumaier) sum: as accurate as numpy's pairwise sum or better.
+pub fn sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut s = 0.0f64;
+    let mut c = 0.0f64;
+    for x in values {
+        let t = s + x;
+        if s.abs() >= x.abs() {
+            c += (s - t) + x;
+        } else {
+            c += (x - t) + s;
+        }
+        s = t;
+    }
+    s + c
+}
+
+/// The linearly interpolated quantile of sorted data (numpy "linear", type 7).
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let (a, b) = (*sorted.get(lo)?, *sorted.get(hi)?);
+    let t = h - lo as f64;
+    // numpy's _lerp: symmetric form for accuracy near t = 1.
+    Some(if t >= 0.5 {
+        b - (b - a) * (1.0 - t)
+    } else {
+        a + (b - a) * t
+    })
+}
+
+/// Computes [`Stats`] of a series; `NaN` entries are missing.
+pub fn describe(values: &[f64]) -> Stats {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    let missing = values.len() - sorted.len();
+    if sorted.len() > 50_000 {
+        sorted.par_sort_unstable_by(f64::total_cmp);
+    } else {
+        sorted.sort_unstable_by(f64::total_cmp);
+    }
+    describe_sorted(&sorted, missing)
+}
+
+/// [`describe`] on data already sorted ascending without NaN.
+pub fn describe_sorted(sorted: &[f64], missing: usize) -> Stats {
+    let n = sorted.len();
+    let nf = n as f64;
+    let (min, max) = (sorted.first().copied(), sorted.last().copied());
+    let mean = (n > 0).then(|| sum(sorted.iter().copied()) / nf);
+    let constant = min == max;
+    let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
+    if let Some(mu) = mean {
+        m2 = sum(sorted.iter().map(|x| (x - mu).powi(2)));
+        m3 = sum(sorted.iter().map(|x| (x - mu).powi(3)));
+        m4 = sum(sorted.iter().map(|x| (x - mu).powi(4)));
+    }
+    let std = (n > 1).then(|| (m2 / (nf - 1.0)).sqrt());
+    let skewness = (n > 2 && !constant && m2 > 0.0)
+        .then(|| (nf * (nf - 1.0).sqrt() / (nf - 2.0)) * (m3 / m2.powf(1.5)));
+    let kurtosis = (n > 3 && !constant && m2 > 0.0).then(|| {
+        let adj = 3.0 * (nf - 1.0).powi(2) / ((nf - 2.0) * (nf - 3.0));
+        let num = nf * (nf + 1.0) * (nf - 1.0) * m4;
+        let den = (nf - 2.0) * (nf - 3.0) * m2 * m2;
+        num / den - adj
+    });
+    Stats {
+        count: n,
+        mean,
+        std,
+        min,
+        q1: quantile_sorted(sorted, 0.25),
+        median: quantile_sorted(sorted, 0.5),
+        q3: quantile_sorted(sorted, 0.75),
+        max,
+        range: min.zip(max).map(|(a, b)| b - a),
+        mode: mode_sorted(sorted),
+        skewness: skewness.filter(|x| x.is_finite()),
+        kurtosis: kurtosis.filter(|x| x.is_finite()),
+        missing,
+    }
+}
+
+/// Most frequent value of sorted data; the smallest on ties.
+pub fn mode_sorted(sorted: &[f64]) -> Option<f64> {
+    let mut best: Option<(f64, usize)> = None;
+    let mut i = 0;
+    while let Some(&v) = sorted.get(i) {
+        let run = sorted
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|&&x| x == v)
+            .count()
+            .max(1);
+        if best.is_none_or(|(_, n)| run > n) {
+            best = Some((v, run));
+        }
+        i += run;
+    }
+    best.map(|(v, _)| v)
+}
+
+/// Pearson correlation of two series over rows where both are present;
+/// `None` when either is constant or fewer than two pairs exist.
+pub fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
+    let pairs: Vec<(f64, f64)> = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| !x.is_nan() && !y.is_nan())
+        .map(|(x, y)| (*x, *y))
+        .collect();
+    let n = pairs.len() as f64;
+    if pairs.len() < 2 {
+        return None;
+    }
+    let ma = sum(pairs.iter().map(|p| p.0)) / n;
+    let mb = sum(pairs.iter().map(|p| p.1)) / n;
+    let sab = sum(pairs.iter().map(|p| (p.0 - ma) * (p.1 - mb)));
+    let saa = sum(pairs.iter().map(|p| (p.0 - ma).powi(2)));
+    let sbb = sum(pairs.iter().map(|p| (p.1 - mb).powi(2)));
+    let r = sab / (saa.sqrt() * sbb.sqrt());
+    (saa > 0.0 && sbb > 0.0 && r.is_finite()).then(|| r.clamp(-1.0, 1.0))
+}
+
+/// Interquartile-range fences (q1 − k·IQR, q3 + k·IQR).
+pub fn iqr_fences(stats: &Stats, k: f64) -> Option<(f64, f64)> {
+    let (q1, q3) = (stats.q1?, stats.q3?);
+    let iqr = q3 - q1;
+    Some((q1 - k * iqr, q3 + k * iqr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() <= 1e-12 * b.abs().max(1.0))
+    }
+
+    #[test]
+    fn matches_pandas_on_a_small_series() {
+        // pandas: pd.Series([1, 2, 2, 3, 10]).describe(), .skew(), .kurt()
+        let s = describe(&[1.0, 2.0, 2.0, 3.0, 10.0, f64::NAN]);
+        assert_eq!(s.count, 5);
+        assert_eq!(s.missing, 1);
+        assert!(close(s.mean, 3.6));
+        assert!(close(s.std, 3.646916505762094));
+        assert!(close(s.q1, 2.0));
+        assert!(close(s.median, 2.0));
+        assert!(close(s.q3, 3.0));
+        assert!(close(s.mode, 2.0));
+        assert!(close(s.skewness, 2.0286991020803327));
+        assert!(close(s.kurtosis, 4.272146531742891));
+    }
+
+    #[test]
+    fn quantiles_interpolate_linearly() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert!(close(quantile_sorted(&v, 0.25), 1.75));
+        assert!(close(quantile_sorted(&v, 0.5), 2.5));
+    }
+
+    #[test]
+    fn constant_and_tiny_series_are_defined() {
+        let s = describe(&[5.0; 4]);
+        assert_eq!(s.skewness, None);
+        assert_eq!(s.kurtosis, None);
+        assert!(close(s.std, 0.0));
+        let one = describe(&[7.0]);
+        assert_eq!(one.std, None);
+        assert!(close(one.median, 7.0));
+        let none = describe(&[]);
+        assert_eq!(none.count, 0);
+        assert_eq!(none.mean, None);
+    }
+
+    #[test]
+    fn mode_prefers_smallest_on_ties() {
+        assert_eq!(mode_sorted(&[1.0, 1.0, 2.0, 2.0, 3.0]), Some(1.0));
+    }
+
+    #[test]
+    fn pearson_of_constant_is_undefined() {
+        assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+        assert!(close(pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.5]), 0.9979487157886733));
+    }
+}

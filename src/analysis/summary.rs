@@ -1,0 +1,209 @@
+//! The summary of a dataset: everything `threatlens summary` reports, as one value.
+//!
+//! Rows and rejects, statistics of every numeric and derived column, the Pearson
+//! correlation matrix, country and source-IP rankings, the time range, hourly
+//! totals and the data-quality report. Serialises to the JSON that the CLI prints
+//! (key names follow the reference values computed with pandas). Pure.
+
+use super::prep::{self, Quality};
+use super::rankings::{self, ByteAgg, RankBy};
+use super::stats::{self, Stats};
+use super::timeseries;
+use super::Rows;
+use crate::dataset::{Dataset, Reject, Role, SchemaMode, format_time};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::collections::BTreeMap;
+
+/// A list of named values that serialises as a JSON object, keeping its order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ordered<T>(pub Vec<(String, T)>);
+
+impl<T: Serialize> Serialize for Ordered<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<T> Ordered<T> {
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RejectSummary {
+    pub total: u64,
+    pub by_reason: BTreeMap<String, u64>,
+    /// The first rejects, with line, column and message.
+    pub first: Vec<Reject>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CountryRow {
+    pub country: String,
+    pub sessions: u64,
+    pub bytes_in: ByteAgg,
+    pub bytes_out: ByteAgg,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IpRow {
+    pub src_ip: String,
+    pub sessions: u64,
+    pub bytes_in: u128,
+    pub bytes_out: u128,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimeRange {
+    pub first: String,
+    pub last: String,
+    pub first_ms: i64,
+    pub last_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HourTotal {
+    pub hour: String,
+    pub sessions: u64,
+    pub bytes_in: u128,
+    pub bytes_out: u128,
+}
+
+/// Everything `summary` reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Summary {
+    pub source: String,
+    pub mode: SchemaMode,
+    pub rows: usize,
+    pub rejected: RejectSummary,
+    pub numeric: Ordered<Stats>,
+    pub pearson_correlation: Ordered<Ordered<Option<f64>>>,
+    pub countries: Vec<CountryRow>,
+    pub unique_src_ips: usize,
+    /// Source IPs by bytes in, most first.
+    pub src_ips: Vec<IpRow>,
+    pub time_range: Option<TimeRange>,
+    pub hourly_totals: Vec<HourTotal>,
+    pub data_quality: Quality,
+    pub notes: Vec<String>,
+}
+
+/// Options for [`summarize`].
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryOptions {
+    /// How many source IPs and countries to list.
+    pub top: usize,
+    /// How many rejects to detail.
+    pub rejects_shown: usize,
+}
+
+impl Default for SummaryOptions {
+    fn default() -> Self {
+        SummaryOptions {
+            top: 10,
+            rejects_shown: 20,
+        }
+    }
+}
+
+/// Builds the summary of the selected rows.
+pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary {
+    let sources = ds.numeric_sources();
+    let series: Vec<(String, Vec<f64>)> = sources
+        .iter()
+        .map(|&s| (ds.source_name(s), rows.gather(&ds.values(s))))
+        .collect();
+    let numeric = Ordered(
+        series
+            .iter()
+            .map(|(n, v)| (n.clone(), stats::describe(v)))
+            .collect(),
+    );
+    let pearson_correlation = Ordered(
+        series
+            .iter()
+            .map(|(a, va)| {
+                let row = series
+                    .iter()
+                    .map(|(b, vb)| (b.clone(), stats::pearson(va, vb)))
+                    .collect();
+                (a.clone(), Ordered(row))
+            })
+            .collect(),
+    );
+    let countries = ds
+        .role_index(Role::Country)
+        .map(|i| rankings::rank(ds, i, rows, RankBy::Sessions))
+        .unwrap_or_default();
+    let ips = ds
+        .role_index(Role::SrcIp)
+        .map(|i| rankings::rank(ds, i, rows, RankBy::BytesIn))
+        .unwrap_or_default();
+    let range = timeseries::time_range(ds, rows);
+    let hourly = if ds.time_column().is_some() {
+        timeseries::series(ds, rows, 3600).buckets
+    } else {
+        Vec::new()
+    };
+    Summary {
+        source: ds.source.clone(),
+        mode: ds.mode(),
+        rows: rows.len(),
+        rejected: RejectSummary {
+            total: ds.rejects.total,
+            by_reason: ds.rejects.by_kind.clone(),
+            first: ds
+                .rejects
+                .details
+                .iter()
+                .take(opts.rejects_shown)
+                .cloned()
+                .collect(),
+        },
+        numeric,
+        pearson_correlation,
+        countries: countries
+            .into_iter()
+            .take(opts.top)
+            .map(|r| CountryRow {
+                country: r.key,
+                sessions: r.sessions,
+                bytes_in: r.bytes_in,
+                bytes_out: r.bytes_out,
+            })
+            .collect(),
+        unique_src_ips: ips.len(),
+        src_ips: ips
+            .into_iter()
+            .take(opts.top)
+            .map(|r| IpRow {
+                src_ip: r.key,
+                sessions: r.sessions,
+                bytes_in: r.bytes_in.sum,
+                bytes_out: r.bytes_out.sum,
+            })
+            .collect(),
+        time_range: range.map(|(a, b)| TimeRange {
+            first: format_time(a),
+            last: format_time(b),
+            first_ms: a,
+            last_ms: b,
+        }),
+        hourly_totals: hourly
+            .into_iter()
+            .map(|b| HourTotal {
+                hour: format_time(b.start),
+                sessions: b.sessions,
+                bytes_in: b.bytes_in,
+                bytes_out: b.bytes_out,
+            })
+            .collect(),
+        data_quality: prep::quality(ds, rows),
+        notes: ds.notes.clone(),
+    }
+}

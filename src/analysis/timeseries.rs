@@ -1,0 +1,149 @@
+//! Traffic over time: sessions and bytes per fixed-width time bucket.
+//!
+//! Buckets are aligned to multiples of the width since the epoch (as pandas'
+//! `resample`), and every bucket between the first and last is present, empty
+//! ones included, so quiet gaps show. Pure functions.
+
+use super::Rows;
+use crate::dataset::{ColumnData, Dataset, MISSING_U64, Role};
+use serde::Serialize;
+
+/// Bucket widths offered, in seconds.
+pub const WIDTHS: [i64; 12] = [
+    60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 7 * 86_400, 30 * 86_400,
+];
+
+/// One time bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Bucket {
+    /// Bucket start, epoch milliseconds.
+    pub start: i64,
+    pub sessions: u64,
+    pub bytes_in: u128,
+    pub bytes_out: u128,
+}
+
+/// A time series.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Series {
+    pub width_secs: i64,
+    pub buckets: Vec<Bucket>,
+}
+
+/// The smallest offered width giving at most `max_buckets` over `[first, last]`.
+pub fn auto_width(first_ms: i64, last_ms: i64, max_buckets: usize) -> i64 {
+    let span = (last_ms.saturating_sub(first_ms) / 1000).max(1);
+    WIDTHS
+        .into_iter()
+        .find(|w| span / w < max_buckets as i64)
+        .unwrap_or(30 * 86_400)
+}
+
+/// First and last start time over the selected rows.
+pub fn time_range(ds: &Dataset, rows: Rows<'_>) -> Option<(i64, i64)> {
+    let col = ds.time_column()?;
+    let ColumnData::Time(t) = &col.data else {
+        return None;
+    };
+    let mut range: Option<(i64, i64)> = None;
+    rows.for_each(|r| {
+        if let Some(&v) = t.get(r).filter(|v| **v != crate::dataset::MISSING_TIME) {
+            range = Some(range.map_or((v, v), |(a, b)| (a.min(v), b.max(v))));
+        }
+    });
+    range
+}
+
+/// Sessions and bytes per bucket of `width_secs` over the selected rows.
+pub fn series(ds: &Dataset, rows: Rows<'_>, width_secs: i64) -> Series {
+    let width_ms = width_secs.max(1) * 1000;
+    let Some((first, last)) = time_range(ds, rows) else {
+        return Series {
+            width_secs,
+            buckets: Vec::new(),
+        };
+    };
+    let Some(ColumnData::Time(t)) = ds.time_column().map(|c| &c.data) else {
+        return Series::default();
+    };
+    let origin = first.div_euclid(width_ms);
+    let n = (last.div_euclid(width_ms) - origin + 1).clamp(0, 2_000_000) as usize;
+    let mut buckets: Vec<Bucket> = (0..n)
+        .map(|i| Bucket {
+            start: (origin + i as i64) * width_ms,
+            ..Bucket::default()
+        })
+        .collect();
+    let bytes = |role| match ds.role(role).map(|c| &c.data) {
+        Some(ColumnData::UInt(v)) => Some(v),
+        _ => None,
+    };
+    let (bin, bout) = (bytes(Role::BytesIn), bytes(Role::BytesOut));
+    rows.for_each(|r| {
+        let Some(&ts) = t.get(r).filter(|v| **v != crate::dataset::MISSING_TIME) else {
+            return;
+        };
+        let i = (ts.div_euclid(width_ms) - origin) as usize;
+        if let Some(b) = buckets.get_mut(i) {
+            b.sessions += 1;
+            if let Some(&x) = bin.and_then(|v| v.get(r)).filter(|x| **x != MISSING_U64) {
+                b.bytes_in += u128::from(x);
+            }
+            if let Some(&x) = bout.and_then(|v| v.get(r)).filter(|x| **x != MISSING_U64) {
+                b.bytes_out += u128::from(x);
+            }
+        }
+    });
+    Series {
+        width_secs,
+        buckets,
+    }
+}
+
+/// Human name of a width (`10m`, `1h`, `1d`).
+pub fn width_name(secs: i64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Runs of empty buckets at least `min_len` long: (first index, length).
+pub fn quiet_gaps(series: &Series, min_len: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let b = &series.buckets;
+    while i < b.len() {
+        if b.get(i).is_some_and(|x| x.sessions == 0) {
+            let start = i;
+            while b.get(i).is_some_and(|x| x.sessions == 0) {
+                i += 1;
+            }
+            if i - start >= min_len {
+                out.push((start, i - start));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Buckets whose value is above mean + 3σ of all buckets' values.
+pub fn spikes(values: &[f64]) -> Vec<usize> {
+    let n = values.len() as f64;
+    if values.len() < 3 {
+        return Vec::new();
+    }
+    let mean = super::stats::sum(values.iter().copied()) / n;
+    let var = super::stats::sum(values.iter().map(|v| (v - mean).powi(2))) / (n - 1.0);
+    let cut = mean + 3.0 * var.sqrt();
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| var > 0.0 && **v > cut)
+        .map(|(i, _)| i)
+        .collect()
+}

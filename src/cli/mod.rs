@@ -1,0 +1,225 @@
+//! The command line: argument parsing (clap) and the headless subcommands.
+//!
+//! `threatlens [FILE…]` opens the explorer; `summary`, `detect`, `report` and
+//! `demo` run headless. Data goes to stdout, diagnostics to stderr. Exit code 2
+//! for bad input or usage, 1 for other failures. This is the shell over the core:
+//! it owns I/O policy (where output goes, what is printed), not the analysis.
+
+pub mod output;
+
+use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
+use crate::analysis::{Rows, summary};
+use crate::dataset::Dataset;
+use crate::ingest::{self, IngestError, LoadProgress};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use output::{OutputError, Target, write_output};
+use std::process::ExitCode;
+
+/// threatlens — explore web-threat interaction logs: statistics, timelines,
+/// rankings and isolation-forest anomaly detection, in the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "threatlens", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// CSV files to explore (plain or .gz; `-` is stdin). None: the built-in demo data.
+    pub files: Vec<String>,
+    /// Configuration file (default: config.toml in the config directory, or $THREATLENS_CONFIG).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Statistics, correlations, rankings, time range and data quality of a file.
+    Summary(SummaryArgs),
+    /// Write demo traffic with planted, labelled attacks as CSV.
+    Demo(DemoArgs),
+}
+
+/// Input file and the optional preprocessing steps.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// The CSV file (plain or .gz; `-` is stdin).
+    pub file: String,
+    /// Trim surrounding and repeated spaces in text values.
+    #[arg(long)]
+    pub trim_text: bool,
+    /// Drop rows identical to an earlier row.
+    #[arg(long)]
+    pub drop_duplicates: bool,
+    /// Missing values: keep, impute (median / most frequent) or drop rows.
+    #[arg(long, default_value = "keep", value_name = "POLICY")]
+    pub missing: MissingPolicy,
+    /// IQR outliers (1.5×IQR fences): report, cap to the fences, or remove rows.
+    #[arg(long, default_value = "report", value_name = "POLICY")]
+    pub outliers: OutlierPolicy,
+}
+
+impl InputArgs {
+    fn prep(&self) -> PrepOptions {
+        PrepOptions {
+            trim_text: self.trim_text,
+            drop_duplicates: self.drop_duplicates,
+            missing: self.missing,
+            outliers: self.outliers,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SummaryFormat,
+    /// How many countries and source IPs to list.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of rows.
+    #[arg(long, default_value_t = crate::demo::EMBEDDED_ROWS, value_name = "N")]
+    pub rows: usize,
+    /// Random seed (the same seed gives the same file).
+    #[arg(long, default_value_t = crate::demo::EMBEDDED_SEED, value_name = "S")]
+    pub seed: u64,
+    /// Output path (`-` or none: stdout).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<String>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl From<IngestError> for Failure {
+    fn from(e: IngestError) -> Self {
+        let code = if matches!(e, IngestError::Cancelled { .. }) { 1 } else { 2 };
+        Failure {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<OutputError> for Failure {
+    fn from(e: OutputError) -> Self {
+        Failure {
+            code: 2,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Some(Command::Summary(a)) => cmd_summary(&a),
+        Some(Command::Demo(a)) => cmd_demo(&a),
+        None => explore(&cli.files),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("threatlens: {}", crate::sanitize::inert(&f.message));
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Loads a file and applies the requested preprocessing.
+pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
+    let ds = ingest::load_path(&input.file, LoadProgress::new())?;
+    let opts = input.prep();
+    if opts == PrepOptions::default() {
+        return Ok(ds);
+    }
+    let (ds, _) = prep::apply(&ds, &opts);
+    Ok(ds)
+}
+
+fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
+    let ds = load_input(&a.input)?;
+    let opts = summary::SummaryOptions {
+        top: a.top,
+        ..summary::SummaryOptions::default()
+    };
+    let s = summary::summarize(&ds, Rows::All(ds.rows), opts);
+    let text = match a.format {
+        SummaryFormat::Text => crate::report::summary::render_text(&s),
+        SummaryFormat::Json => to_json(&s)?,
+    };
+    write_output(&Target::Stdout, text.as_bytes(), false)?;
+    Ok(())
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot encode JSON: {e}"),
+        })
+}
+
+fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
+    let mut buf = Vec::new();
+    crate::demo::write_demo(&mut buf, a.rows, a.seed).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot generate demo data: {e}"),
+    })?;
+    write_output(&Target::from_arg(a.output.as_deref()), &buf, a.force)?;
+    Ok(())
+}
+
+/// The explorer's entry point (until the TUI lands: the summary of the data).
+fn explore(files: &[String]) -> Result<(), Failure> {
+    let ds = match files.first() {
+        Some(f) => ingest::load_path(f, LoadProgress::new())?,
+        None => ingest::load_bytes("<demo>", crate::demo::EMBEDDED)?,
+    };
+    let s = summary::summarize(&ds, Rows::All(ds.rows), summary::SummaryOptions::default());
+    write_output(
+        &Target::Stdout,
+        crate::report::summary::render_text(&s).as_bytes(),
+        false,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

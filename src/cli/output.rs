@@ -1,0 +1,134 @@
+//! Writing command output: stdout, or a file written atomically.
+//!
+//! `-` (or no path) is stdout. A regular file is written to a temporary file in
+//! the same directory and renamed over the target, and an existing one is only
+//! replaced with `--force`. A target that exists but is not a regular file
+//! (`/dev/null`, a FIFO, a terminal) is written to directly, never replaced.
+//! Every error names the path and the cause.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Why output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{path}: already exists; pass --force to replace it")]
+    Exists { path: String },
+    #[error("{path}: cannot write: {cause}")]
+    Io { path: String, cause: String },
+}
+
+impl OutputError {
+    fn io(path: &Path, e: &std::io::Error) -> Self {
+        OutputError::Io {
+            path: path.display().to_string(),
+            cause: crate::ingest::io_cause(e),
+        }
+    }
+}
+
+/// Where output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Stdout,
+    File(std::path::PathBuf),
+}
+
+impl Target {
+    pub fn from_arg(path: Option<&str>) -> Target {
+        match path {
+            None | Some("-") => Target::Stdout,
+            Some(p) => Target::File(p.into()),
+        }
+    }
+}
+
+/// Writes `bytes` to the target (see the module docs for the rules).
+pub fn write_output(target: &Target, bytes: &[u8], force: bool) -> Result<(), OutputError> {
+    match target {
+        Target::Stdout => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(bytes).and_then(|()| out.flush()) {
+                // A closed pipe (e.g. `| head`) is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.map_err(|e| OutputError::io(Path::new("<stdout>"), &e)),
+            }
+        }
+        Target::File(path) => write_file(path, bytes, force),
+    }
+}
+
+/// Writes a file atomically (see the module docs).
+pub fn write_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            // A device, FIFO or socket: write in place, never rename over it.
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| OutputError::io(path, &e))?;
+            return f.write_all(bytes).map_err(|e| OutputError::io(path, &e));
+        }
+        Ok(meta) if meta.is_dir() => {
+            return Err(OutputError::Io {
+                path: path.display().to_string(),
+                cause: "is a directory".into(),
+            });
+        }
+        Ok(_) if !force => {
+            return Err(OutputError::Exists {
+                path: path.display().to_string(),
+            });
+        }
+        _ => {}
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| OutputError::io(&dir, &e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| OutputError::io(path, &e))?;
+    if force {
+        tmp.persist(path)
+            .map_err(|e| OutputError::io(path, &e.error))?;
+    } else {
+        // No replace: fails if the file appeared meanwhile.
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                OutputError::Exists {
+                    path: path.display().to_string(),
+                }
+            } else {
+                OutputError::io(path, &e.error)
+            }
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_to_overwrite_without_force_and_replaces_with_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("out.csv");
+        write_file(&p, b"one", false).unwrap_or_else(|e| panic!("{e}"));
+        let err = write_file(&p, b"two", false).err();
+        assert!(matches!(err, Some(OutputError::Exists { .. })));
+        assert_eq!(std::fs::read(&p).ok().as_deref(), Some(&b"one"[..]));
+        write_file(&p, b"two", true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(std::fs::read(&p).ok().as_deref(), Some(&b"two"[..]));
+        let leftovers = std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(leftovers, 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn writes_to_dev_null_in_place() {
+        write_file(Path::new("/dev/null"), b"x", false).unwrap_or_else(|e| panic!("{e}"));
+        assert!(Path::new("/dev/null").exists());
+    }
+}

@@ -1,1 +1,0 @@
-//! Placeholder; the columnar dataset lands with the foundation.

@@ -1,0 +1,414 @@
+//! The columnar, typed traffic dataset every other module works on.
+//!
+//! A [`Dataset`] owns one [`Column`] per input column (in header order), each with
+//! an optional [`Role`] from the schema layer, plus the reject report and the
+//! data-quality notes gathered while loading. Storage is compact: byte counts are
+//! `u64`, timestamps UTC epoch milliseconds (`i64`), IP addresses and text are
+//! dictionary-encoded with codes as narrow as the dictionary allows.
+//! This module must not read files (that is `ingest`) nor compute statistics
+//! (that is `analysis`); it only stores and answers questions about cells.
+
+pub mod codes;
+pub mod derived;
+pub mod schema;
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+pub use codes::Codes;
+pub use derived::{Derived, NumericSource};
+pub use schema::{Role, SchemaMode};
+
+/// Sentinel for a missing unsigned integer (byte counts, ports).
+pub const MISSING_U64: u64 = u64::MAX;
+/// Sentinel for a missing timestamp.
+pub const MISSING_TIME: i64 = i64::MIN;
+
+/// The values of one column.
+#[derive(Debug, Clone)]
+pub enum ColumnData {
+    /// Non-negative integers (byte counts); [`MISSING_U64`] marks a missing cell.
+    UInt(Vec<u64>),
+    /// Other numbers; `NaN` marks a missing cell.
+    Float(Vec<f64>),
+    /// UTC epoch milliseconds; [`MISSING_TIME`] marks a missing cell.
+    Time(Vec<i64>),
+    /// Interned IP addresses; `None` in the dictionary marks a missing cell.
+    Ip(Dict<Option<IpAddr>>),
+    /// Interned text (the empty string is a missing cell).
+    Text(Dict<Box<str>>),
+}
+
+/// A dictionary-encoded column: `codes[row]` indexes `values`.
+#[derive(Debug, Clone)]
+pub struct Dict<T> {
+    pub codes: Codes,
+    pub values: Vec<T>,
+}
+
+impl<T> Dict<T> {
+    pub fn value(&self, row: usize) -> Option<&T> {
+        self.values.get(self.codes.get(row)? as usize)
+    }
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.codes.len() == 0
+    }
+}
+
+impl ColumnData {
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::UInt(v) => v.len(),
+            ColumnData::Float(v) => v.len(),
+            ColumnData::Time(v) => v.len(),
+            ColumnData::Ip(d) => d.len(),
+            ColumnData::Text(d) => d.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The kind of values, for people ("integer", "number", "time", "ip", "text").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ColumnData::UInt(_) => "integer",
+            ColumnData::Float(_) => "number",
+            ColumnData::Time(_) => "time",
+            ColumnData::Ip(_) => "ip",
+            ColumnData::Text(_) => "text",
+        }
+    }
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, ColumnData::UInt(_) | ColumnData::Float(_))
+    }
+    /// Numeric value of a cell (`None` when missing or not numeric).
+    pub fn number(&self, row: usize) -> Option<f64> {
+        match self {
+            ColumnData::UInt(v) => v.get(row).filter(|x| **x != MISSING_U64).map(|x| *x as f64),
+            ColumnData::Float(v) => v.get(row).copied().filter(|x| !x.is_nan()),
+            _ => None,
+        }
+    }
+    /// Timestamp of a cell in epoch milliseconds.
+    pub fn time(&self, row: usize) -> Option<i64> {
+        match self {
+            ColumnData::Time(v) => v.get(row).copied().filter(|x| *x != MISSING_TIME),
+            _ => None,
+        }
+    }
+    /// Approximate heap bytes used by the column.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            ColumnData::UInt(v) => v.capacity() * 8,
+            ColumnData::Float(v) => v.capacity() * 8,
+            ColumnData::Time(v) => v.capacity() * 8,
+            ColumnData::Ip(d) => d.codes.heap_bytes() + d.values.capacity() * 17,
+            ColumnData::Text(d) => {
+                d.codes.heap_bytes() + d.values.iter().map(|s| s.len() + 16).sum::<usize>()
+            }
+        }
+    }
+}
+
+/// One input column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The header name as written in the file (trimmed).
+    pub name: String,
+    pub role: Option<Role>,
+    pub data: ColumnData,
+}
+
+/// Why a row was rejected, with where it was.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reject {
+    /// 1-based line number in the input where the record starts.
+    pub line: u64,
+    /// The column's header name, when the problem is one field.
+    pub column: Option<String>,
+    /// A short, stable reason kind (e.g. `not a number`), used for counting.
+    pub kind: String,
+    /// The full message for a person, quoting the value (already made inert).
+    pub message: String,
+}
+
+/// Rejected rows: exact counts, details for the first [`RejectReport::DETAIL_CAP`].
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RejectReport {
+    pub total: u64,
+    /// Count per reason kind, sorted by kind.
+    pub by_kind: std::collections::BTreeMap<String, u64>,
+    pub details: Vec<Reject>,
+}
+
+impl RejectReport {
+    pub const DETAIL_CAP: usize = 1000;
+
+    pub fn push(&mut self, reject: Reject) {
+        self.total += 1;
+        *self.by_kind.entry(reject.kind.clone()).or_insert(0) += 1;
+        if self.details.len() < Self::DETAIL_CAP {
+            self.details.push(reject);
+        }
+    }
+    /// Adds another report's rejects after this one's.
+    pub fn merge(&mut self, other: RejectReport) {
+        self.total += other.total;
+        for (k, n) in other.by_kind {
+            *self.by_kind.entry(k).or_insert(0) += n;
+        }
+        let room = Self::DETAIL_CAP.saturating_sub(self.details.len());
+        self.details.extend(other.details.into_iter().take(room));
+    }
+}
+
+/// A loaded traffic log.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Where the data came from, for display (a path, `<stdin>` or `<demo>`).
+    pub source: String,
+    pub columns: Vec<Column>,
+    pub rows: usize,
+    pub rejects: RejectReport,
+    /// Data-quality notes gathered while loading, in plain words.
+    pub notes: Vec<String>,
+    /// Size of the input in bytes (after decompression), when known.
+    pub input_bytes: u64,
+}
+
+impl Dataset {
+    pub fn mode(&self) -> SchemaMode {
+        if self.columns.iter().any(|c| c.role.is_some_and(|r| r != Role::Label)) {
+            SchemaMode::CloudWatch
+        } else {
+            SchemaMode::Generic
+        }
+    }
+    /// The column with a role, if present.
+    pub fn role(&self, role: Role) -> Option<&Column> {
+        self.columns.iter().find(|c| c.role == Some(role))
+    }
+    pub fn role_index(&self, role: Role) -> Option<usize> {
+        self.columns.iter().position(|c| c.role == Some(role))
+    }
+    /// A column by header name (case-insensitive).
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.column_index(name).and_then(|i| self.columns.get(i))
+    }
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
+        self.columns.iter().position(|c| c.name == name).or_else(|| {
+            self.columns
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// The start time of a row (creation_time, else time, else end_time), epoch ms.
+    pub fn start_time(&self, row: usize) -> Option<i64> {
+        [Role::Start, Role::Time, Role::End]
+            .into_iter()
+            .find_map(|r| self.role(r).and_then(|c| c.data.time(row)))
+    }
+
+    /// The time column used for time series: creation_time, else time, else end_time.
+    pub fn time_column(&self) -> Option<&Column> {
+        [Role::Start, Role::Time, Role::End]
+            .into_iter()
+            .find_map(|r| self.role(r))
+    }
+
+    /// A cell as text for display (not yet made inert: callers pass it through `sanitize`).
+    pub fn cell_text(&self, row: usize, col: usize) -> Cow<'_, str> {
+        let Some(column) = self.columns.get(col) else {
+            return Cow::Borrowed("");
+        };
+        match &column.data {
+            ColumnData::UInt(v) => match v.get(row) {
+                Some(&x) if x != MISSING_U64 => Cow::Owned(x.to_string()),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Float(v) => match v.get(row) {
+                Some(x) if !x.is_nan() => Cow::Owned(format_number(*x)),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Time(v) => match v.get(row) {
+                Some(&t) if t != MISSING_TIME => Cow::Owned(format_time(t)),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Ip(d) => match d.value(row) {
+                Some(Some(ip)) => Cow::Owned(ip.to_string()),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Text(d) => match d.value(row) {
+                Some(s) => Cow::Borrowed(s),
+                None => Cow::Borrowed(""),
+            },
+        }
+    }
+
+    /// Numeric sources: every numeric column plus the derived features available.
+    pub fn numeric_sources(&self) -> Vec<NumericSource> {
+        let mut out: Vec<NumericSource> = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.data.is_numeric() && c.role != Some(Role::Label))
+            .map(|(i, _)| NumericSource::Column(i))
+            .collect();
+        out.extend(
+            Derived::ALL
+                .into_iter()
+                .filter(|d| d.available(self))
+                .map(NumericSource::Derived),
+        );
+        out
+    }
+
+    /// Resolves a feature name (a column name, a derived feature or its alias).
+    pub fn numeric_source(&self, name: &str) -> Option<NumericSource> {
+        if let Some(d) = Derived::from_name(name).filter(|d| d.available(self)) {
+            return Some(NumericSource::Derived(d));
+        }
+        let i = self.column_index(name)?;
+        self.columns
+            .get(i)
+            .filter(|c| c.data.is_numeric())
+            .map(|_| NumericSource::Column(i))
+    }
+
+    /// Display name of a numeric source.
+    pub fn source_name(&self, src: NumericSource) -> String {
+        match src {
+            NumericSource::Column(i) => self
+                .columns
+                .get(i)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            NumericSource::Derived(d) => d.name().to_string(),
+        }
+    }
+
+    /// Value of a numeric source at a row (`None` when missing or undefined).
+    pub fn value(&self, src: NumericSource, row: usize) -> Option<f64> {
+        match src {
+            NumericSource::Column(i) => self.columns.get(i).and_then(|c| c.data.number(row)),
+            NumericSource::Derived(d) => d.value(self, row),
+        }
+    }
+
+    /// All values of a numeric source (missing as `NaN`).
+    pub fn values(&self, src: NumericSource) -> Vec<f64> {
+        match src {
+            NumericSource::Column(i) => match self.columns.get(i).map(|c| &c.data) {
+                Some(ColumnData::Float(v)) => v.clone(),
+                Some(ColumnData::UInt(v)) => v
+                    .iter()
+                    .map(|&x| if x == MISSING_U64 { f64::NAN } else { x as f64 })
+                    .collect(),
+                _ => vec![f64::NAN; self.rows],
+            },
+            NumericSource::Derived(d) => (0..self.rows)
+                .map(|r| d.value(self, r).unwrap_or(f64::NAN))
+                .collect(),
+        }
+    }
+
+    /// Approximate heap bytes held by the columns.
+    pub fn heap_bytes(&self) -> usize {
+        self.columns.iter().map(|c| c.data.heap_bytes()).sum()
+    }
+
+    /// Keeps only the rows whose index is listed (in that order).
+    pub fn select_rows(&self, rows: &[usize]) -> Dataset {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                role: c.role,
+                data: select(&c.data, rows),
+            })
+            .collect();
+        Dataset {
+            source: self.source.clone(),
+            columns,
+            rows: rows.len(),
+            rejects: self.rejects.clone(),
+            notes: self.notes.clone(),
+            input_bytes: self.input_bytes,
+        }
+    }
+}
+
+fn select(data: &ColumnData, rows: &[usize]) -> ColumnData {
+    fn pick<T: Copy>(v: &[T], rows: &[usize], missing: T) -> Vec<T> {
+        rows.iter()
+            .map(|&r| v.get(r).copied().unwrap_or(missing))
+            .collect()
+    }
+    match data {
+        ColumnData::UInt(v) => ColumnData::UInt(pick(v, rows, MISSING_U64)),
+        ColumnData::Float(v) => ColumnData::Float(pick(v, rows, f64::NAN)),
+        ColumnData::Time(v) => ColumnData::Time(pick(v, rows, MISSING_TIME)),
+        ColumnData::Ip(d) => ColumnData::Ip(Dict {
+            codes: d.codes.select(rows),
+            values: d.values.clone(),
+        }),
+        ColumnData::Text(d) => ColumnData::Text(Dict {
+            codes: d.codes.select(rows),
+            values: d.values.clone(),
+        }),
+    }
+}
+
+/// Formats a number the way people read it: integers without a fraction,
+/// others with up to 6 significant decimals, never `NaN`/`inf`.
+pub fn format_number(x: f64) -> String {
+    if !x.is_finite() {
+        return "—".to_string();
+    }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Formats epoch milliseconds as RFC 3339 UTC (`2024-04-25T23:00:00Z`, with
+/// milliseconds only when present).
+pub fn format_time(ms: i64) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) if ms % 1000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => "—".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_formatted_for_people() {
+        assert_eq!(format_number(5602.0), "5602");
+        assert_eq!(format_number(0.20666666666666667), "0.206667");
+        assert_eq!(format_number(f64::NAN), "—");
+        assert_eq!(format_number(f64::INFINITY), "—");
+        assert_eq!(format_number(-0.0000001), "0");
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(format_time(1_714_086_000_000), "2024-04-25T23:00:00Z");
+        assert_eq!(format_time(1_714_086_000_123), "2024-04-25T23:00:00.123Z");
+    }
+}

@@ -1,0 +1,441 @@
+//! Column builders: turn CSV records of one chunk into typed column buffers,
+//! then merge chunks in order into the dataset's columns.
+//!
+//! A record is checked field by field first and only then committed, so a
+//! rejected row leaves no trace in any column. Text and IP fields are interned
+//! per chunk and re-coded into the global dictionaries at merge time. This module
+//! owns row rejection; it does no I/O.
+
+use super::fields::{self, FieldError};
+use crate::dataset::schema::RoleType;
+use crate::dataset::{
+    Codes, Column, ColumnData, Dict, MISSING_TIME, MISSING_U64, Reject, RejectReport, Role,
+};
+use crate::sanitize;
+use csv::ByteRecord;
+use rustc_hash::FxHashMap;
+use std::net::IpAddr;
+
+/// Longest field accepted, in bytes.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// Longest record accepted, in bytes.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// How one column is read.
+#[derive(Debug, Clone)]
+pub struct ColPlan {
+    pub name: String,
+    pub role: Option<Role>,
+    pub kind: RoleType,
+}
+
+/// Interned raw byte strings with their codes.
+#[derive(Debug, Default)]
+pub struct Interner {
+    map: FxHashMap<Box<[u8]>, u32>,
+    pub values: Vec<Box<[u8]>>,
+    pub codes: Codes,
+    last: Option<u32>,
+}
+
+impl Interner {
+    #[inline]
+    fn lookup(&self, b: &[u8]) -> Option<u32> {
+        if let Some(last) = self.last
+            && self.values.get(last as usize).is_some_and(|v| **v == *b)
+        {
+            return Some(last);
+        }
+        self.map.get(b).copied()
+    }
+
+    #[inline]
+    pub fn intern(&mut self, b: &[u8]) -> u32 {
+        let code = match self.lookup(b) {
+            Some(c) => c,
+            None => {
+                let c = self.values.len() as u32;
+                self.values.push(b.into());
+                self.map.insert(b.into(), c);
+                c
+            }
+        };
+        self.last = Some(code);
+        code
+    }
+
+    #[inline]
+    fn push(&mut self, b: &[u8]) {
+        let c = self.intern(b);
+        self.codes.push(c);
+    }
+}
+
+/// The typed buffer of one column within a chunk.
+#[derive(Debug)]
+pub enum ColBuf {
+    UInt(Vec<u64>),
+    Float(Vec<f64>),
+    Time(Vec<i64>),
+    Ip(Interner),
+    Text(Interner),
+}
+
+impl ColBuf {
+    fn new(kind: RoleType, cap: usize) -> Self {
+        match kind {
+            RoleType::UInt => ColBuf::UInt(Vec::with_capacity(cap)),
+            RoleType::Float => ColBuf::Float(Vec::with_capacity(cap)),
+            RoleType::Time => ColBuf::Time(Vec::with_capacity(cap)),
+            RoleType::Ip => ColBuf::Ip(Interner::default()),
+            RoleType::Text => ColBuf::Text(Interner::default()),
+        }
+    }
+}
+
+/// A parsed-but-not-committed field.
+#[derive(Debug, Clone, Copy)]
+enum Staged {
+    U(u64),
+    F(f64),
+    T(i64),
+    Interned,
+}
+
+/// What one chunk produced.
+#[derive(Debug)]
+pub struct ChunkOut {
+    pub cols: Vec<ColBuf>,
+    pub rejects: RejectReport,
+    pub rows: usize,
+}
+
+/// Parses the records of one chunk of CSV bytes. `first_line` is the input line
+/// number where the chunk starts.
+pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64) -> ChunkOut {
+    let estimate = bytes.len() / 64 + 16;
+    let mut out = ChunkOut {
+        cols: plan.iter().map(|p| ColBuf::new(p.kind, estimate)).collect(),
+        rejects: RejectReport::default(),
+        rows: 0,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes);
+    let mut record = ByteRecord::new();
+    let mut staged = Vec::with_capacity(plan.len());
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // Reading from memory, the only errors are UTF-8 (not used with
+                // byte records) and I/O; keep going defensively.
+                let line = first_line + e.position().map_or(0, |p| p.line().saturating_sub(1));
+                out.rejects.push(reject(line, None, "unreadable record", e.to_string()));
+                continue;
+            }
+        }
+        let line = first_line
+            + record
+                .position()
+                .map_or(0, |p| p.line().saturating_sub(1));
+        match stage_record(&record, plan, &mut staged) {
+            Ok(()) => {
+                commit(&record, &staged, &mut out.cols);
+                out.rows += 1;
+            }
+            Err(r) => out.rejects.push(r.at(line)),
+        }
+    }
+    out
+}
+
+/// A rejection before its line is known.
+struct Pending {
+    column: Option<String>,
+    kind: &'static str,
+    message: String,
+}
+
+impl Pending {
+    fn at(self, line: u64) -> Reject {
+        reject(line, self.column, self.kind, self.message)
+    }
+}
+
+fn reject(line: u64, column: Option<String>, kind: &str, message: String) -> Reject {
+    Reject {
+        line,
+        column,
+        kind: kind.to_string(),
+        message,
+    }
+}
+
+/// Quotes a value for a message: inert, and cut to 60 characters.
+pub fn quote_value(b: &[u8]) -> String {
+    let shown = sanitize::inert_bytes(b.get(..b.len().min(240)).unwrap_or(b));
+    let cut = sanitize::truncate_to_width(&shown, 60);
+    format!("'{cut}'")
+}
+
+fn stage_record(
+    record: &ByteRecord,
+    plan: &[ColPlan],
+    staged: &mut Vec<Staged>,
+) -> Result<(), Pending> {
+    staged.clear();
+    if record.len() != plan.len() {
+        return Err(Pending {
+            column: None,
+            kind: "wrong number of fields",
+            message: format!(
+                "expected {} fields (as in the header), found {}",
+                plan.len(),
+                record.len()
+            ),
+        });
+    }
+    if record.as_slice().len() > MAX_RECORD_BYTES {
+        return Err(Pending {
+            column: None,
+            kind: "record too long",
+            message: format!(
+                "record of {} bytes is over the {} byte limit",
+                record.as_slice().len(),
+                MAX_RECORD_BYTES
+            ),
+        });
+    }
+    for (field, col) in record.iter().zip(plan) {
+        if field.len() > MAX_FIELD_BYTES {
+            return Err(Pending {
+                column: Some(col.name.clone()),
+                kind: "field too long",
+                message: format!(
+                    "field of {} bytes is over the {} byte limit",
+                    field.len(),
+                    MAX_FIELD_BYTES
+                ),
+            });
+        }
+        let t = fields::trim(field);
+        let fail = |e: FieldError| Pending {
+            column: Some(col.name.clone()),
+            kind: e.kind(),
+            message: format!("{}: {} ({})", e.kind(), quote_value(t), e.hint()),
+        };
+        let value = match col.kind {
+            RoleType::UInt if fields::is_missing(t) => Staged::U(MISSING_U64),
+            RoleType::UInt => Staged::U(fields::parse_u64(t).map_err(fail)?),
+            RoleType::Float if fields::is_missing(t) => Staged::F(f64::NAN),
+            RoleType::Float => Staged::F(fields::parse_f64(t).map_err(|e| {
+                fail(if e == FieldError::TooLarge {
+                    FieldError::NotFinite
+                } else {
+                    e
+                })
+            })?),
+            RoleType::Time if fields::is_missing(t) => Staged::T(MISSING_TIME),
+            RoleType::Time => Staged::T(fields::parse_time(t).map_err(fail)?),
+            RoleType::Ip => {
+                if !fields::is_missing(t) {
+                    fields::parse_ip(t).map_err(fail)?;
+                }
+                Staged::Interned
+            }
+            RoleType::Text => Staged::Interned,
+        };
+        staged.push(value);
+    }
+    Ok(())
+}
+
+fn commit(record: &ByteRecord, staged: &[Staged], cols: &mut [ColBuf]) {
+    for ((field, value), col) in record.iter().zip(staged).zip(cols.iter_mut()) {
+        match (col, value) {
+            (ColBuf::UInt(v), Staged::U(x)) => v.push(*x),
+            (ColBuf::Float(v), Staged::F(x)) => v.push(*x),
+            (ColBuf::Time(v), Staged::T(x)) => v.push(*x),
+            (ColBuf::Ip(i), _) => {
+                let t = fields::trim(field);
+                i.push(if fields::is_missing(t) { b"" } else { t });
+            }
+            (ColBuf::Text(i), _) => i.push(field),
+            _ => {}
+        }
+    }
+}
+
+/// Accumulates chunks in input order into final columns.
+pub struct Merger {
+    plan: Vec<ColPlan>,
+    cols: Vec<ColBuf>,
+    pub rejects: RejectReport,
+    pub rows: usize,
+}
+
+impl Merger {
+    pub fn new(plan: Vec<ColPlan>, capacity: usize) -> Self {
+        let cols = plan.iter().map(|p| ColBuf::new(p.kind, capacity)).collect();
+        Merger {
+            plan,
+            cols,
+            rejects: RejectReport::default(),
+            rows: 0,
+        }
+    }
+
+    /// Appends a chunk's rows; `line_offset` is added to its reject line numbers.
+    pub fn push(&mut self, chunk: ChunkOut) {
+        for (dst, src) in self.cols.iter_mut().zip(chunk.cols) {
+            match (dst, src) {
+                (ColBuf::UInt(d), ColBuf::UInt(s)) => d.extend_from_slice(&s),
+                (ColBuf::Float(d), ColBuf::Float(s)) => d.extend_from_slice(&s),
+                (ColBuf::Time(d), ColBuf::Time(s)) => d.extend_from_slice(&s),
+                (ColBuf::Ip(d), ColBuf::Ip(s)) | (ColBuf::Text(d), ColBuf::Text(s)) => {
+                    let remap: Vec<u32> = s.values.iter().map(|v| d.intern(v)).collect();
+                    d.codes.extend_mapped(&s.codes, &remap);
+                }
+                _ => {}
+            }
+        }
+        self.rows += chunk.rows;
+        self.rejects.merge(chunk.rejects);
+    }
+
+    /// The finished columns, plus how many distinct text values were not UTF-8.
+    pub fn finish(self) -> (Vec<Column>, usize) {
+        let mut latin1 = 0;
+        let columns = self
+            .plan
+            .into_iter()
+            .zip(self.cols)
+            .map(|(plan, buf)| {
+                let data = match buf {
+                    ColBuf::UInt(mut v) => {
+                        v.shrink_to_fit();
+                        ColumnData::UInt(v)
+                    }
+                    ColBuf::Float(mut v) => {
+                        v.shrink_to_fit();
+                        ColumnData::Float(v)
+                    }
+                    ColBuf::Time(mut v) => {
+                        v.shrink_to_fit();
+                        ColumnData::Time(v)
+                    }
+                    ColBuf::Ip(i) => ColumnData::Ip(finish_ips(i)),
+                    ColBuf::Text(mut i) => {
+                        i.codes.shrink_to_fit();
+                        let values = i
+                            .values
+                            .iter()
+                            .map(|v| {
+                                let (s, was_latin1) = decode_text(v);
+                                latin1 += usize::from(was_latin1);
+                                s
+                            })
+                            .collect();
+                        ColumnData::Text(Dict {
+                            codes: i.codes,
+                            values,
+                        })
+                    }
+                };
+                Column {
+                    name: plan.name,
+                    role: plan.role,
+                    data,
+                }
+            })
+            .collect();
+        (columns, latin1)
+    }
+}
+
+/// Parses interned IP strings and folds equal addresses (e.g. `::ffff:1.2.3.4`
+/// and `1.2.3.4`) into one dictionary entry.
+fn finish_ips(i: Interner) -> Dict<Option<IpAddr>> {
+    let mut values: Vec<Option<IpAddr>> = Vec::new();
+    let mut index: FxHashMap<Option<IpAddr>, u32> = FxHashMap::default();
+    let remap: Vec<u32> = i
+        .values
+        .iter()
+        .map(|raw| {
+            let ip = fields::parse_ip(raw).ok();
+            *index.entry(ip).or_insert_with(|| {
+                values.push(ip);
+                (values.len() - 1) as u32
+            })
+        })
+        .collect();
+    let mut codes = Codes::with_capacity(i.codes.len());
+    codes.extend_mapped(&i.codes, &remap);
+    codes.shrink_to_fit();
+    Dict { codes, values }
+}
+
+/// Decodes field bytes: UTF-8 when valid, else Latin-1 (every byte is a character).
+pub fn decode_text(b: &[u8]) -> (Box<str>, bool) {
+    match std::str::from_utf8(b) {
+        Ok(s) => (s.into(), false),
+        Err(_) => (b.iter().map(|&c| char::from(c)).collect(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Vec<ColPlan> {
+        vec![
+            ColPlan {
+                name: "bytes_in".into(),
+                role: Some(Role::BytesIn),
+                kind: RoleType::UInt,
+            },
+            ColPlan {
+                name: "src_ip".into(),
+                role: Some(Role::SrcIp),
+                kind: RoleType::Ip,
+            },
+            ColPlan {
+                name: "country".into(),
+                role: Some(Role::Country),
+                kind: RoleType::Text,
+            },
+        ]
+    }
+
+    #[test]
+    fn rejected_rows_leave_no_trace() {
+        let data = b"10,1.2.3.4,US\nx,1.2.3.4,ZZ\n20,bad,QQ\n30,::ffff:1.2.3.4,CA\n";
+        let chunk = parse_chunk(data, b',', &plan(), 2);
+        assert_eq!(chunk.rows, 2);
+        assert_eq!(chunk.rejects.total, 2);
+        assert_eq!(chunk.rejects.details[0].line, 3);
+        assert_eq!(chunk.rejects.details[0].column.as_deref(), Some("bytes_in"));
+        assert_eq!(chunk.rejects.details[1].kind, "invalid IP address");
+        let mut m = Merger::new(plan(), 0);
+        m.push(chunk);
+        let (cols, _) = m.finish();
+        match &cols[2].data {
+            ColumnData::Text(d) => assert_eq!(d.values.len(), 2, "no orphan ZZ/QQ"),
+            other => panic!("unexpected {other:?}"),
+        }
+        match &cols[1].data {
+            ColumnData::Ip(d) => assert_eq!(d.values.len(), 1, "mapped v6 folds into v4"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn latin1_text_is_decoded() {
+        assert_eq!(&*decode_text(b"M\xfcller").0, "Müller");
+        assert!(decode_text(b"M\xfcller").1);
+    }
+}

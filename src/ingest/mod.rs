@@ -1,0 +1,586 @@
+//! Loading CSV traffic logs into a [`Dataset`].
+//!
+//! Header-driven: the schema layer maps header names to roles; other columns are
+//! kept (numbers or text, inferred from the first rows). Input may be a path, `-`
+//! for stdin, or bytes in memory; gzip is recognised by its magic bytes. The input
+//! is read in blocks, each split at record boundaries and parsed in parallel;
+//! a malformed row is rejected with its line, column and reason and the rest
+//! loads. Only an input that cannot be read at all is an [`IngestError`].
+//! Progress (bytes read) and cancellation go through [`LoadProgress`].
+//! This module never touches the terminal and never panics on input.
+
+pub mod builder;
+pub mod chunk;
+pub mod fields;
+
+use crate::dataset::schema::{self, RoleType};
+use crate::dataset::{Dataset, Role, derived};
+use builder::{ColPlan, Merger};
+use rayon::prelude::*;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Bytes read per block.
+const BLOCK_BYTES: usize = 16 * 1024 * 1024;
+/// Target size of one parallel chunk within a block.
+const CHUNK_BYTES: usize = 1024 * 1024;
+/// Rows sampled to decide whether an unknown column holds numbers.
+const INFER_ROWS: usize = 1000;
+
+/// Why an input could not be loaded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{path}: no such file (check the path)")]
+    NotFound { path: String },
+    #[error("{path}: is a directory, not a CSV file")]
+    IsDirectory { path: String },
+    #[error("{path}: cannot read: {cause}")]
+    Unreadable { path: String, cause: String },
+    #[error("{path}: the file is empty (expected a CSV header line and data rows)")]
+    Empty { path: String },
+    #[error("{path}: has a header but no data rows")]
+    HeaderOnly { path: String },
+    #[error("{path}: does not look like CSV text ({reason})")]
+    NotCsv { path: String, reason: String },
+    #[error(
+        "{path}: no usable column: none of the known columns (bytes_in, bytes_out, src_ip, …) and no numeric column in the header {header}"
+    )]
+    NoUsableColumn { path: String, header: String },
+    #[error("{path}: no row could be loaded: all {rejected} data rows were rejected (first: {first})")]
+    AllRejected {
+        path: String,
+        rejected: u64,
+        first: String,
+    },
+    #[error("{path}: loading cancelled")]
+    Cancelled { path: String },
+}
+
+/// Shared progress of a load: bytes read so far, total if known, and a cancel flag.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    pub bytes_read: AtomicU64,
+    /// Total input bytes (on disk), 0 when unknown.
+    pub total_bytes: AtomicU64,
+    pub rows: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+impl LoadProgress {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+    /// Fraction done, when the total is known.
+    pub fn fraction(&self) -> Option<f64> {
+        let total = self.total_bytes.load(Ordering::Relaxed);
+        (total > 0).then(|| self.bytes_read.load(Ordering::Relaxed) as f64 / total as f64)
+    }
+}
+
+/// Counts bytes as they are read from the underlying (possibly compressed) source.
+struct Counting<R> {
+    inner: R,
+    progress: Arc<LoadProgress>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress
+            .bytes_read
+            .fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Loads a file (`-` is stdin). Gzip is detected by content.
+pub fn load_path(path: &str, progress: Arc<LoadProgress>) -> Result<Dataset, IngestError> {
+    if path == "-" {
+        return load_reader("<stdin>", Box::new(std::io::stdin()), progress);
+    }
+    let p = Path::new(path);
+    let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => IngestError::NotFound { path: path.into() },
+        _ => IngestError::Unreadable {
+            path: path.into(),
+            cause: io_cause(&e),
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(IngestError::IsDirectory { path: path.into() });
+    }
+    let file = std::fs::File::open(p).map_err(|e| IngestError::Unreadable {
+        path: path.into(),
+        cause: io_cause(&e),
+    })?;
+    if meta.is_file() {
+        progress.total_bytes.store(meta.len(), Ordering::Relaxed);
+    }
+    load_reader(path, Box::new(file), progress)
+}
+
+/// Loads CSV bytes held in memory (e.g. the embedded demo data).
+pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Dataset, IngestError> {
+    let progress = LoadProgress::new();
+    progress
+        .total_bytes
+        .store(bytes.len() as u64, Ordering::Relaxed);
+    load_reader(name, Box::new(std::io::Cursor::new(bytes.to_vec())), progress)
+}
+
+/// A person's description of an I/O error.
+pub fn io_cause(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::UnexpectedEof => "the data ends early (truncated file?)".into(),
+        std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+            format!("corrupt data: {e}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// Loads from any reader.
+pub fn load_reader(
+    name: &str,
+    reader: Box<dyn Read + Send + '_>,
+    progress: Arc<LoadProgress>,
+) -> Result<Dataset, IngestError> {
+    let counting = Counting {
+        inner: reader,
+        progress: progress.clone(),
+    };
+    let mut source = std::io::BufReader::with_capacity(256 * 1024, counting);
+    let is_gzip = {
+        use std::io::BufRead;
+        let head = source.fill_buf().map_err(|e| IngestError::Unreadable {
+            path: name.into(),
+            cause: io_cause(&e),
+        })?;
+        head.starts_with(&[0x1f, 0x8b])
+    };
+    let input: Box<dyn Read + Send + '_> = if is_gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(source))
+    } else {
+        Box::new(source)
+    };
+    Loader::new(name, input, progress).run()
+}
+
+struct Loader<'a> {
+    name: String,
+    input: Box<dyn Read + Send + 'a>,
+    progress: Arc<LoadProgress>,
+    buf: Vec<u8>,
+    eof: bool,
+    input_bytes: u64,
+    notes: Vec<String>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(name: &str, input: Box<dyn Read + Send + 'a>, progress: Arc<LoadProgress>) -> Self {
+        Loader {
+            name: name.to_string(),
+            input,
+            progress,
+            buf: Vec::new(),
+            eof: false,
+            input_bytes: 0,
+            notes: Vec::new(),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.progress.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Reads until the buffer holds `want` bytes or the input ends. A read error
+    /// mid-stream (e.g. truncated gzip) ends the input with a note.
+    fn fill(&mut self, want: usize) -> Result<(), IngestError> {
+        while !self.eof && self.buf.len() < want {
+            if self.cancelled() {
+                return Err(IngestError::Cancelled {
+                    path: self.name.clone(),
+                });
+            }
+            let start = self.buf.len();
+            let target = want.min(start + BLOCK_BYTES).max(start + 64 * 1024);
+            self.buf.resize(target, 0);
+            match self.input.read(&mut self.buf[start..]) {
+                Ok(0) => {
+                    self.buf.truncate(start);
+                    self.eof = true;
+                }
+                Ok(n) => {
+                    self.buf.truncate(start + n);
+                    self.input_bytes += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    self.buf.truncate(start);
+                }
+                Err(e) => {
+                    self.buf.truncate(start);
+                    self.eof = true;
+                    if self.input_bytes == 0 {
+                        return Err(IngestError::Unreadable {
+                            path: self.name.clone(),
+                            cause: io_cause(&e),
+                        });
+                    }
+                    self.notes.push(format!(
+                        "the input ended early after {} bytes: {}; the rows before that point were loaded",
+                        self.input_bytes,
+                        io_cause(&e)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run(mut self) -> Result<Dataset, IngestError> {
+        // Header: the first record.
+        self.fill(64 * 1024)?;
+        let path = self.name.clone();
+        if self.buf.iter().all(|b| b.is_ascii_whitespace()) && self.eof {
+            return Err(IngestError::Empty { path });
+        }
+        let header_end = loop {
+            let delim = chunk::sniff_delimiter(first_line(&self.buf));
+            if let Some(end) = chunk::first_record_end(&self.buf, delim) {
+                break end;
+            }
+            if self.eof {
+                break self.buf.len();
+            }
+            if self.buf.len() >= builder::MAX_RECORD_BYTES {
+                return Err(IngestError::NotCsv {
+                    path,
+                    reason: "the first line is over 1 MiB long; a CSV header is expected".into(),
+                });
+            }
+            let want = self.buf.len() * 2;
+            self.fill(want)?;
+        };
+        let header_bytes = self.buf.get(..header_end).unwrap_or(&[]).to_vec();
+        check_text(&header_bytes).map_err(|reason| IngestError::NotCsv {
+            path: path.clone(),
+            reason,
+        })?;
+        let delimiter = chunk::sniff_delimiter(first_line(&header_bytes));
+        let headers = parse_header(&header_bytes, delimiter);
+        let header_lines = memchr::memchr_iter(b'\n', &header_bytes).count() as u64;
+        self.buf.drain(..header_end);
+
+        // Sample rows to type the columns without a role.
+        self.fill(BLOCK_BYTES)?;
+        let plan = self.plan(&headers, delimiter)?;
+        if delimiter != b',' {
+            let shown = match delimiter {
+                b'\t' => "tab".to_string(),
+                d => format!("'{}'", char::from(d)),
+            };
+            self.notes.push(format!("fields are separated by {shown}"));
+        }
+
+        // Reserve from the first block's density when the size is known.
+        let total = self.progress.total_bytes.load(Ordering::Relaxed);
+        let capacity = match memchr::memchr_iter(b'\n', &self.buf).count() {
+            n if n > 0 && total > 0 && !self.buf.is_empty() => {
+                let per_row = self.buf.len() as f64 / n as f64;
+                ((total as f64 / per_row) * 1.02) as usize + 16
+            }
+            n => n + 16,
+        };
+        let mut merger = Merger::new(plan.clone(), capacity.min(200_000_000));
+        let mut line = 1 + header_lines.max(1);
+        loop {
+            self.fill(BLOCK_BYTES)?;
+            if self.buf.is_empty() {
+                break;
+            }
+            let points = chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, self.eof);
+            let Some(&consumed) = points.last() else {
+                // No complete record in the buffer: read more, or skip an overlong one.
+                if self.buf.len() > builder::MAX_RECORD_BYTES {
+                    line = self.skip_overlong(delimiter, line, &mut merger)?;
+                } else {
+                    let want = self.buf.len() + BLOCK_BYTES;
+                    self.fill(want)?;
+                }
+                continue;
+            };
+            let mut chunks = Vec::with_capacity(points.len());
+            let mut start = 0;
+            for &end in &points {
+                chunks.push(self.buf.get(start..end).unwrap_or(&[]));
+                start = end;
+            }
+            let newlines: Vec<u64> = chunks
+                .par_iter()
+                .map(|c| memchr::memchr_iter(b'\n', c).count() as u64)
+                .collect();
+            let mut first_lines = Vec::with_capacity(chunks.len());
+            for n in &newlines {
+                first_lines.push(line);
+                line += n;
+            }
+            let outs: Vec<_> = chunks
+                .par_iter()
+                .zip(first_lines)
+                .map(|(c, first)| builder::parse_chunk(c, delimiter, &plan, first))
+                .collect();
+            for out in outs {
+                merger.push(out);
+            }
+            self.progress
+                .rows
+                .store(merger.rows as u64, Ordering::Relaxed);
+            self.buf.drain(..consumed);
+            if self.cancelled() {
+                return Err(IngestError::Cancelled { path });
+            }
+        }
+        self.finish(merger, headers)
+    }
+
+    /// Drops an overlong record (no terminator within the limit) up to its end,
+    /// rejecting it; returns the next record's line number.
+    fn skip_overlong(
+        &mut self,
+        delimiter: u8,
+        line: u64,
+        merger: &mut Merger,
+    ) -> Result<u64, IngestError> {
+        let mut state = chunk::ScanState::StartField;
+        let mut skipped = 0usize;
+        let mut lines = 0u64;
+        loop {
+            let mut end = None;
+            state = chunk::scan(&self.buf, delimiter, state, |e| {
+                end = Some(e);
+                false
+            });
+            let upto = end.unwrap_or(self.buf.len());
+            let part = self.buf.get(..upto).unwrap_or(&[]);
+            lines += memchr::memchr_iter(b'\n', part).count() as u64;
+            skipped += upto;
+            self.buf.drain(..upto);
+            if end.is_some() || self.eof {
+                break;
+            }
+            self.fill(BLOCK_BYTES)?;
+            if self.buf.is_empty() {
+                break;
+            }
+        }
+        merger.rejects.push(crate::dataset::Reject {
+            line,
+            column: None,
+            kind: "record too long".into(),
+            message: format!(
+                "record of at least {skipped} bytes is over the {} byte limit",
+                builder::MAX_RECORD_BYTES
+            ),
+        });
+        Ok(line + lines.max(1))
+    }
+
+    fn plan(&mut self, headers: &[String], delimiter: u8) -> Result<Vec<ColPlan>, IngestError> {
+        let roles = schema::assign_roles(headers);
+        let numeric = infer_numeric(&self.buf, delimiter, headers.len());
+        let plan: Vec<ColPlan> = headers
+            .iter()
+            .zip(roles)
+            .enumerate()
+            .map(|(i, (name, role))| ColPlan {
+                name: name.clone(),
+                role,
+                kind: match role {
+                    Some(r) => r.storage(),
+                    None if numeric.get(i).copied().unwrap_or(false) => RoleType::Float,
+                    None => RoleType::Text,
+                },
+            })
+            .collect();
+        let usable = plan.iter().any(|p| {
+            p.role.is_some_and(|r| r != Role::Label)
+                || (p.role.is_none() && p.kind == RoleType::Float)
+        });
+        if !usable {
+            if self.buf.is_empty() && self.eof {
+                return Err(IngestError::HeaderOnly {
+                    path: self.name.clone(),
+                });
+            }
+            let shown: Vec<String> = headers
+                .iter()
+                .take(8)
+                .map(|h| crate::sanitize::inert(h).into_owned())
+                .collect();
+            return Err(IngestError::NoUsableColumn {
+                path: self.name.clone(),
+                header: format!("'{}'", shown.join(",")),
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for h in headers {
+            if !seen.insert(schema::normalise(h)) {
+                self.notes.push(format!(
+                    "the header names column '{}' more than once; the first one is used for its role",
+                    crate::sanitize::inert(h)
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
+    fn finish(self, merger: Merger, headers: Vec<String>) -> Result<Dataset, IngestError> {
+        let rejects = merger.rejects.clone();
+        let rows = merger.rows;
+        let (columns, latin1) = merger.finish();
+        let mut notes = self.notes;
+        if rows == 0 {
+            if rejects.total == 0 {
+                return Err(IngestError::HeaderOnly { path: self.name });
+            }
+            let first = rejects
+                .details
+                .first()
+                .map(describe_reject)
+                .unwrap_or_default();
+            return Err(IngestError::AllRejected {
+                path: self.name,
+                rejected: rejects.total,
+                first,
+            });
+        }
+        if latin1 > 0 {
+            notes.push(format!(
+                "{latin1} distinct text values were not valid UTF-8 and were read as Latin-1"
+            ));
+        }
+        let _ = headers;
+        let mut ds = Dataset {
+            source: self.name,
+            columns,
+            rows,
+            rejects,
+            notes,
+            input_bytes: self.input_bytes,
+        };
+        let (zero, negative) = derived::non_positive_durations(&ds);
+        if zero + negative > 0 {
+            ds.notes.push(format!(
+                "{zero} sessions with zero duration and {negative} ending before they start: their bytes_per_sec is undefined (shown as —)"
+            ));
+        }
+        Ok(ds)
+    }
+}
+
+/// `line N, column C: message`.
+pub fn describe_reject(r: &crate::dataset::Reject) -> String {
+    match &r.column {
+        Some(c) => format!(
+            "line {}, column {}: {}",
+            r.line,
+            crate::sanitize::inert(c),
+            r.message
+        ),
+        None => format!("line {}: {}", r.line, r.message),
+    }
+}
+
+fn first_line(buf: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
+    buf.get(..end).unwrap_or(&[])
+}
+
+/// Rejects binary input early: NUL bytes or many control bytes in the header.
+fn check_text(header: &[u8]) -> Result<(), String> {
+    if header.contains(&0) {
+        return Err("binary data: NUL bytes in the first line".into());
+    }
+    let controls = header
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .count();
+    if controls > 0 {
+        return Err(format!(
+            "binary data: {controls} control bytes in the first line"
+        ));
+    }
+    if std::str::from_utf8(header).is_err() {
+        let high = header.iter().filter(|&&b| b >= 0x80).count();
+        if high * 4 > header.len() {
+            return Err("binary data: the first line is not text".into());
+        }
+    }
+    Ok(())
+}
+
+fn parse_header(bytes: &[u8], delimiter: u8) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut names = Vec::new();
+    if let Ok(true) = reader.read_byte_record(&mut record) {
+        for (i, f) in record.iter().enumerate() {
+            let (s, _) = builder::decode_text(fields::trim(f));
+            let s = s.trim().to_string();
+            names.push(if s.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                s
+            });
+        }
+    }
+    names
+}
+
+/// For each column, whether its sampled non-missing values are all numbers.
+fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize) -> Vec<bool> {
+    let mut seen = vec![0usize; ncols];
+    let mut numeric = vec![true; ncols];
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(buf);
+    let mut record = csv::ByteRecord::new();
+    let mut n = 0;
+    while n < INFER_ROWS {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            _ => break,
+        }
+        n += 1;
+        if record.len() != ncols {
+            continue;
+        }
+        for (i, f) in record.iter().enumerate() {
+            let t = fields::trim(f);
+            if fields::is_missing(t) {
+                continue;
+            }
+            if let (Some(s), Some(num)) = (seen.get_mut(i), numeric.get_mut(i)) {
+                *s += 1;
+                if fields::parse_f64(t).is_err() {
+                    *num = false;
+                }
+            }
+        }
+    }
+    numeric
+        .into_iter()
+        .zip(seen)
+        .map(|(num, s)| num && s > 0)
+        .collect()
+}
