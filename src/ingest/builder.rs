@@ -188,17 +188,6 @@ fn stage_record(
     staged: &mut Vec<Staged>,
 ) -> Result<(), Pending> {
     staged.clear();
-    if record.len() != plan.len() {
-        return Err(Pending {
-            column: None,
-            kind: "wrong number of fields",
-            message: format!(
-                "expected {} fields (as in the header), found {}",
-                plan.len(),
-                record.len()
-            ),
-        });
-    }
     if record.as_slice().len() > MAX_RECORD_BYTES {
         return Err(Pending {
             column: None,
@@ -207,6 +196,17 @@ fn stage_record(
                 "record of {} bytes is over the {} byte limit",
                 record.as_slice().len(),
                 MAX_RECORD_BYTES
+            ),
+        });
+    }
+    if record.len() != plan.len() {
+        return Err(Pending {
+            column: None,
+            kind: "wrong number of fields",
+            message: format!(
+                "expected {} fields (as in the header), found {}",
+                plan.len(),
+                record.len()
             ),
         });
     }
