@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod dataset;
+pub mod filter;
 pub mod demo;
 pub mod detect;
 pub mod ingest;

@@ -1,0 +1,671 @@
+//! The filter syntax tree and its recursive-descent parser.
+//!
+//! [`parse`] checks syntax only: field names and literal values are kept as
+//! written, with their spans, for [`compile`](super::compile) to resolve against
+//! a dataset. `and`/`or` chains are flat vectors, so only parentheses and `not`
+//! nest (bounded by [`MAX_DEPTH`]) and no input can exhaust the stack. The
+//! [`Display`](std::fmt::Display) form is the canonical text of a filter.
+
+use super::lexer::{Tok, Token, tokenize};
+use super::{FilterError, MAX_DEPTH, quote};
+use std::fmt;
+
+/// A range of characters in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    /// Offset of the first character, in characters.
+    pub pos: usize,
+    /// Length in characters.
+    pub len: usize,
+}
+
+impl Span {
+    pub fn new(pos: usize, len: usize) -> Self {
+        Span { pos, len }
+    }
+    /// The span from the start of `self` to the end of `other`.
+    pub fn to(self, other: Span) -> Span {
+        let end = (other.pos + other.len).max(self.pos + self.len);
+        Span::new(self.pos, end - self.pos)
+    }
+}
+
+/// A comparison operator (`==` is read as `=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+    /// Whether `ord` (cell compared with literal) satisfies the operator.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => ord == Equal,
+            CmpOp::Ne => ord != Equal,
+            CmpOp::Lt => ord == Less,
+            CmpOp::Le => ord != Greater,
+            CmpOp::Gt => ord == Greater,
+            CmpOp::Ge => ord != Less,
+        }
+    }
+}
+
+/// A field name as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    /// Written in backticks: a column header only, never an alias or keyword.
+    pub quoted: bool,
+    pub span: Span,
+}
+
+/// A literal value as written (escapes resolved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub text: String,
+    /// Written in quotes: always text, never a CIDR block or keyword.
+    pub quoted: bool,
+    pub span: Span,
+}
+
+/// The right-hand side of `~`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    /// Case-insensitive substring.
+    Text(Value),
+    Regex {
+        pattern: String,
+        case_insensitive: bool,
+        span: Span,
+    },
+}
+
+/// A parsed filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ast {
+    Or(Vec<Ast>),
+    And(Vec<Ast>),
+    Not(Box<Ast>),
+    /// The bare word `anomaly`.
+    Anomaly(Span),
+    Compare {
+        field: Field,
+        op: CmpOp,
+        value: Value,
+    },
+    /// `FIELD [not] in VALUE` or `FIELD [not] in (V1, V2, …)`.
+    In {
+        field: Field,
+        negated: bool,
+        values: Vec<Value>,
+    },
+    /// `FIELD ~ PATTERN` or `FIELD !~ PATTERN`.
+    Match {
+        field: Field,
+        negated: bool,
+        pattern: Pattern,
+    },
+}
+
+/// Parses a filter expression.
+pub fn parse(input: &str) -> Result<Ast, FilterError> {
+    let tokens = tokenize(input)?;
+    let end = input.chars().count();
+    let mut p = Parser {
+        tokens,
+        i: 0,
+        end,
+        depth: 0,
+    };
+    if p.tokens.is_empty() {
+        return Err(FilterError::new(
+            Span::new(0, end),
+            "empty filter: write a condition such as country = US",
+        ));
+    }
+    let ast = p.or()?;
+    match p.peek() {
+        None => Ok(ast),
+        Some(t) if t.tok == Tok::RParen => Err(FilterError::new(t.span, "unmatched ')'")),
+        Some(t) => Err(FilterError::new(
+            t.span,
+            format!("expected 'and' or 'or' before {}", describe(&t.tok)),
+        )),
+    }
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    i: usize,
+    /// Input length in characters (the span of "the end").
+    end: usize,
+    depth: usize,
+}
+
+fn is_kw(tok: &Tok, kw: &str) -> bool {
+    matches!(tok, Tok::Word(w) if w.eq_ignore_ascii_case(kw))
+}
+
+/// A token for a person.
+fn describe(tok: &Tok) -> String {
+    match tok {
+        Tok::LParen => "'('".into(),
+        Tok::RParen => "')'".into(),
+        Tok::Comma => "','".into(),
+        Tok::Op(op) => format!("'{}'", op.symbol()),
+        Tok::Tilde => "'~'".into(),
+        Tok::NotTilde => "'!~'".into(),
+        Tok::AndAnd => "'&&'".into(),
+        Tok::OrOr => "'||'".into(),
+        Tok::Bang => "'!'".into(),
+        Tok::Word(w) => format!("'{w}'"),
+        Tok::Str(s) => format!("the quoted text {}", quote(s)),
+        Tok::Quoted(s) => format!("`{s}`"),
+        Tok::Regex { .. } => "a /regex/".into(),
+    }
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.i)
+    }
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.i).cloned();
+        if t.is_some() {
+            self.i += 1;
+        }
+        t
+    }
+    fn eof_span(&self) -> Span {
+        Span::new(self.end, 0)
+    }
+    fn here(&self) -> Span {
+        self.peek().map_or(self.eof_span(), |t| t.span)
+    }
+    fn deeper(&mut self, span: Span) -> Result<(), FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(FilterError::new(
+                span,
+                format!("too deeply nested (more than {MAX_DEPTH} levels of parentheses or 'not')"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn or(&mut self) -> Result<Ast, FilterError> {
+        let mut items = vec![self.and()?];
+        while let Some(t) = self.peek() {
+            if !(t.tok == Tok::OrOr || is_kw(&t.tok, "or")) {
+                break;
+            }
+            let op = self.next().map(|t| t.tok);
+            items.push(self.operand(op)?);
+        }
+        Ok(if items.len() == 1 {
+            items.pop().unwrap_or(Ast::And(Vec::new()))
+        } else {
+            Ast::Or(items)
+        })
+    }
+
+    fn and(&mut self) -> Result<Ast, FilterError> {
+        let mut items = vec![self.unary()?];
+        while let Some(t) = self.peek() {
+            if !(t.tok == Tok::AndAnd || is_kw(&t.tok, "and")) {
+                break;
+            }
+            let op = self.next().map(|t| t.tok);
+            items.push(self.operand_unary(op)?);
+        }
+        Ok(if items.len() == 1 {
+            items.pop().unwrap_or(Ast::And(Vec::new()))
+        } else {
+            Ast::And(items)
+        })
+    }
+
+    /// The right operand of `or`, with a clear message when it is missing.
+    fn operand(&mut self, op: Option<Tok>) -> Result<Ast, FilterError> {
+        self.require_condition(op.as_ref())?;
+        self.and()
+    }
+    fn operand_unary(&mut self, op: Option<Tok>) -> Result<Ast, FilterError> {
+        self.require_condition(op.as_ref())?;
+        self.unary()
+    }
+    fn require_condition(&self, op: Option<&Tok>) -> Result<(), FilterError> {
+        let after = op.map(describe).unwrap_or_default();
+        match self.peek() {
+            None => Err(FilterError::new(
+                self.eof_span(),
+                format!("expected a condition after {after}"),
+            )),
+            Some(t) if matches!(t.tok, Tok::AndAnd | Tok::OrOr | Tok::RParen)
+                || is_kw(&t.tok, "and")
+                || is_kw(&t.tok, "or") =>
+            {
+                Err(FilterError::new(
+                    t.span,
+                    format!("expected a condition after {after}, found {}", describe(&t.tok)),
+                ))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn unary(&mut self) -> Result<Ast, FilterError> {
+        let Some(t) = self.peek().cloned() else {
+            return Err(FilterError::new(self.eof_span(), "expected a condition"));
+        };
+        if t.tok == Tok::Bang || is_kw(&t.tok, "not") {
+            self.next();
+            self.deeper(t.span)?;
+            self.require_condition(Some(&t.tok))?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Ast::Not(Box::new(inner)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Ast, FilterError> {
+        let Some(t) = self.next() else {
+            return Err(FilterError::new(self.eof_span(), "expected a condition"));
+        };
+        match &t.tok {
+            Tok::LParen => {
+                self.deeper(t.span)?;
+                self.require_condition(Some(&t.tok))?;
+                let inner = self.or()?;
+                match self.next() {
+                    Some(c) if c.tok == Tok::RParen => {}
+                    None => return Err(FilterError::new(t.span, "unclosed parenthesis")),
+                    Some(o) => {
+                        return Err(FilterError::new(
+                            o.span,
+                            format!("expected 'and', 'or' or ')' before {}", describe(&o.tok)),
+                        ));
+                    }
+                }
+                self.depth -= 1;
+                Ok(inner)
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("anomaly") => Ok(Ast::Anomaly(t.span)),
+            Tok::Word(w) => {
+                let field = Field {
+                    name: w.clone(),
+                    quoted: false,
+                    span: t.span,
+                };
+                self.condition(field)
+            }
+            Tok::Quoted(w) => {
+                let field = Field {
+                    name: w.clone(),
+                    quoted: true,
+                    span: t.span,
+                };
+                self.condition(field)
+            }
+            Tok::Str(_) => Err(FilterError::new(
+                t.span,
+                "expected a field name, found quoted text (write a field name with spaces in backticks: `my field`)",
+            )),
+            other => Err(FilterError::new(
+                t.span,
+                format!("expected a condition, found {}", describe(other)),
+            )),
+        }
+    }
+
+    fn condition(&mut self, field: Field) -> Result<Ast, FilterError> {
+        let Some(t) = self.next() else {
+            return Err(self.missing_operator(&field, self.eof_span()));
+        };
+        match t.tok {
+            Tok::Op(op) => {
+                let value = self.value(&t)?;
+                Ok(Ast::Compare { field, op, value })
+            }
+            Tok::Tilde | Tok::NotTilde => {
+                let negated = t.tok == Tok::NotTilde;
+                let pattern = match self.next() {
+                    Some(Token {
+                        tok: Tok::Regex { pattern, ci },
+                        span,
+                    }) => Pattern::Regex {
+                        pattern,
+                        case_insensitive: ci,
+                        span,
+                    },
+                    Some(Token {
+                        tok: Tok::Str(text),
+                        span,
+                    }) => Pattern::Text(Value {
+                        text,
+                        quoted: true,
+                        span,
+                    }),
+                    Some(Token {
+                        tok: Tok::Word(text),
+                        span,
+                    }) => Pattern::Text(Value {
+                        text,
+                        quoted: false,
+                        span,
+                    }),
+                    other => {
+                        let span = other.map_or(self.eof_span(), |o| o.span);
+                        return Err(FilterError::new(
+                            span,
+                            format!(
+                                "expected \"text\" or /regex/ after {}",
+                                describe(&t.tok)
+                            ),
+                        ));
+                    }
+                };
+                Ok(Ast::Match {
+                    field,
+                    negated,
+                    pattern,
+                })
+            }
+            Tok::Word(ref w) if w.eq_ignore_ascii_case("in") => self.in_list(field, false, &t),
+            Tok::Word(ref w) if w.eq_ignore_ascii_case("not") => match self.next() {
+                Some(n) if is_kw(&n.tok, "in") => self.in_list(field, true, &n),
+                other => Err(FilterError::new(
+                    other.map_or(self.eof_span(), |o| o.span),
+                    format!("expected 'in' after '{} not'", field.name),
+                )),
+            },
+            _ => Err(self.missing_operator(&field, t.span)),
+        }
+    }
+
+    fn missing_operator(&self, field: &Field, span: Span) -> FilterError {
+        FilterError::new(
+            span,
+            format!(
+                "expected an operator after '{}' (=, !=, <, <=, >, >=, in, ~)",
+                field.name
+            ),
+        )
+    }
+
+    /// `in VALUE` or `in (V1, V2, …)`; `kw` is the `in` token.
+    fn in_list(&mut self, field: Field, negated: bool, kw: &Token) -> Result<Ast, FilterError> {
+        let open = match self.peek() {
+            Some(t) if t.tok == Tok::LParen => t.span,
+            _ => {
+                let value = self.value(kw)?;
+                return Ok(Ast::In {
+                    field,
+                    negated,
+                    values: vec![value],
+                });
+            }
+        };
+        self.next();
+        let mut values = Vec::new();
+        loop {
+            match self.peek() {
+                None => return Err(FilterError::new(open, "unclosed parenthesis")),
+                Some(t) if t.tok == Tok::RParen => {
+                    let close = t.span;
+                    self.next();
+                    if values.is_empty() {
+                        return Err(FilterError::new(
+                            open.to(close),
+                            "empty list after 'in': put values between the parentheses",
+                        ));
+                    }
+                    break;
+                }
+                Some(_) => {}
+            }
+            let sep = Token {
+                tok: if values.is_empty() {
+                    Tok::LParen
+                } else {
+                    Tok::Comma
+                },
+                span: open,
+            };
+            values.push(self.value(&sep)?);
+            match self.next() {
+                Some(t) if t.tok == Tok::Comma => {}
+                Some(t) if t.tok == Tok::RParen => break,
+                None => return Err(FilterError::new(open, "unclosed parenthesis")),
+                Some(t) => {
+                    return Err(FilterError::new(
+                        t.span,
+                        format!("expected ',' or ')' in the list, found {}", describe(&t.tok)),
+                    ));
+                }
+            }
+        }
+        Ok(Ast::In {
+            field,
+            negated,
+            values,
+        })
+    }
+
+    /// A value after the token `after`; a date and a time of day separated by
+    /// spaces are joined into one value.
+    fn value(&mut self, after: &Token) -> Result<Value, FilterError> {
+        let missing = |span: Span, found: &str| {
+            FilterError::new(
+                span,
+                format!("expected a value after {}{found}", describe(&after.tok)),
+            )
+        };
+        let Some(t) = self.peek().cloned() else {
+            return Err(missing(self.here(), ""));
+        };
+        match t.tok {
+            Tok::Str(text) => {
+                self.next();
+                Ok(Value {
+                    text,
+                    quoted: true,
+                    span: t.span,
+                })
+            }
+            Tok::Word(w) if ["and", "or", "not"].iter().any(|k| w.eq_ignore_ascii_case(k)) => {
+                Err(missing(
+                    t.span,
+                    &format!(", found '{w}' (quote it to mean the word: \"{w}\")"),
+                ))
+            }
+            Tok::Word(mut text) => {
+                self.next();
+                let mut span = t.span;
+                if is_date(&text) {
+                    if let Some(Token {
+                        tok: Tok::Word(tod),
+                        span: s2,
+                    }) = self.peek().cloned()
+                    {
+                        if is_time_of_day(&tod) {
+                            self.next();
+                            text = format!("{text} {tod}");
+                            span = span.to(s2);
+                        }
+                    }
+                }
+                Ok(Value {
+                    text,
+                    quoted: false,
+                    span,
+                })
+            }
+            Tok::Regex { .. } => Err(FilterError::new(
+                t.span,
+                "a /regex/ needs '~' (write FIELD ~ /regex/)",
+            )),
+            other => Err(missing(t.span, &format!(", found {}", describe(&other)))),
+        }
+    }
+}
+
+/// `YYYY-MM-DD`
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+/// `H:MM…` or `HH:MM…` (seconds, fraction and offset are left to the time parser).
+fn is_time_of_day(s: &str) -> bool {
+    let b = s.as_bytes();
+    let colon = b.iter().position(|c| *c == b':');
+    matches!(colon, Some(1 | 2))
+        && b.first().is_some_and(u8::is_ascii_digit)
+        && b.iter().take(colon.unwrap_or(0)).all(u8::is_ascii_digit)
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.quoted {
+            write!(f, "`{}`", self.name.replace('`', "``"))
+        } else {
+            f.write_str(&self.name)
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.quoted {
+            f.write_str(&quote(&self.text))
+        } else {
+            f.write_str(&self.text)
+        }
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pattern::Text(v) => v.fmt(f),
+            Pattern::Regex {
+                pattern,
+                case_insensitive,
+                ..
+            } => {
+                f.write_str("/")?;
+                let mut chars = pattern.chars();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            f.write_str("\\")?;
+                            if let Some(n) = chars.next() {
+                                write!(f, "{n}")?;
+                            }
+                        }
+                        '/' => f.write_str("\\/")?,
+                        c => write!(f, "{c}")?,
+                    }
+                }
+                f.write_str(if *case_insensitive { "/i" } else { "/" })
+            }
+        }
+    }
+}
+
+impl Ast {
+    fn precedence(&self) -> u8 {
+        match self {
+            Ast::Or(_) => 1,
+            Ast::And(_) => 2,
+            _ => 3,
+        }
+    }
+    fn fmt_in(&self, f: &mut fmt::Formatter<'_>, outer: u8) -> fmt::Result {
+        if self.precedence() < outer {
+            write!(f, "({self})")
+        } else {
+            write!(f, "{self}")
+        }
+    }
+}
+
+/// The canonical text: single spaces, `and`/`or`/`not` words, parentheses only
+/// where precedence needs them.
+impl fmt::Display for Ast {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ast::Or(items) | Ast::And(items) => {
+                let (sep, prec) = if matches!(self, Ast::Or(_)) {
+                    (" or ", 1)
+                } else {
+                    (" and ", 2)
+                };
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(sep)?;
+                    }
+                    item.fmt_in(f, prec + 1)?;
+                }
+                Ok(())
+            }
+            Ast::Not(inner) => {
+                f.write_str("not ")?;
+                inner.fmt_in(f, 3)
+            }
+            Ast::Anomaly(_) => f.write_str("anomaly"),
+            Ast::Compare { field, op, value } => write!(f, "{field} {} {value}", op.symbol()),
+            Ast::In {
+                field,
+                negated,
+                values,
+            } => {
+                let not = if *negated { "not " } else { "" };
+                write!(f, "{field} {not}in ")?;
+                match values.as_slice() {
+                    [one] => write!(f, "{one}"),
+                    many => {
+                        f.write_str("(")?;
+                        for (i, v) in many.iter().enumerate() {
+                            if i > 0 {
+                                f.write_str(", ")?;
+                            }
+                            write!(f, "{v}")?;
+                        }
+                        f.write_str(")")
+                    }
+                }
+            }
+            Ast::Match {
+                field,
+                negated,
+                pattern,
+            } => {
+                let op = if *negated { "!~" } else { "~" };
+                write!(f, "{field} {op} {pattern}")
+            }
+        }
+    }
+}
