@@ -5,6 +5,7 @@
 //! for bad input or usage, 1 for other failures. This is the shell over the core:
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
+pub mod detect;
 pub mod output;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
@@ -33,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Statistics, correlations, rankings, time range and data quality of a file.
     Summary(SummaryArgs),
+    /// Isolation-forest anomaly detection: flagged rows with explanations, CSV scores or JSON.
+    Detect(detect::DetectArgs),
     /// Write demo traffic with planted, labelled attacks as CSV.
     Demo(DemoArgs),
 }
@@ -110,7 +113,11 @@ pub struct Failure {
 
 impl From<IngestError> for Failure {
     fn from(e: IngestError) -> Self {
-        let code = if matches!(e, IngestError::Cancelled { .. }) { 1 } else { 2 };
+        let code = if matches!(e, IngestError::Cancelled { .. }) {
+            1
+        } else {
+            2
+        };
         Failure {
             code,
             message: e.to_string(),
@@ -140,8 +147,9 @@ impl Failure {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Some(Command::Summary(a)) => cmd_summary(&a),
+        Some(Command::Detect(a)) => detect::cmd_detect(&a),
         Some(Command::Demo(a)) => cmd_demo(&a),
-        None => explore(&cli.files),
+        None => explore(&cli.files, cli.config.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -198,8 +206,34 @@ fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The explorer's entry point (until the TUI lands: the summary of the data).
-fn explore(files: &[String]) -> Result<(), Failure> {
+/// The explorer's entry point. Without a terminal (output piped or redirected)
+/// it prints the summary instead and says so on stderr.
+fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        // Check the file first so a bad path fails with exit 2 before the screen changes.
+        if let Some(f) = files.first().filter(|f| f.as_str() != "-") {
+            let meta = std::fs::metadata(f).map_err(|e| {
+                Failure::from(match e.kind() {
+                    std::io::ErrorKind::NotFound => IngestError::NotFound { path: f.clone() },
+                    _ => IngestError::Unreadable {
+                        path: f.clone(),
+                        cause: ingest::io_cause(&e),
+                    },
+                })
+            })?;
+            if meta.is_dir() {
+                return Err(IngestError::IsDirectory { path: f.clone() }.into());
+            }
+        }
+        return crate::tui::run(files, config).map_err(|e| Failure {
+            code: 1,
+            message: format!("terminal error: {e}"),
+        });
+    }
+    eprintln!(
+        "threatlens: not a terminal, so printing the summary (run `threatlens summary FILE` for scripts)"
+    );
     let ds = match files.first() {
         Some(f) => ingest::load_path(f, LoadProgress::new())?,
         None => ingest::load_bytes("<demo>", crate::demo::EMBEDDED)?,

@@ -1,0 +1,396 @@
+//! `threatlens detect`: the isolation forest, headless.
+//!
+//! Fits on the chosen features, flags rows by contamination (or `auto`), and
+//! prints a table (flagged rows, most anomalous first, with explanation), CSV
+//! (`row,score,anomaly[,label]` for every row) or JSON (counts, threshold,
+//! parameters, flagged rows, per-IP aggregation, evaluation against a label).
+
+use super::output::{Target, write_output};
+use super::{Failure, InputArgs, load_input, to_json};
+use crate::analysis::rankings;
+use crate::dataset::{Dataset, Role};
+use crate::detect::pipeline::{DetectParams, DetectionRun, default_features};
+use crate::detect::{Contamination, Evaluation, GroupSummary, Rule, RunControl, Selection};
+use crate::report::table::{Table, num};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Detection options shared by `detect` and `report`.
+#[derive(Debug, Args, Clone)]
+pub struct DetectOptions {
+    /// Features, comma-separated (columns or derived: bytes_per_sec, session_duration, …).
+    /// Default: bytes_in,bytes_out,bytes_per_sec (CloudWatch) or every numeric column.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
+    pub features: Vec<String>,
+    /// Features to transform with log1p before fitting.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
+    pub log1p: Vec<String>,
+    /// Fraction flagged, 0 < C ≤ 0.5 (e.g. 0.05 or 5%), or `auto` (score > 0.5).
+    #[arg(long, default_value = "0.05", value_name = "C|auto")]
+    pub contamination: Contamination,
+    /// Number of trees.
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub trees: u64,
+    /// Rows drawn per tree (default min(256, rows)).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    pub sample: Option<u64>,
+    /// Random seed.
+    #[arg(long, default_value_t = 42, value_name = "N")]
+    pub seed: u64,
+    /// Label column for evaluation (0/1, true/false, yes/no, normal/anomaly, benign/malicious).
+    #[arg(long, value_name = "COL")]
+    pub label: Option<String>,
+}
+
+impl DetectOptions {
+    pub fn params(&self, ds: &Dataset) -> DetectParams {
+        DetectParams {
+            features: if self.features.is_empty() {
+                default_features(ds)
+            } else {
+                self.features.iter().map(|f| f.trim().to_string()).collect()
+            },
+            log1p: self.log1p.clone(),
+            trees: self.trees as usize,
+            sample: self.sample.map(|s| s as usize),
+            seed: self.seed,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub detect: DetectOptions,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: DetectFormat,
+    /// Output path (`-` or none: stdout).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<String>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A flagged row in the JSON output.
+#[derive(Debug, Serialize)]
+pub struct Flagged {
+    pub row: usize,
+    pub rank: usize,
+    pub score: f64,
+    pub src_ip: Option<String>,
+    pub country: Option<String>,
+    pub time: Option<String>,
+    pub bytes_in: Option<f64>,
+    pub bytes_out: Option<f64>,
+    pub explanation: String,
+    pub contributions: Vec<crate::detect::Contribution>,
+    pub patterns: Vec<String>,
+}
+
+/// The detect result as JSON.
+#[derive(Debug, Serialize)]
+pub struct DetectJson {
+    pub source: String,
+    pub rows: usize,
+    pub anomalies: usize,
+    pub threshold: f64,
+    pub params: serde_json::Value,
+    pub flagged: Vec<Flagged>,
+    pub by_ip: Vec<GroupSummary>,
+    pub by_country: Vec<GroupSummary>,
+    pub evaluation: Option<Evaluation>,
+    pub notes: Vec<String>,
+}
+
+/// Everything a detection run produces for reporting.
+pub struct Outcome {
+    pub run: DetectionRun,
+    pub selection: Selection,
+    pub labels: Option<Vec<bool>>,
+    pub evaluation: Option<Evaluation>,
+    pub contamination: Contamination,
+}
+
+/// Runs detection on a loaded dataset.
+pub fn run_detection(ds: &Dataset, opts: &DetectOptions) -> Result<Outcome, Failure> {
+    let params = opts.params(ds);
+    let run = DetectionRun::run(ds, &params, &RunControl::default()).map_err(Failure::usage)?;
+    let selection = run
+        .detection
+        .index
+        .select(Rule::Contamination(opts.contamination));
+    let labels = match &opts.label {
+        Some(col) => Some(labels(ds, col)?),
+        None => None,
+    };
+    let evaluation = match &labels {
+        Some(l) => Some(
+            crate::detect::evaluate(l, &run.detection.index, &selection)
+                .map_err(|e| Failure::usage(e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(Outcome {
+        run,
+        selection,
+        labels,
+        evaluation,
+        contamination: opts.contamination,
+    })
+}
+
+/// Reads a label column as booleans; any value that is not a label is an error.
+pub fn labels(ds: &Dataset, col: &str) -> Result<Vec<bool>, Failure> {
+    let i = ds.column_index(col).ok_or_else(|| {
+        let names: Vec<String> = ds
+            .columns
+            .iter()
+            .map(|c| crate::sanitize::inert(&c.name).into_owned())
+            .collect();
+        Failure::usage(format!(
+            "no label column '{}': the columns are {}",
+            crate::sanitize::inert(col),
+            names.join(", ")
+        ))
+    })?;
+    (0..ds.rows)
+        .map(|r| {
+            let text = ds.cell_text(r, i);
+            crate::detect::parse_label(&text).ok_or_else(|| {
+                Failure::usage(format!(
+                    "label column '{}': row {r} has '{}', which is not a label (use 0/1, true/false, yes/no, normal/anomaly or benign/malicious)",
+                    crate::sanitize::inert(col),
+                    crate::sanitize::inert(&text)
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Per-group aggregation of the flags for a role column (IP or country).
+pub fn by_group(ds: &Dataset, outcome: &Outcome, role: Role) -> Vec<GroupSummary> {
+    let Some(groups) = ds.role_index(role).and_then(|i| rankings::groups(ds, i)) else {
+        return Vec::new();
+    };
+    let index = &outcome.run.detection.index;
+    crate::detect::aggregate(&groups.codes, &groups.labels, outcome.run.scores(), |r| {
+        index.is_flagged(&outcome.selection, r)
+    })
+    .unwrap_or_default()
+}
+
+fn text(ds: &Dataset, row: usize, role: Role) -> Option<String> {
+    let i = ds.role_index(role)?;
+    let t = ds.cell_text(row, i);
+    (!t.is_empty()).then(|| t.into_owned())
+}
+
+/// The flagged rows with their explanations, most anomalous first.
+pub fn flagged_rows(ds: &Dataset, outcome: &Outcome, limit: usize) -> Vec<Flagged> {
+    let run = &outcome.run;
+    run.detection
+        .index
+        .flagged(&outcome.selection)
+        .take(limit)
+        .enumerate()
+        .map(|(rank, row)| Flagged {
+            row,
+            rank: rank + 1,
+            score: run.scores().get(row).copied().unwrap_or(0.0),
+            src_ip: text(ds, row, Role::SrcIp),
+            country: text(ds, row, Role::Country),
+            time: ds.start_time(row).map(crate::dataset::format_time),
+            bytes_in: ds.role(Role::BytesIn).and_then(|c| c.data.number(row)),
+            bytes_out: ds.role(Role::BytesOut).and_then(|c| c.data.number(row)),
+            explanation: run.explanation_line(ds, row),
+            contributions: run
+                .explain(ds, row)
+                .map(|e| e.contributions)
+                .unwrap_or_default(),
+            patterns: run
+                .patterns(ds, row)
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+        })
+        .collect()
+}
+
+/// The `detect` subcommand.
+pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
+    let ds = load_input(&a.input)?;
+    let outcome = run_detection(&ds, &a.detect)?;
+    let text = match a.format {
+        DetectFormat::Csv => csv_output(&outcome),
+        DetectFormat::Json => to_json(&json_output(&ds, &outcome))?,
+        DetectFormat::Table => table_output(&ds, &outcome),
+    };
+    write_output(
+        &Target::from_arg(a.output.as_deref()),
+        text.as_bytes(),
+        a.force,
+    )?;
+    Ok(())
+}
+
+/// `row,score,anomaly[,label]` for every row.
+pub fn csv_output(o: &Outcome) -> String {
+    let index = &o.run.detection.index;
+    let mut out = String::from(if o.labels.is_some() {
+        "row,score,anomaly,label\n"
+    } else {
+        "row,score,anomaly\n"
+    });
+    for (row, score) in o.run.scores().iter().enumerate() {
+        let flag = u8::from(index.is_flagged(&o.selection, row));
+        match &o.labels {
+            Some(l) => out.push_str(&format!(
+                "{row},{score},{flag},{}\n",
+                u8::from(l.get(row).copied().unwrap_or(false))
+            )),
+            None => out.push_str(&format!("{row},{score},{flag}\n")),
+        }
+    }
+    out
+}
+
+pub fn json_output(ds: &Dataset, o: &Outcome) -> DetectJson {
+    let p = o.run.detection.params();
+    DetectJson {
+        source: ds.source.clone(),
+        rows: ds.rows,
+        anomalies: o.selection.count,
+        threshold: o.selection.threshold,
+        params: serde_json::json!({
+            "features": o.run.feature_names,
+            "log1p": o.run.params.log1p,
+            "contamination": o.contamination.to_string(),
+            "trees": p.trees,
+            "sample_size": p.sample_size,
+            "max_depth": p.max_depth,
+            "seed": p.seed,
+        }),
+        flagged: flagged_rows(ds, o, usize::MAX),
+        by_ip: by_group(ds, o, Role::SrcIp)
+            .into_iter()
+            .filter(|g| g.flagged > 0)
+            .collect(),
+        by_country: by_group(ds, o, Role::Country)
+            .into_iter()
+            .filter(|g| g.flagged > 0)
+            .collect(),
+        evaluation: o.evaluation,
+        notes: o.run.notes.clone(),
+    }
+}
+
+fn table_output(ds: &Dataset, o: &Outcome) -> String {
+    let p = o.run.detection.params();
+    let mut out = format!(
+        "{} of {} rows flagged (contamination {}, threshold {:.4}) · features {} · {} trees × {} samples, seed {}\n\n",
+        o.selection.count,
+        ds.rows,
+        o.contamination,
+        o.selection.threshold,
+        o.run.feature_names.join(", "),
+        p.trees,
+        p.sample_size,
+        p.seed
+    );
+    let mut t = Table::new(&[
+        "rank",
+        "row",
+        "score",
+        "time",
+        "src_ip",
+        "country",
+        "bytes_in",
+        "bytes_out",
+        "why",
+    ])
+    .right_align(&[0, 1, 2, 6, 7]);
+    for f in flagged_rows(ds, o, usize::MAX) {
+        t.row(&[
+            f.rank.to_string(),
+            f.row.to_string(),
+            format!("{:.4}", f.score),
+            f.time.unwrap_or_default(),
+            f.src_ip.unwrap_or_default(),
+            f.country.unwrap_or_default(),
+            num(f.bytes_in),
+            num(f.bytes_out),
+            f.explanation,
+        ]);
+    }
+    out.push_str(&t.render(""));
+    let ips: Vec<GroupSummary> = by_group(ds, o, Role::SrcIp)
+        .into_iter()
+        .filter(|g| g.flagged > 0)
+        .collect();
+    if !ips.is_empty() {
+        out.push_str("\nBy source IP\n");
+        let mut t = Table::new(&[
+            "src_ip",
+            "flagged",
+            "sessions",
+            "share",
+            "max score",
+            "top-3 mean",
+        ])
+        .right_align(&[1, 2, 3, 4, 5]);
+        for g in ips.iter().take(20) {
+            t.row(&[
+                g.label.clone(),
+                g.flagged.to_string(),
+                g.sessions.to_string(),
+                format!("{:.1}%", g.share_flagged * 100.0),
+                format!("{:.4}", g.max_score),
+                format!("{:.4}", g.top3_mean),
+            ]);
+        }
+        out.push_str(&t.render("  "));
+    }
+    if let Some(e) = &o.evaluation {
+        out.push_str(&format!("\n{}\n", evaluation_text(e)));
+    }
+    for n in &o.run.notes {
+        out.push_str(&format!("note: {}\n", crate::sanitize::inert(n)));
+    }
+    out
+}
+
+/// Evaluation in words.
+pub fn evaluation_text(e: &Evaluation) -> String {
+    match e {
+        Evaluation::ConstantLabel { anomalous, rows } => format!(
+            "Evaluation: the label is the same ({}) for all {rows} rows, so it cannot score the detector (an accuracy on it would be meaningless)",
+            if *anomalous { "anomalous" } else { "normal" }
+        ),
+        Evaluation::Scored(m) => {
+            let c = &m.confusion;
+            format!(
+                "Evaluation against the label: ROC AUC {:.4}, PR AUC {:.4}; at this threshold precision {}, recall {:.3}, F1 {:.3}\n  confusion: {} true positives, {} false positives, {} false negatives, {} true negatives",
+                m.roc_auc,
+                m.pr_auc,
+                m.precision.map_or("—".into(), |p| format!("{p:.3}")),
+                m.recall,
+                m.f1,
+                c.true_positives,
+                c.false_positives,
+                c.false_negatives,
+                c.true_negatives
+            )
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The interactive explorer (ratatui + crossterm): the terminal shell over the core.
+//!
+//! Owns the terminal: raw mode and the alternate screen are entered here and
+//! restored on every way out — normal exit, error, panic (a hook restores before
+//! the message prints), SIGTERM/SIGHUP/SIGINT (a flag the loop checks) and early
+//! returns (a drop guard). The loop turns events into [`action::Action`]s, calls
+//! `App::update`, and draws with the pure render functions.
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod keymap;
+pub mod render;
+pub mod tabs;
+pub mod theme;
+pub mod view;
+pub mod widgets;
+pub mod worker;
+
+use action::{Action, Tab};
+use app::{App, Mode, Source};
+use keymap::Keymap;
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
+};
+use ratatui::crossterm::execute;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Restores the terminal when dropped (covers early returns and errors).
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+/// Builds the app from the command line's files and the config.
+pub fn build_app(files: &[String], config: Option<&Path>) -> (App, Vec<String>) {
+    let cfg = config::load(config);
+    let mut warnings = cfg.warnings.clone();
+    let mut keymap = Keymap::default();
+    warnings.extend(keymap.apply_overrides(&cfg.keys));
+    let theme = theme::Theme::detect(cfg.theme.as_deref());
+    let source = match files.first() {
+        Some(f) => Source::Path(f.clone()),
+        None => Source::Demo,
+    };
+    if files.len() > 1 {
+        warnings.push(format!(
+            "only the first file is opened ({}); open the others one at a time",
+            crate::sanitize::inert(&files[0])
+        ));
+    }
+    let mut app = App::new(source, keymap, theme, cfg.params.clone());
+    if let Some(c) = cfg
+        .contamination
+        .as_deref()
+        .and_then(|c| c.parse::<crate::detect::Contamination>().ok())
+    {
+        app.threshold = match c {
+            crate::detect::Contamination::Auto => app::Threshold::Auto,
+            crate::detect::Contamination::Fraction(f) => app::Threshold::Contamination(f),
+        };
+    }
+    if !warnings.is_empty() {
+        app.status = Some(warnings.join("; "));
+    }
+    (app, warnings)
+}
+
+/// Turns a terminal event into an action.
+pub fn event_action(app: &App, ev: Event) -> Option<Action> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            // Ctrl-C always quits, whatever the mode.
+            if k.code == event::KeyCode::Char('c')
+                && k.modifiers.contains(event::KeyModifiers::CONTROL)
+            {
+                return Some(Action::Quit);
+            }
+            match app.mode {
+                Mode::Input(_) => keymap::input_edit(&k).map(Action::Input),
+                Mode::Normal => app.keymap.action(&k, app.scope()),
+            }
+        }
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => Some(Action::ScrollUp),
+            MouseEventKind::ScrollDown => Some(Action::ScrollDown),
+            MouseEventKind::Down(MouseButton::Left) if m.row == 1 => render::tab_spans()
+                .into_iter()
+                .find(|(_, a, b)| m.column >= *a && m.column < *b)
+                .map(|(t, _, _)| Action::ClickTab(t)),
+            _ => None,
+        },
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Runs the explorer until the user quits.
+pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
+    let (mut app, _) = build_app(files, config);
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
+        let _ = signal_hook::flag::register(sig, stop.clone());
+    }
+    let mut terminal = ratatui::try_init()?;
+    let _restore = Restore;
+    // Chain a hook that also turns mouse capture off before ratatui's restore.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        previous(info);
+    }));
+    let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    if let Ok(size) = terminal.size() {
+        app.update(Action::Resize(size.width, size.height));
+    }
+    let mut dirty = true;
+    let mut last_tick = std::time::Instant::now();
+    while !app.quit {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if app.poll_worker() {
+            dirty = true;
+        }
+        if last_tick.elapsed() >= Duration::from_millis(120) {
+            last_tick = std::time::Instant::now();
+            if app.busy() {
+                app.update(Action::Tick);
+                dirty = true;
+            }
+        }
+        if dirty {
+            terminal.draw(|f| f.render_widget(&app, f.area()))?;
+            dirty = false;
+        }
+        if event::poll(Duration::from_millis(30))? {
+            // Drain every pending event before drawing again.
+            loop {
+                let ev = event::read()?;
+                if let Some(a) = event_action(&app, ev) {
+                    app.update(a);
+                }
+                dirty = true;
+                if app.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = Tab::Records;
+    Ok(())
+}

@@ -1,0 +1,488 @@
+//! Drawing the frame: header, tab bar, the active tab, input/status line,
+//! footer hints and popups (help, rejects, drill-down, features). Pure: reads
+//! the [`App`], writes only the buffer. Every data value passes the sanitiser.
+
+use super::action::Tab;
+use super::app::{App, InputKind, Mode, Popup};
+use super::keymap::Scope;
+use super::tabs;
+use super::widgets::{bar, cell, compact, pad};
+use crate::dataset::{Role, format_time};
+use crate::ingest::describe_reject;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Widget, Wrap};
+
+/// The smallest usable terminal.
+pub const MIN_SIZE: (u16, u16) = (40, 12);
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Where the tab titles are drawn (for mouse clicks): (tab, x range) on row 1.
+pub fn tab_spans() -> Vec<(Tab, u16, u16)> {
+    let mut x = 0u16;
+    Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let w = (format!(" {} {} ", i + 1, t.title()).chars().count()) as u16;
+            let span = (*t, x, x + w);
+            x += w + 1;
+            span
+        })
+        .collect()
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        draw(self, area, buf);
+    }
+}
+
+/// Draws everything.
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        Paragraph::new(vec![
+            Line::styled("terminal too small", t.warn()),
+            Line::raw(format!(
+                "need {}×{}, have {}×{}",
+                MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
+            )),
+        ])
+        .wrap(Wrap { trim: true })
+        .render(area, buf);
+        return;
+    }
+    let [header, tabs_row, body, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(app, header, buf);
+    draw_tabs(app, tabs_row, buf);
+    if let Some(p) = &app.loading {
+        let ratio = p.fraction().unwrap_or(0.0).clamp(0.0, 1.0);
+        let rows = p.rows.load(std::sync::atomic::Ordering::Relaxed);
+        let [msg, gauge] =
+            Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(body);
+        Paragraph::new(Line::raw(format!(
+            "{} loading {} — {} rows so far (Esc cancels)",
+            SPINNER[app.tick % SPINNER.len()],
+            cell(&app.source.name(), 60),
+            rows
+        )))
+        .render(msg, buf);
+        Gauge::default()
+            .ratio(ratio)
+            .label(format!("{:.0}%", ratio * 100.0))
+            .gauge_style(t.accent())
+            .render(gauge, buf);
+    } else if let Some(e) = &app.load_error {
+        Paragraph::new(vec![
+            Line::styled("could not load the data", t.alert()),
+            Line::raw(cell(e, 400)),
+            Line::raw(""),
+            Line::styled("q quits", t.dim()),
+        ])
+        .wrap(Wrap { trim: false })
+        .render(body, buf);
+    } else if app.view.is_none() {
+        Paragraph::new(Line::styled(
+            format!("{} computing…", SPINNER[app.tick % SPINNER.len()]),
+            t.stale(),
+        ))
+        .render(body, buf);
+    } else {
+        match app.tab {
+            Tab::Records => tabs::records::render(app, body, buf),
+            Tab::Summary => tabs::summary::render(app, body, buf),
+            Tab::Timeline => tabs::timeline::render(app, body, buf),
+            Tab::Rankings => tabs::rankings::render(app, body, buf),
+            Tab::Anomalies => tabs::anomalies::render(app, body, buf),
+        }
+    }
+    draw_status(app, status, buf);
+    draw_footer(app, footer, buf);
+    if let Some(popup) = &app.popup {
+        draw_popup(app, popup, body, buf);
+    }
+}
+
+fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let mut spans = vec![
+        Span::styled("threatlens ", t.title()),
+        Span::raw(cell(&app.source.name(), 40)),
+    ];
+    if let Some(ds) = &app.ds {
+        let shown = app.view.as_ref().map_or(ds.rows, |v| v.rows.len());
+        spans.push(Span::raw(format!(" · {} rows", ds.rows)));
+        if ds.rejects.total > 0 {
+            spans.push(Span::styled(
+                format!(" · {} rejected (r)", ds.rejects.total),
+                t.warn(),
+            ));
+        }
+        if let Some(f) = &app.filter {
+            spans.push(Span::styled(
+                format!(" · filter: {} ({shown})", cell(f, 40)),
+                t.key(),
+            ));
+        }
+        if let Some(d) = &app.det {
+            let p = d.detection.params();
+            spans.push(Span::styled(
+                format!(
+                    " · iforest {} · {} trees · seed {}",
+                    app.threshold.describe(),
+                    p.trees,
+                    p.seed
+                ),
+                t.dim(),
+            ));
+        }
+    }
+    if app.busy() {
+        spans.push(Span::styled(
+            format!(" {}", SPINNER[app.tick % SPINNER.len()]),
+            t.stale(),
+        ));
+        if app.view_stale || app.det_stale {
+            spans.push(Span::styled(" stale", t.stale()));
+        }
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn draw_tabs(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        let style = if *tab == app.tab {
+            t.selected().patch(t.title())
+        } else {
+            t.dim()
+        };
+        spans.push(Span::styled(format!(" {} {} ", i + 1, tab.title()), style));
+        spans.push(Span::raw(" "));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let line = match app.mode {
+        Mode::Input(kind) => {
+            let label = match kind {
+                InputKind::Filter => "filter> ",
+                InputKind::Search => "search> ",
+                InputKind::Contamination => "contamination (0.05, 5%, auto)> ",
+                InputKind::TopK => "top k> ",
+            };
+            match &app.input.error {
+                Some(e) => Line::from(vec![
+                    Span::styled(label, t.key()),
+                    Span::styled(cell(e, 300), t.alert()),
+                ]),
+                None => Line::from(vec![
+                    Span::styled(label, t.key()),
+                    Span::raw(cell(&app.input.text, 300)),
+                    Span::styled("▏", t.key()),
+                ]),
+            }
+        }
+        Mode::Normal => match (&app.status, &app.det_error) {
+            (Some(s), _) => Line::styled(cell(s, 300), t.warn()),
+            (None, Some(e)) => Line::styled(format!("detection: {}", cell(e, 300)), t.alert()),
+            _ => Line::raw(""),
+        },
+    };
+    Paragraph::new(line).render(area, buf);
+}
+
+fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let scope = match app.mode {
+        Mode::Input(_) => {
+            let hint =
+                "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter";
+            Paragraph::new(Line::styled(hint, t.dim())).render(area, buf);
+            return;
+        }
+        Mode::Normal => app.scope(),
+    };
+    let mut spans = Vec::new();
+    for (key, help) in app.keymap.hints(scope) {
+        spans.push(Span::styled(key, t.key()));
+        spans.push(Span::styled(format!(" {help}  "), t.dim()));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn popup_area(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
+    let w = (area.width * w_pct / 100).max(30).min(area.width);
+    let h = (area.height * h_pct / 100).max(6).min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let (title, area) = match popup {
+        Popup::Help { .. } => (" help — keys (Esc closes) ", popup_area(body, 90, 95)),
+        Popup::Rejects { .. } => (" rejected rows (Esc closes) ", popup_area(body, 90, 90)),
+        Popup::Detail { .. } => (
+            " session detail (f filters to this IP, Esc closes) ",
+            popup_area(body, 94, 96),
+        ),
+        Popup::Features { .. } => (
+            " detection parameters (Enter/Esc closes) ",
+            popup_area(body, 70, 80),
+        ),
+    };
+    Clear.render(area, buf);
+    let block = Block::bordered().title(Span::styled(title, t.title()));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let (lines, scroll) = match popup {
+        Popup::Help { scroll } => (help_lines(app), *scroll),
+        Popup::Rejects { scroll } => (reject_lines(app), *scroll),
+        Popup::Detail { row, scroll } => (detail_lines(app, *row, inner.width), *scroll),
+        Popup::Features { cursor } => {
+            tabs::anomalies::render_features(app, *cursor, inner, buf);
+            return;
+        }
+    };
+    let scroll = scroll.min(lines.len().saturating_sub(1));
+    Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()).render(inner, buf);
+}
+
+/// The help text, generated from the keymap.
+pub fn help_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    let scopes: Vec<(Scope, String)> = std::iter::once((Scope::Global, "everywhere".to_string()))
+        .chain(
+            Tab::ALL
+                .iter()
+                .map(|tab| (Scope::Tab(*tab), format!("{} tab", tab.title()))),
+        )
+        .chain(std::iter::once((
+            Scope::Drilldown,
+            "drill-down and features panel".to_string(),
+        )))
+        .collect();
+    for (scope, label) in scopes {
+        lines.push(Line::styled(label, t.header()));
+        for b in app.keymap.bindings.iter().filter(|b| b.scope == scope) {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(pad(&keys.join(" "), 16), t.key()),
+                Span::raw(b.help),
+            ]));
+        }
+    }
+    lines.push(Line::styled("filter examples", t.header()));
+    for ex in [
+        "country = US and bytes_in > 1000000",
+        "src_ip in 155.91.45.0/24 or anomaly",
+        "time >= 2024-04-26T08:00 and not (dst_port in (80, 443))",
+        "rule_names ~ \"suspicious\"    src_ip ~ /^165\\.225\\./",
+    ] {
+        lines.push(Line::raw(format!("  {ex}")));
+    }
+    lines
+}
+
+fn reject_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(ds) = &app.ds else { return Vec::new() };
+    let mut lines = vec![Line::styled(
+        format!("{} rows rejected", ds.rejects.total),
+        t.header(),
+    )];
+    for (k, n) in &ds.rejects.by_kind {
+        lines.push(Line::raw(format!("  {n:>8}  {}", cell(k, 60))));
+    }
+    lines.push(Line::raw(""));
+    for r in &ds.rejects.details {
+        lines.push(Line::raw(cell(&describe_reject(r), 400)));
+    }
+    if ds.rejects.total as usize > ds.rejects.details.len() {
+        lines.push(Line::styled(
+            format!(
+                "… and {} more (details are kept for the first {})",
+                ds.rejects.total as usize - ds.rejects.details.len(),
+                ds.rejects.details.len()
+            ),
+            t.dim(),
+        ));
+    }
+    if ds.rejects.total == 0 {
+        lines.push(Line::styled("no row was rejected", t.ok()));
+    }
+    lines
+}
+
+/// The drill-down of one session.
+pub fn detail_lines(app: &App, row: usize, width: u16) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(ds) = &app.ds else { return Vec::new() };
+    let mut lines = Vec::new();
+    let det = app.det.as_ref();
+    if let Some(d) = det {
+        let score = d.scores().get(row).copied().unwrap_or(0.0);
+        let rank = d.detection.index.rank_of(row).map_or(0, |r| r + 1);
+        let flagged = app
+            .selection
+            .is_some_and(|s| d.detection.index.is_flagged(&s, row));
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("row {row} · score {score:.4} · rank {rank} of {}", ds.rows),
+                t.header(),
+            ),
+            if flagged {
+                Span::styled("  FLAGGED", t.alert())
+            } else {
+                Span::styled("  not flagged", t.ok())
+            },
+        ]));
+    } else {
+        lines.push(Line::styled(format!("row {row}"), t.header()));
+    }
+    let name_w = ds
+        .columns
+        .iter()
+        .map(|c| crate::sanitize::display_width(&cell(&c.name, 24)))
+        .max()
+        .unwrap_or(8);
+    for (i, c) in ds.columns.iter().enumerate() {
+        lines.push(Line::from(vec![
+            Span::styled(pad(&cell(&c.name, 24), name_w + 1), t.dim()),
+            Span::raw(cell(
+                &ds.cell_text(row, i),
+                usize::from(width).saturating_sub(name_w + 2).max(10),
+            )),
+        ]));
+    }
+    for d in crate::dataset::Derived::ALL
+        .into_iter()
+        .filter(|d| d.available(ds))
+    {
+        let v = d
+            .value(ds, row)
+            .map_or("—".to_string(), crate::dataset::format_number);
+        lines.push(Line::from(vec![
+            Span::styled(pad(d.name(), name_w + 1), t.dim()),
+            Span::raw(v),
+        ]));
+    }
+    if let Some(d) = det {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "why: per-feature contributions (share of isolation)",
+            t.header(),
+        ));
+        if let Some(e) = d.explain(ds, row) {
+            for c in &e.contributions {
+                let dir = match c.direction {
+                    crate::detect::Direction::Above => "above median",
+                    crate::detect::Direction::Below => "below median",
+                    crate::detect::Direction::AtMedian => "at median",
+                };
+                lines.push(Line::from(vec![
+                    Span::raw(pad(&cell(&c.name, 18), 19)),
+                    Span::styled(pad(&bar(c.share, 100.0, 20), 20), t.alert()),
+                    Span::raw(format!(
+                        " {:>5.1}%  {} ({} vs median {})",
+                        c.share,
+                        dir,
+                        compact(c.value),
+                        compact(c.median)
+                    )),
+                ]));
+            }
+        }
+        let patterns = d.patterns(ds, row);
+        if !patterns.is_empty() {
+            lines.push(Line::styled("pattern", t.header()));
+            for p in patterns {
+                lines.push(Line::styled(format!("  {p}"), t.warn()));
+            }
+        }
+    }
+    // Every session of the same source IP, with a mini timeline.
+    if let (Some(ipc), Some(ip)) = (ds.role_index(Role::SrcIp), app.src_ip_text(row)) {
+        let same: Vec<usize> = match ds.columns.get(ipc).map(|c| &c.data) {
+            Some(crate::dataset::ColumnData::Ip(d)) => {
+                let code = d.codes.get(row);
+                (0..ds.rows).filter(|&r| d.codes.get(r) == code).collect()
+            }
+            _ => Vec::new(),
+        };
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(
+                "all {} sessions of {} (f filters every tab to it)",
+                same.len(),
+                cell(&ip, 45)
+            ),
+            t.header(),
+        ));
+        let times: Vec<i64> = same.iter().filter_map(|&r| ds.start_time(r)).collect();
+        if let (Some(a), Some(b)) = (times.iter().min(), times.iter().max()) {
+            let n = 40usize;
+            let mut counts = vec![0u64; n];
+            for &x in &times {
+                let i = if b > a {
+                    (((x - a) as f64 / (b - a) as f64) * (n - 1) as f64) as usize
+                } else {
+                    0
+                };
+                if let Some(c) = counts.get_mut(i) {
+                    *c += 1;
+                }
+            }
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", format_time(*a)), t.dim()),
+                Span::styled(super::widgets::spark(&counts), t.ok()),
+                Span::styled(format!(" {}", format_time(*b)), t.dim()),
+            ]));
+        }
+        for &r in same.iter().take(200) {
+            let flagged = matches!((det, &app.selection), (Some(d), Some(s)) if d.detection.index.is_flagged(s, r));
+            let score = det
+                .and_then(|d| d.scores().get(r).copied())
+                .map_or(String::new(), |s| format!("{s:.3}"));
+            let bi = ds
+                .role(Role::BytesIn)
+                .and_then(|c| c.data.number(r))
+                .unwrap_or(f64::NAN);
+            let bo = ds
+                .role(Role::BytesOut)
+                .and_then(|c| c.data.number(r))
+                .unwrap_or(f64::NAN);
+            lines.push(Line::styled(
+                format!(
+                    "  {} {:>9} in {:>9} out  score {score}{}{}",
+                    ds.start_time(r).map(format_time).unwrap_or_default(),
+                    compact(bi),
+                    compact(bo),
+                    if flagged { "  flagged" } else { "" },
+                    if r == row { "  ◀ this row" } else { "" }
+                ),
+                if flagged { t.alert() } else { t.base() },
+            ));
+        }
+    }
+    lines
+}

@@ -1,0 +1,8 @@
+//! One file per tab: each has its own small state handling (called from
+//! `App::update`) and a pure `render(&App, Rect, &mut Buffer)`.
+
+pub mod anomalies;
+pub mod rankings;
+pub mod records;
+pub mod summary;
+pub mod timeline;

@@ -1,0 +1,209 @@
+//! Tab 4, Rankings: countries, source IPs, destination ports, rules, observation
+//! and detection types — sessions, bytes in and out, flagged sessions and max
+//! score, sortable, with bar gauges and a mini sparkline of each entity's activity.
+//! Enter filters every tab to the entity under the cursor.
+
+use crate::tui::action::Action;
+use crate::tui::app::{App, moved};
+use crate::tui::view::{RankedEntity, dimensions};
+use crate::tui::widgets::{bar, cell, compact, pad, rpad, spark};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+/// What a ranking is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RankSort {
+    #[default]
+    Sessions,
+    BytesIn,
+    BytesOut,
+    Flagged,
+    MaxScore,
+}
+
+impl RankSort {
+    fn next(self) -> RankSort {
+        match self {
+            RankSort::Sessions => RankSort::BytesIn,
+            RankSort::BytesIn => RankSort::BytesOut,
+            RankSort::BytesOut => RankSort::Flagged,
+            RankSort::Flagged => RankSort::MaxScore,
+            RankSort::MaxScore => RankSort::Sessions,
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            RankSort::Sessions => "sessions",
+            RankSort::BytesIn => "bytes in",
+            RankSort::BytesOut => "bytes out",
+            RankSort::Flagged => "flagged",
+            RankSort::MaxScore => "max score",
+        }
+    }
+}
+
+/// The entities of the current dimension in display order.
+pub fn sorted(app: &App) -> Vec<&RankedEntity> {
+    let Some(r) = app
+        .view
+        .as_ref()
+        .and_then(|v| v.rankings.get(app.rankings.dim))
+    else {
+        return Vec::new();
+    };
+    let mut rows: Vec<&RankedEntity> = r.rows.iter().collect();
+    let key = |e: &RankedEntity| -> f64 {
+        match app.rankings.sort {
+            RankSort::Sessions => e.row.sessions as f64,
+            RankSort::BytesIn => e.row.bytes_in.sum as f64,
+            RankSort::BytesOut => e.row.bytes_out.sum as f64,
+            RankSort::Flagged => e.flagged as f64,
+            RankSort::MaxScore => e.max_score.unwrap_or(0.0),
+        }
+    };
+    rows.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then_with(|| a.row.key.cmp(&b.row.key))
+    });
+    rows
+}
+
+/// Handles a Rankings action.
+pub fn update(app: &mut App, action: Action) {
+    let ndims = app.view.as_ref().map_or(0, |v| v.rankings.len());
+    match action {
+        Action::NextDimension => {
+            app.rankings.dim = (app.rankings.dim + 1) % ndims.max(1);
+            app.rankings.cursor = 0;
+        }
+        Action::Left => {
+            app.rankings.dim = (app.rankings.dim + ndims.max(1) - 1) % ndims.max(1);
+            app.rankings.cursor = 0;
+        }
+        Action::NextSortKey => {
+            app.rankings.sort = app.rankings.sort.next();
+            app.rankings.cursor = 0;
+        }
+        Action::Enter => {
+            let Some(ds) = app.ds.clone() else { return };
+            let entity = sorted(app)
+                .get(app.rankings.cursor)
+                .map(|e| e.row.key.clone());
+            let col = dimensions(&ds).get(app.rankings.dim).map(|d| d.1);
+            if let (Some(key), Some(col)) = (entity, col) {
+                let name = ds
+                    .columns
+                    .get(col)
+                    .map_or(String::new(), |c| c.name.clone());
+                let clause = format!(
+                    "{} = {}",
+                    crate::filter::quote_field(&name),
+                    crate::filter::quote(&key)
+                );
+                let text = match &app.filter {
+                    Some(f) => format!("({f}) and {clause}"),
+                    None => clause,
+                };
+                app.history.push(text.clone());
+                app.set_filter(Some(text));
+            }
+        }
+        a => {
+            let n = sorted(app).len();
+            app.rankings.cursor = moved(app.rankings.cursor, &a, n, app.page());
+        }
+    }
+}
+
+/// Draws the Rankings tab.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(view) = app.view.as_ref() else {
+        return;
+    };
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    let dims: Vec<Span> = view
+        .rankings
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let style = if i == app.rankings.dim {
+                t.selected()
+            } else {
+                t.dim()
+            };
+            [
+                Span::styled(format!(" {} ", r.dimension), style),
+                Span::raw(" "),
+            ]
+        })
+        .collect();
+    lines.push(Line::from(dims));
+    let rows = sorted(app);
+    let Some(first) = rows.first() else {
+        lines.push(Line::styled("nothing to rank in this view", t.warn()));
+        Paragraph::new(lines).render(area, buf);
+        return;
+    };
+    let _ = first;
+    let max_sessions = rows.iter().map(|e| e.row.sessions).max().unwrap_or(1) as f64;
+    let key_w = rows
+        .iter()
+        .map(|e| crate::sanitize::display_width(&cell(&e.row.key, 28)))
+        .max()
+        .unwrap_or(4)
+        .clamp(8, 28);
+    let bar_w = 12;
+    lines.push(Line::styled(
+        format!(
+            "{} {:>8} {} {:>9} {:>9} {:>7} {:>6}  activity   (sorted by {})",
+            pad("entity", key_w),
+            "sessions",
+            pad("", bar_w),
+            "bytes in",
+            "bytes out",
+            "flagged",
+            "max",
+            app.rankings.sort.label()
+        ),
+        t.header(),
+    ));
+    let height = usize::from(area.height.saturating_sub(2));
+    let offset = app.rankings.cursor.saturating_sub(height.saturating_sub(1));
+    for (i, e) in rows.iter().enumerate().skip(offset).take(height) {
+        let key = if e.row.key.is_empty() {
+            "(none)".to_string()
+        } else {
+            cell(&e.row.key, key_w)
+        };
+        let style = if i == app.rankings.cursor {
+            t.selected()
+        } else {
+            t.base()
+        };
+        let flag_style = if e.flagged > 0 { t.alert() } else { t.dim() };
+        lines.push(Line::from(vec![
+            Span::styled(pad(&key, key_w), style),
+            Span::raw(format!(" {:>8} ", e.row.sessions)),
+            Span::styled(
+                pad(&bar(e.row.sessions as f64, max_sessions, bar_w), bar_w),
+                t.accent(),
+            ),
+            Span::raw(format!(
+                " {:>9} {:>9} ",
+                compact(e.row.bytes_in.sum as f64),
+                compact(e.row.bytes_out.sum as f64)
+            )),
+            Span::styled(format!("{:>7}", e.flagged), flag_style),
+            Span::raw(format!(
+                " {:>6}  ",
+                e.max_score.map_or("—".into(), |s| format!("{s:.3}"))
+            )),
+            Span::styled(rpad(&spark(&e.activity), 24), t.ok()),
+        ]));
+    }
+    Paragraph::new(lines).render(area, buf);
+}

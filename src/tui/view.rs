@@ -1,0 +1,326 @@
+//! The filtered view every tab shows, computed on the worker thread.
+//!
+//! A [`ViewRequest`] (filter text, sort, bucket width, and a snapshot of the
+//! detection flags) becomes [`ViewData`]: the selected rows in display order,
+//! the summary, the rankings with flagged counts and per-entity activity, and the
+//! time series. Computing it is pure; the app only swaps the result in.
+
+use crate::analysis::Rows;
+use crate::analysis::rankings::{self, Groups, RankBy, RankRow};
+use crate::analysis::summary::{self, Summary, SummaryOptions};
+use crate::analysis::timeseries::{self, Series};
+use crate::dataset::{ColumnData, Dataset, Role};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What to compute.
+#[derive(Debug, Clone, Default)]
+pub struct ViewRequest {
+    pub filter: Option<String>,
+    /// Column index and descending.
+    pub sort: Option<(usize, bool)>,
+    /// Timeline bucket width; `None` picks one automatically.
+    pub bucket_secs: Option<i64>,
+    /// Optional time window (ms) to zoom the timeline into.
+    pub zoom: Option<(i64, i64)>,
+    pub flagged: Option<Arc<Vec<bool>>>,
+    pub scores: Option<Arc<Vec<f64>>>,
+}
+
+/// One ranking (one dimension).
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub dimension: String,
+    pub rows: Vec<RankedEntity>,
+}
+
+/// A ranked entity with detection figures and its activity over time.
+#[derive(Debug, Clone)]
+pub struct RankedEntity {
+    pub row: RankRow,
+    pub flagged: u64,
+    pub max_score: Option<f64>,
+    /// Sessions per time bucket (for a mini sparkline); empty when not computed.
+    pub activity: Vec<u64>,
+}
+
+/// The view.
+#[derive(Debug, Clone)]
+pub struct ViewData {
+    /// Selected rows in display order.
+    pub rows: Arc<Vec<u32>>,
+    pub filtered: bool,
+    /// `member[row]` when filtered.
+    pub member: Option<Arc<Vec<bool>>>,
+    pub summary: Summary,
+    pub rankings: Vec<Ranking>,
+    pub series: Series,
+    /// Flagged sessions per time bucket of `series`.
+    pub bucket_flagged: Vec<u64>,
+    pub request: ViewRequest,
+}
+
+/// The ranking dimensions present in a dataset: (label, column index).
+pub fn dimensions(ds: &Dataset) -> Vec<(String, usize)> {
+    let roles = [
+        (Role::Country, "countries"),
+        (Role::SrcIp, "source IPs"),
+        (Role::DstPort, "destination ports"),
+        (Role::DstIp, "destination IPs"),
+        (Role::RuleNames, "rules"),
+        (Role::ObservationName, "observations"),
+        (Role::DetectionTypes, "detection types"),
+        (Role::Protocol, "protocols"),
+    ];
+    let mut out: Vec<(String, usize)> = roles
+        .iter()
+        .filter_map(|(r, label)| ds.role_index(*r).map(|i| (label.to_string(), i)))
+        .collect();
+    if out.is_empty() {
+        // Generic mode: rank by text columns.
+        out = ds
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c.data, ColumnData::Text(_) | ColumnData::Ip(_)))
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+    }
+    out
+}
+
+/// Selects the rows that match a filter (all rows without one).
+pub fn select(
+    ds: &Dataset,
+    filter: Option<&str>,
+    flagged: Option<&[bool]>,
+    scores: Option<&[f64]>,
+) -> Result<Option<Vec<u32>>, String> {
+    let Some(text) = filter.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let compiled = crate::filter::build(text, ds).map_err(|e| e.caret_line(text))?;
+    let ctx = crate::filter::EvalContext { flagged, scores };
+    Ok(Some(compiled.select(ds, &ctx)))
+}
+
+fn cancelled(c: &AtomicBool) -> Result<(), String> {
+    if c.load(Ordering::Relaxed) {
+        Err("cancelled".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Computes the view.
+pub fn compute(ds: &Dataset, req: ViewRequest, cancel: &AtomicBool) -> Result<ViewData, String> {
+    let selected = select(
+        ds,
+        req.filter.as_deref(),
+        req.flagged.as_deref().map(Vec::as_slice),
+        req.scores.as_deref().map(Vec::as_slice),
+    )?;
+    cancelled(cancel)?;
+    let filtered = selected.is_some();
+    let mut rows: Vec<u32> = selected.unwrap_or_else(|| (0..ds.rows as u32).collect());
+    let member = filtered.then(|| {
+        let mut m = vec![false; ds.rows];
+        for &r in &rows {
+            if let Some(x) = m.get_mut(r as usize) {
+                *x = true;
+            }
+        }
+        Arc::new(m)
+    });
+    let sel = if filtered {
+        Rows::Subset(&rows)
+    } else {
+        Rows::All(ds.rows)
+    };
+    let summary = summary::summarize(
+        ds,
+        sel,
+        SummaryOptions {
+            top: 50,
+            rejects_shown: 0,
+        },
+    );
+    cancelled(cancel)?;
+    let range = timeseries::time_range(ds, sel);
+    let window = req.zoom.or(range);
+    let width = req
+        .bucket_secs
+        .unwrap_or_else(|| window.map_or(3600, |(a, b)| timeseries::auto_width(a, b, 120)));
+    let series = match req.zoom {
+        Some((a, b)) => {
+            let zoomed: Vec<u32> = rows
+                .iter()
+                .copied()
+                .filter(|&r| ds.start_time(r as usize).is_some_and(|t| t >= a && t <= b))
+                .collect();
+            timeseries::series(ds, Rows::Subset(&zoomed), width)
+        }
+        None => timeseries::series(ds, sel, width),
+    };
+    let mut bucket_flagged = vec![0u64; series.buckets.len()];
+    if let (Some(flags), Some(first)) = (&req.flagged, series.buckets.first()) {
+        let w = series.width_secs.max(1) * 1000;
+        for &r in &rows {
+            if flags.get(r as usize).copied().unwrap_or(false)
+                && let Some(t) = ds.start_time(r as usize)
+                && let Ok(i) = usize::try_from((t - first.start).div_euclid(w))
+                && let Some(x) = bucket_flagged.get_mut(i)
+            {
+                *x += 1;
+            }
+        }
+    }
+    let mut rankings = Vec::new();
+    for (label, col) in dimensions(ds) {
+        cancelled(cancel)?;
+        let Some(groups) = rankings::groups(ds, col) else {
+            continue;
+        };
+        let ranked = rankings::rank_groups(ds, &groups, sel, RankBy::Sessions);
+        rankings.push(Ranking {
+            dimension: label,
+            rows: enrich(ds, &groups, ranked, sel, &req, range),
+        });
+    }
+    cancelled(cancel)?;
+    if let Some((col, desc)) = req.sort {
+        sort_rows(ds, &mut rows, col, desc);
+    }
+    Ok(ViewData {
+        rows: Arc::new(rows),
+        filtered,
+        member,
+        summary,
+        rankings,
+        series,
+        bucket_flagged,
+        request: req,
+    })
+}
+
+/// Adds flagged counts, max scores and activity sparklines to a ranking.
+fn enrich(
+    ds: &Dataset,
+    groups: &Groups,
+    ranked: Vec<RankRow>,
+    sel: Rows<'_>,
+    req: &ViewRequest,
+    range: Option<(i64, i64)>,
+) -> Vec<RankedEntity> {
+    const SPARK: usize = 24;
+    const SPARK_TOP: usize = 200;
+    let n = groups.labels.len();
+    let mut flagged = vec![0u64; n];
+    let mut max_score: Vec<Option<f64>> = vec![None; n];
+    let mut activity: Vec<Option<Vec<u64>>> = vec![None; n];
+    for r in ranked.iter().take(SPARK_TOP) {
+        if let Some(a) = activity.get_mut(r.group as usize) {
+            *a = Some(vec![0; SPARK]);
+        }
+    }
+    let (t0, span) = range.map_or((0, 1), |(a, b)| (a, (b - a).max(1)));
+    sel.for_each(|row| {
+        let Some(&g) = groups.codes.get(row) else {
+            return;
+        };
+        let g = g as usize;
+        if let Some(f) = &req.flagged
+            && f.get(row).copied().unwrap_or(false)
+            && let Some(x) = flagged.get_mut(g)
+        {
+            *x += 1;
+        }
+        if let Some(s) = req.scores.as_ref().and_then(|s| s.get(row).copied())
+            && let Some(m) = max_score.get_mut(g)
+        {
+            *m = Some(m.map_or(s, |m: f64| m.max(s)));
+        }
+        if let Some(Some(a)) = activity.get_mut(g)
+            && let Some(t) = ds.start_time(row)
+        {
+            let i = (((t - t0) as f64 / span as f64) * (SPARK - 1) as f64).round() as usize;
+            if let Some(x) = a.get_mut(i.min(SPARK - 1)) {
+                *x += 1;
+            }
+        }
+    });
+    ranked
+        .into_iter()
+        .map(|row| {
+            let g = row.group as usize;
+            RankedEntity {
+                flagged: flagged.get(g).copied().unwrap_or(0),
+                max_score: max_score.get(g).copied().flatten(),
+                activity: activity
+                    .get_mut(g)
+                    .and_then(Option::take)
+                    .unwrap_or_default(),
+                row,
+            }
+        })
+        .collect()
+}
+
+/// Sorts row indices by a column (missing values last), stable.
+pub fn sort_rows(ds: &Dataset, rows: &mut [u32], col: usize, desc: bool) {
+    let Some(column) = ds.columns.get(col) else {
+        return;
+    };
+    use std::cmp::Ordering as O;
+    let flip = |o: O| if desc { o.reverse() } else { o };
+    match &column.data {
+        ColumnData::Text(d) => {
+            let mut order: Vec<usize> = (0..d.values.len()).collect();
+            order.sort_by(|&a, &b| d.values.get(a).cmp(&d.values.get(b)));
+            let mut rank = vec![0u32; d.values.len()];
+            for (i, &v) in order.iter().enumerate() {
+                if let Some(r) = rank.get_mut(v) {
+                    *r = i as u32;
+                }
+            }
+            let key = |r: u32| {
+                d.codes
+                    .get(r as usize)
+                    .and_then(|c| rank.get(c as usize))
+                    .copied()
+            };
+            rows.sort_by(|&a, &b| flip(key(a).cmp(&key(b))));
+        }
+        ColumnData::Ip(d) => {
+            let key = |r: u32| d.value(r as usize).copied().flatten();
+            rows.sort_by(|&a, &b| match (key(a), key(b)) {
+                (Some(x), Some(y)) => flip(x.cmp(&y)),
+                (Some(_), None) => O::Less,
+                (None, Some(_)) => O::Greater,
+                (None, None) => O::Equal,
+            });
+        }
+        ColumnData::Time(t) => {
+            let key = |r: u32| {
+                t.get(r as usize)
+                    .copied()
+                    .filter(|x| *x != crate::dataset::MISSING_TIME)
+            };
+            rows.sort_by(|&a, &b| match (key(a), key(b)) {
+                (Some(x), Some(y)) => flip(x.cmp(&y)),
+                (Some(_), None) => O::Less,
+                (None, Some(_)) => O::Greater,
+                (None, None) => O::Equal,
+            });
+        }
+        data => {
+            let key = |r: u32| data.number(r as usize);
+            rows.sort_by(|&a, &b| match (key(a), key(b)) {
+                (Some(x), Some(y)) => flip(x.total_cmp(&y)),
+                (Some(_), None) => O::Less,
+                (None, Some(_)) => O::Greater,
+                (None, None) => O::Equal,
+            });
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The one background worker: loading, filtered views and detection run here,
+//! never on the UI thread.
+//!
+//! Each kind of job has a slot; submitting a job replaces the one waiting in its
+//! slot and cancels the one running for it (newest request wins). Jobs carry a
+//! generation number, and the app drops results older than what it asked for last.
+//! Results come back over a channel as [`JobResult`]s that the event loop turns
+//! into actions. The worker knows nothing of what jobs compute: they are closures.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use super::view::ViewData;
+use crate::dataset::Dataset;
+use crate::detect::pipeline::DetectionRun;
+
+/// The kinds of job, in the order the worker takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Load = 0,
+    Detect = 1,
+    View = 2,
+}
+
+/// What a job returns.
+pub enum JobResult {
+    Loaded {
+        generation: u64,
+        result: Result<Arc<Dataset>, String>,
+    },
+    Detected {
+        generation: u64,
+        result: Result<Arc<DetectionRun>, String>,
+    },
+    View {
+        generation: u64,
+        result: Result<Arc<ViewData>, String>,
+    },
+}
+
+impl JobResult {
+    pub fn generation(&self) -> u64 {
+        match self {
+            JobResult::Loaded { generation, .. }
+            | JobResult::Detected { generation, .. }
+            | JobResult::View { generation, .. } => *generation,
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            JobResult::Loaded { .. } => "loaded",
+            JobResult::Detected { .. } => "detected",
+            JobResult::View { .. } => "view",
+        }
+    }
+}
+
+impl std::fmt::Debug for JobResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JobResult::{}(gen {})", self.kind(), self.generation())
+    }
+}
+
+impl Clone for JobResult {
+    fn clone(&self) -> Self {
+        match self {
+            JobResult::Loaded { generation, result } => JobResult::Loaded {
+                generation: *generation,
+                result: result.clone(),
+            },
+            JobResult::Detected { generation, result } => JobResult::Detected {
+                generation: *generation,
+                result: result.clone(),
+            },
+            JobResult::View { generation, result } => JobResult::View {
+                generation: *generation,
+                result: result.clone(),
+            },
+        }
+    }
+}
+
+impl PartialEq for JobResult {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.generation() == other.generation()
+    }
+}
+
+type Work = Box<dyn FnOnce(&AtomicBool) -> JobResult + Send>;
+
+struct Pending {
+    slots: [Option<Work>; 3],
+    running: Option<(Slot, Arc<AtomicBool>)>,
+    shutdown: bool,
+}
+
+/// Handle to the worker thread.
+pub struct Worker {
+    state: Arc<(Mutex<Pending>, Condvar)>,
+    results: Receiver<JobResult>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    pub fn start() -> Worker {
+        let state = Arc::new((
+            Mutex::new(Pending {
+                slots: [None, None, None],
+                running: None,
+                shutdown: false,
+            }),
+            Condvar::new(),
+        ));
+        let (tx, rx) = channel();
+        let s = state.clone();
+        let handle = std::thread::Builder::new()
+            .name("threatlens-worker".into())
+            .spawn(move || worker_loop(&s, &tx))
+            .ok();
+        Worker {
+            state,
+            results: rx,
+            handle,
+        }
+    }
+
+    /// Queues a job, replacing the waiting one of its kind and cancelling the running one.
+    pub fn submit(&self, slot: Slot, work: impl FnOnce(&AtomicBool) -> JobResult + Send + 'static) {
+        let (lock, cv) = &*self.state;
+        if let Ok(mut p) = lock.lock() {
+            if let Some((running, cancel)) = &p.running
+                && *running == slot
+            {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            if let Some(s) = p.slots.get_mut(slot as usize) {
+                *s = Some(Box::new(work));
+            }
+            cv.notify_all();
+        }
+    }
+
+    /// Cancels the running and waiting job of a kind.
+    pub fn cancel(&self, slot: Slot) {
+        let (lock, _) = &*self.state;
+        if let Ok(mut p) = lock.lock() {
+            if let Some((running, cancel)) = &p.running
+                && *running == slot
+            {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            if let Some(s) = p.slots.get_mut(slot as usize) {
+                *s = None;
+            }
+        }
+    }
+
+    /// A finished result, if any (never blocks).
+    pub fn try_result(&self) -> Option<JobResult> {
+        self.results.try_recv().ok()
+    }
+
+    /// Whether a job is waiting or running.
+    pub fn busy(&self) -> bool {
+        let (lock, _) = &*self.state;
+        lock.lock()
+            .map(|p| p.running.is_some() || p.slots.iter().any(Option::is_some))
+            .unwrap_or(false)
+    }
+
+    /// Blocks until the next result (tests; the UI never calls this).
+    pub fn wait_result(&self, timeout: std::time::Duration) -> Option<JobResult> {
+        self.results.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.state;
+        if let Ok(mut p) = lock.lock() {
+            p.shutdown = true;
+            if let Some((_, cancel)) = &p.running {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            cv.notify_all();
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn worker_loop(state: &Arc<(Mutex<Pending>, Condvar)>, tx: &Sender<JobResult>) {
+    let (lock, cv) = &**state;
+    loop {
+        let (slot, work, cancel) = {
+            let Ok(mut p) = lock.lock() else { return };
+            loop {
+                if p.shutdown {
+                    return;
+                }
+                let next = (0..3).find(|&i| p.slots.get(i).is_some_and(Option::is_some));
+                if let Some(i) = next {
+                    let slot = [Slot::Load, Slot::Detect, Slot::View][i];
+                    let work = p.slots.get_mut(i).and_then(Option::take);
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    p.running = Some((slot, cancel.clone()));
+                    break (slot, work, cancel);
+                }
+                p = match cv.wait(p) {
+                    Ok(p) => p,
+                    Err(_) => return,
+                };
+            }
+        };
+        let _ = slot;
+        if let Some(work) = work {
+            // A panic inside a job must not take the worker (or the terminal) down.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&cancel)));
+            if let Ok(mut p) = lock.lock() {
+                p.running = None;
+            }
+            if let Ok(r) = result
+                && !cancel.load(Ordering::Relaxed)
+                && tx.send(r).is_err()
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The explorer on a TestBackend, driven through the same path a key press takes
+//! (event → keymap → `App::update`), with snapshots of every tab and popup.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use threatlens::tui::app::{App, Source};
+use threatlens::tui::keymap::Keymap;
+use threatlens::tui::theme::Theme;
+use threatlens::tui::{self, event_action};
+
+fn app(source: Source) -> App {
+    let mut app = App::new(source, Keymap::default(), Theme { color: false }, None);
+    app.update(tui::action::Action::Resize(120, 36));
+    app.wait_idle();
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    let ev = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    if let Some(a) = event_action(app, ev) {
+        app.update(a);
+    }
+    app.wait_idle();
+}
+
+fn keys(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(app, f.area())).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn every_tab_and_popup_on_the_demo_data() {
+    let mut a = app(Source::Demo);
+    insta::assert_snapshot!("demo_records", screen(&a, 120, 36));
+    for (k, name) in [
+        ('2', "demo_summary"),
+        ('3', "demo_timeline"),
+        ('4', "demo_rankings"),
+        ('5', "demo_anomalies"),
+    ] {
+        keys(&mut a, &k.to_string());
+        insta::assert_snapshot!(name, screen(&a, 120, 36));
+    }
+    keys(&mut a, "v");
+    insta::assert_snapshot!("demo_anomalies_histogram", screen(&a, 120, 36));
+    keys(&mut a, "vv");
+    insta::assert_snapshot!("demo_anomalies_by_ip", screen(&a, 120, 36));
+    keys(&mut a, "v");
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!("demo_drilldown", screen(&a, 120, 36));
+    key(&mut a, KeyCode::Esc);
+    keys(&mut a, "F");
+    insta::assert_snapshot!("demo_features_panel", screen(&a, 120, 36));
+    key(&mut a, KeyCode::Esc);
+    keys(&mut a, "?");
+    insta::assert_snapshot!("demo_help", screen(&a, 120, 60));
+    key(&mut a, KeyCode::Esc);
+    keys(&mut a, "r");
+    insta::assert_snapshot!("demo_rejects", screen(&a, 120, 36));
+}
+
+#[test]
+fn help_lists_every_binding() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "?");
+    let text: String = tui::render::help_lines(&a)
+        .iter()
+        .map(|l| {
+            l.spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    for b in &a.keymap.bindings {
+        assert!(text.contains(b.help), "help misses {}", b.name);
+        for k in &b.keys {
+            assert!(
+                text.contains(&k.label()),
+                "help misses key {} of {}",
+                k.label(),
+                b.name
+            );
+        }
+    }
+}
+
+#[test]
+fn small_terminals_degrade_gracefully() {
+    let a = app(Source::Demo);
+    let s = screen(&a, 40, 12);
+    assert!(s.contains("threatlens"), "{s}");
+    for (w, h) in [(39, 12), (40, 11), (10, 3), (1, 1)] {
+        assert!(screen(&a, w, h).contains("too small") || w < 12, "{w}x{h}");
+    }
+}
+
+#[test]
+fn filter_line_applies_errors_and_clears() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "f");
+    keys(&mut a, "country = RU");
+    key(&mut a, KeyCode::Enter);
+    let n = a.view.as_ref().unwrap().rows.len();
+    assert!(n > 0 && n < 5000, "{n}");
+    assert!(screen(&a, 120, 36).contains("filter: country = RU"));
+    // A bad expression shows an error pointing at it and keeps the old filter.
+    keys(&mut a, "f");
+    key(&mut a, KeyCode::Home);
+    keys(&mut a, "bytes_inn > 3 and ");
+    key(&mut a, KeyCode::Enter);
+    assert!(a.input.error.is_some());
+    assert!(screen(&a, 120, 36).contains("bytes_inn"));
+    key(&mut a, KeyCode::Esc);
+    // Backspace on an empty line clears the filter.
+    keys(&mut a, "f");
+    for _ in 0..40 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    key(&mut a, KeyCode::Backspace);
+    assert_eq!(a.filter, None);
+    assert_eq!(a.view.as_ref().unwrap().rows.len(), 5000);
+    // History brings the last filter back.
+    keys(&mut a, "f");
+    key(&mut a, KeyCode::Up);
+    assert_eq!(a.input.text, "country = RU");
+}
+
+#[test]
+fn sorting_and_search_in_records() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "S"); // bytes_in, descending
+    let ds = a.ds.clone().unwrap();
+    let first = a.view.as_ref().unwrap().rows[0] as usize;
+    let top = (0..ds.rows)
+        .map(|r| ds.columns[0].data.number(r).unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(ds.columns[0].data.number(first), Some(top));
+    keys(&mut a, "/");
+    keys(&mut a, "198.51.100.23");
+    key(&mut a, KeyCode::Enter);
+    let row = a.view.as_ref().unwrap().rows[a.records.cursor] as usize;
+    assert!(ds.cell_text(row, 4).contains("198.51.100.23"));
+}
+
+#[test]
+fn real_file_rankings_and_anomalies_match_the_notebooks() {
+    let Some((csv, _)) = common::real_data("tui real file") else {
+        return;
+    };
+    let path = csv.display().to_string();
+    let mut a = app(Source::Path(path.clone()));
+    keys(&mut a, "4");
+    let s = screen(&a, 120, 36).replace(&path, "<real file>");
+    insta::assert_snapshot!("real_rankings", s);
+    let countries = &a.view.as_ref().unwrap().rankings[0];
+    assert_eq!(
+        (
+            countries.rows[0].row.key.as_str(),
+            countries.rows[0].row.sessions
+        ),
+        ("US", 113)
+    );
+    assert_eq!(
+        (
+            countries.rows[1].row.key.as_str(),
+            countries.rows[1].row.sessions
+        ),
+        ("CA", 72)
+    );
+    keys(&mut a, "s"); // by bytes in
+    keys(&mut a, "d"); // source IPs
+    let s = screen(&a, 120, 36);
+    let first_entity = s.lines().nth(4).unwrap_or("");
+    assert!(first_entity.contains("155.91.45.242"), "{s}");
+
+    keys(&mut a, "5");
+    let s = screen(&a, 120, 36).replace(&path, "<real file>");
+    insta::assert_snapshot!("real_anomalies", s.clone());
+    assert!(s.contains("15 flagged"), "{s}");
+    for row in &a.flagged_rows {
+        let ip = a.src_ip_text(*row as usize).unwrap();
+        assert!(ip == "155.91.45.242" || ip == "165.225.240.79", "{ip}");
+    }
+
+    // + three times: 6.5%, and the count equals what `detect` returns.
+    keys(&mut a, "+++");
+    let out = assert_cmd::Command::cargo_bin("threatlens")
+        .unwrap()
+        .args([
+            "detect",
+            &path,
+            "--contamination",
+            "0.065",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = v["anomalies"].as_u64().unwrap();
+    let s = screen(&a, 120, 36);
+    assert!(s.contains("contamination 6.5%"), "{s}");
+    assert!(
+        s.contains(&format!("{expected} flagged")),
+        "want {expected}: {s}"
+    );
+}
