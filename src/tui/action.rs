@@ -103,6 +103,8 @@ pub enum InputEdit {
     Right,
     Home,
     End,
+    /// Ctrl-U: delete everything before the cursor.
+    KillToStart,
     HistoryUp,
     HistoryDown,
     Submit,

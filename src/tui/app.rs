@@ -362,6 +362,11 @@ impl App {
             InputEdit::Left => line.cursor = line.cursor.saturating_sub(1),
             InputEdit::Right => line.cursor = (line.cursor + 1).min(line.text.chars().count()),
             InputEdit::Home => line.cursor = 0,
+            InputEdit::KillToStart => {
+                let at = byte_at(&line.text, line.cursor);
+                line.text.replace_range(..at, "");
+                line.cursor = 0;
+            }
             InputEdit::End => line.cursor = line.text.chars().count(),
             InputEdit::HistoryUp | InputEdit::HistoryDown if kind == InputKind::Filter => {
                 if self.history.is_empty() {

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# End-to-end: the release binary in a real terminal (tmux). Keys are sent, the
+# pane is captured and checked for what a person should see, and the terminal
+# must be sane (cooked mode, main screen) after quitting.
+# Usage: tests/e2e/run.sh path/to/threatlens   (THREATLENS_SHARED must point at shared/)
+set -uo pipefail
+bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+shared="${THREATLENS_SHARED:?THREATLENS_SHARED must be set}"
+real="$shared/data/CloudWatch_Traffic_Web_Attack.csv"
+run=0
+sock="threatlens-e2e-$$-0"
+tm() { tmux -L "$sock" "$@"; }
+pass=0; fail=0
+cleanup() { tm kill-server >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+capture() { tm capture-pane -p -t e2e 2>&1; }
+wait_for() { # pattern [seconds]
+  local deadline=$(( $(date +%s) + ${2:-10} ))
+  while [ "$(date +%s)" -le "$deadline" ]; do
+    capture | grep -qE -- "$1" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+check() { # description pattern [seconds]
+  if wait_for "$2" "${3:-10}"; then pass=$((pass+1)); echo "ok   $1";
+  else fail=$((fail+1)); echo "FAIL $1 (did not see: $2)"; echo "---- screen ----"; capture; echo "----------------"; fi
+}
+check_absent() { # description pattern
+  sleep 0.5
+  if capture | grep -qE -- "$2"; then fail=$((fail+1)); echo "FAIL $1 (saw: $2)"; capture;
+  else pass=$((pass+1)); echo "ok   $1"; fi
+}
+key() { tm send-keys -t e2e "$@"; sleep 0.3; }
+esc() { tm send-keys -t e2e Escape; sleep 0.6; }  # alone, so it is not read as Alt-<next key>
+
+start() { # command...
+  cleanup
+  run=$((run+1)); sock="threatlens-e2e-$$-$run"
+  tm -f /dev/null new-session -d -s e2e -x 120 -y 36 "bash --norc --noprofile"
+  tm set-option -t e2e -g allow-rename off >/dev/null
+  sleep 0.3
+  key "PS1='e2e\$ '; clear" Enter
+  key "$*" Enter
+}
+
+echo "== real file"
+start "'$bin' '$real'"
+check "header shows the file and rows" "282 rows" 15
+check "records tab shows data" "155.91.45.242" 15
+key 4
+check "rankings: US first with 113 sessions" "US +113 "
+check "rankings: CA second with 72" "CA +72 "
+key 5
+check "anomalies: 15 flagged at 5%" "15 flagged of 282" 15
+check_absent "anomalies list has only the two known IPs" "147.161.161.82"
+key + + +
+check "contamination +0.5 three times is 6.5%" "contamination 6.5%"
+key c
+check "typing a contamination opens the input" "contamination \\(0.05, 5%, auto\\)>"
+key C-u
+for ch in a u t o; do key "$ch"; done
+key Enter
+check "auto contamination" "contamination auto"
+key Enter
+check "drill-down opens" "session detail"
+check "drill-down explains" "per-feature contributions"
+key f
+check "f in the drill-down filters to the IP" "filter: src_ip = "
+key '?'
+check "help lists bindings" "show this help"
+esc
+key 2
+check "summary tab: statistics table" "bytes_per_sec"
+key 3
+check "timeline: quiet gap called out" "quiet"
+key 1
+key f
+key C-u
+for ch in c o u n t r y " " = " " C A; do key "$ch"; done
+key Enter
+check "filter applied to every tab" "filter: country = CA"
+key r
+check "reject list opens" "rows rejected"
+esc
+key q
+check "q quits back to the shell" "^e2e\\$ " 5
+key "stty -a | tr ' ' '\n' | grep -x -e icanon -e echo | sort | tr '\n' ' '; echo" Enter
+check "terminal is back in cooked mode (icanon, echo)" "echo icanon"
+key "clear" Enter
+key "tput smcup >/dev/null; tput rmcup; echo main-screen-ok" Enter
+check "back on the main screen" "main-screen-ok"
+
+echo "== demo data, small terminal, Ctrl-C"
+start "'$bin'"
+check "demo data opens with no file" "demo data \\(built in\\)" 15
+tm resize-window -t e2e -x 40 -y 12 2>/dev/null || true
+sleep 0.5
+check "40x12 still shows the layout" "threatlens"
+tm resize-window -t e2e -x 30 -y 8 2>/dev/null || true
+check "smaller says too small" "too small"
+tm resize-window -t e2e -x 120 -y 36 2>/dev/null || true
+key C-c
+check "Ctrl-C quits" "^e2e\\$ " 5
+
+echo "== SIGTERM restores the terminal"
+start "'$bin' & pid=\$!; sleep 2; kill -TERM \$pid; wait \$pid; echo exit=\$?"
+check "SIGTERM ends the explorer" "exit=" 10
+key "stty -a | tr ' ' '\n' | grep -x -e icanon -e echo | sort | tr '\n' ' '; echo" Enter
+check "terminal cooked after SIGTERM" "echo icanon"
+
+echo "== a bad file exits 2 with one line"
+start "'$bin' /nonexistent/file.csv; echo exit=\$?"
+check "missing file message" "no such file" 5
+check "exit code 2" "exit=2" 5
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
