@@ -143,11 +143,19 @@ pub fn parse(input: &str) -> Result<Ast, FilterError> {
     match p.peek() {
         None => Ok(ast),
         Some(t) if t.tok == Tok::RParen => Err(FilterError::new(t.span, "unmatched ')'")),
+        Some(t) if t.tok == Tok::Comma => Err(list_without_parens(t.span)),
         Some(t) => Err(FilterError::new(
             t.span,
             format!("expected 'and' or 'or' before {}", describe(&t.tok)),
         )),
     }
+}
+
+fn list_without_parens(span: Span) -> FilterError {
+    FilterError::new(
+        span,
+        "unexpected ',': a list goes in parentheses, as in country in (US, CA)",
+    )
 }
 
 struct Parser {
@@ -297,6 +305,7 @@ impl Parser {
                 match self.next() {
                     Some(c) if c.tok == Tok::RParen => {}
                     None => return Err(FilterError::new(t.span, "unclosed parenthesis")),
+                    Some(o) if o.tok == Tok::Comma => return Err(list_without_parens(o.span)),
                     Some(o) => {
                         return Err(FilterError::new(
                             o.span,
