@@ -9,9 +9,9 @@
 pub mod analysis;
 pub mod cli;
 pub mod dataset;
-pub mod filter;
 pub mod demo;
 pub mod detect;
+pub mod filter;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;

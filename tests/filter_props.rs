@@ -31,9 +31,26 @@ fn span_ok(e: &FilterError, input: &str) -> bool {
 
 fn field() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "bytes_in", "BYTES_OUT", "time", "`time`", "country", "port", "src_ip", "response.code",
-        "response_code", "note", "hour", "day_of_week", "bytes_per_sec", "in_out_ratio",
-        "session_duration", "score", "bytes_inn", "`no such`", "dst_port", "end_time",
+        "bytes_in",
+        "BYTES_OUT",
+        "time",
+        "`time`",
+        "country",
+        "port",
+        "src_ip",
+        "response.code",
+        "response_code",
+        "note",
+        "hour",
+        "day_of_week",
+        "bytes_per_sec",
+        "in_out_ratio",
+        "session_duration",
+        "score",
+        "bytes_inn",
+        "`no such`",
+        "dst_port",
+        "end_time",
     ])
     .prop_map(str::to_string)
 }
@@ -41,10 +58,38 @@ fn field() -> impl Strategy<Value = String> {
 fn value() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "0", "-1", "100", "1e308", "1e400", "99.5", "10k", "1.5M", "2GiB", "US", "us", "\"\"",
-            "''", "155.91.45.10", "155.91.45.0/24", "x.y.z/99", "2001:db8::/32", "::ffff:10.0.0.0/104",
-            "::ffff:10.1.2.3", "2024-04-26T08:00", "2024-04-26 08:00:00", "2024-04-26", "1714212000",
-            "\"a, b\"", "'naïve'", "nan", "inf", "-", "0.0.0.0/0", "::/0", "[::1]", "1/2",
+            "0",
+            "-1",
+            "100",
+            "1e308",
+            "1e400",
+            "99.5",
+            "10k",
+            "1.5M",
+            "2GiB",
+            "US",
+            "us",
+            "\"\"",
+            "''",
+            "155.91.45.10",
+            "155.91.45.0/24",
+            "x.y.z/99",
+            "2001:db8::/32",
+            "::ffff:10.0.0.0/104",
+            "::ffff:10.1.2.3",
+            "2024-04-26T08:00",
+            "2024-04-26 08:00:00",
+            "2024-04-26",
+            "1714212000",
+            "\"a, b\"",
+            "'naïve'",
+            "nan",
+            "inf",
+            "-",
+            "0.0.0.0/0",
+            "::/0",
+            "[::1]",
+            "1/2",
         ])
         .prop_map(str::to_string),
         any::<f64>().prop_map(|x| x.to_string()),
@@ -57,8 +102,16 @@ fn value() -> impl Strategy<Value = String> {
 fn pattern() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "/^155/", "/(?i)hel/", "/[/", "/a\\/b/i", "/\\w{500}\\w{500}/", "/.*/", "\"\"", "hello",
-            "/((((((((((a))))))))))/", "/(a+)+$/",
+            "/^155/",
+            "/(?i)hel/",
+            "/[/",
+            "/a\\/b/i",
+            "/\\w{500}\\w{500}/",
+            "/.*/",
+            "\"\"",
+            "hello",
+            "/((((((((((a))))))))))/",
+            "/(a+)+$/",
         ])
         .prop_map(str::to_string),
         any::<String>().prop_map(|s| threatlens::filter::quote(&s)),
@@ -74,9 +127,8 @@ fn condition() -> impl Strategy<Value = String> {
             format!("{f} {not}in ({})", vs.join(", "))
         }),
         (field(), value()).prop_map(|(f, v)| format!("{f} in {v}")),
-        (field(), any::<bool>(), pattern()).prop_map(|(f, neg, p)| {
-            format!("{f} {} {p}", if neg { "!~" } else { "~" })
-        }),
+        (field(), any::<bool>(), pattern())
+            .prop_map(|(f, neg, p)| { format!("{f} {} {p}", if neg { "!~" } else { "~" }) }),
         Just("anomaly".to_string()),
     ]
 }
@@ -85,7 +137,11 @@ fn condition() -> impl Strategy<Value = String> {
 fn filter_text() -> impl Strategy<Value = String> {
     condition().prop_recursive(5, 40, 4, |inner| {
         prop_oneof![
-            (inner.clone(), prop::sample::select(vec![" and ", " or ", " && ", " || ", "&&", " AND "]), inner.clone())
+            (
+                inner.clone(),
+                prop::sample::select(vec![" and ", " or ", " && ", " || ", "&&", " AND "]),
+                inner.clone()
+            )
                 .prop_map(|(a, op, b)| format!("{a}{op}{b}")),
             inner.clone().prop_map(|a| format!("not {a}")),
             inner.clone().prop_map(|a| format!("!({a})")),
@@ -98,15 +154,18 @@ fn filter_text() -> impl Strategy<Value = String> {
 fn soup() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         prop::sample::select(vec![
-            "(", ")", ",", "and", "or", "not", "in", "anomaly", "~", "!~", "=", "!=", "<", ">=", "&&",
-            "||", "!", "&", "|", "\"", "'", "`", "/", "/x/", "/x/q", "score", "time", "``",
+            "(", ")", ",", "and", "or", "not", "in", "anomaly", "~", "!~", "=", "!=", "<", ">=",
+            "&&", "||", "!", "&", "|", "\"", "'", "`", "/", "/x/", "/x/q", "score", "time", "``",
         ])
         .prop_map(str::to_string),
         field(),
         value(),
     ];
-    prop::collection::vec((piece, prop::sample::select(vec!["", " ", "  ", "\t"])), 0..30)
-        .prop_map(|v| v.into_iter().map(|(p, s)| format!("{p}{s}")).collect())
+    prop::collection::vec(
+        (piece, prop::sample::select(vec!["", " ", "  ", "\t"])),
+        0..30,
+    )
+    .prop_map(|v| v.into_iter().map(|(p, s)| format!("{p}{s}")).collect())
 }
 
 fn exercise(ds: &Dataset, input: &str) {
@@ -115,19 +174,31 @@ fn exercise(ds: &Dataset, input: &str) {
     let ctx = EvalContext::new(Some(&flagged), Some(&scores));
     match parse(input) {
         Err(e) => {
-            assert!(span_ok(&e, input), "{input:?}: span {}+{} out of range", e.pos, e.len);
+            assert!(
+                span_ok(&e, input),
+                "{input:?}: span {}+{} out of range",
+                e.pos,
+                e.len
+            );
             let _ = e.caret_line(input);
         }
         Ok(ast) => {
             let canonical = ast.to_string();
-            let again = parse(&canonical).unwrap_or_else(|e| panic!("{input:?} → {canonical:?}: {e}"));
+            let again =
+                parse(&canonical).unwrap_or_else(|e| panic!("{input:?} → {canonical:?}: {e}"));
             assert_eq!(again.to_string(), canonical, "canonical form is not stable");
             match compile(&ast, ds) {
-                Err(e) => assert!(span_ok(&e, input), "{input:?}: span {}+{} out of range", e.pos, e.len),
+                Err(e) => assert!(
+                    span_ok(&e, input),
+                    "{input:?}: span {}+{} out of range",
+                    e.pos,
+                    e.len
+                ),
                 Ok(f) => {
                     let rows = f.select(ds, &ctx);
-                    let one: Vec<u32> =
-                        (0..ds.rows as u32).filter(|&r| f.matches(ds, r as usize, &ctx)).collect();
+                    let one: Vec<u32> = (0..ds.rows as u32)
+                        .filter(|&r| f.matches(ds, r as usize, &ctx))
+                        .collect();
                     assert_eq!(rows, one, "{input:?}");
                     let _ = f.select(ds, &EvalContext::NONE);
                     let _ = f.check_context(&EvalContext::NONE);
@@ -177,5 +248,8 @@ fn many_well_formed_filters_compile() {
             compiled += 1;
         }
     }
-    assert!(compiled > 30, "only {compiled} of 300 generated filters compiled");
+    assert!(
+        compiled > 30,
+        "only {compiled} of 300 generated filters compiled"
+    );
 }

@@ -14,8 +14,12 @@ fn count(ds: &threatlens::dataset::Dataset, q: &str) -> usize {
 
 #[test]
 fn cidr_and_country_counts_on_the_real_file() {
-    let Some(shared) = common::shared("filter on the real file") else { return };
-    let path = shared.join("data").join("CloudWatch_Traffic_Web_Attack.csv");
+    let Some(shared) = common::shared("filter on the real file") else {
+        return;
+    };
+    let path = shared
+        .join("data")
+        .join("CloudWatch_Traffic_Web_Attack.csv");
     let ds = load_path(path.to_str().unwrap(), LoadProgress::new()).unwrap();
     assert_eq!(ds.rejects.total, 0);
 

@@ -55,7 +55,10 @@ fn is_empty(v: &Value) -> bool {
 impl Compiler<'_> {
     fn node(&mut self, ast: &Ast, depth: usize) -> Result<Pred, FilterError> {
         if depth > 4 * MAX_DEPTH {
-            return Err(FilterError::new(Span::default(), "the filter is too deeply nested"));
+            return Err(FilterError::new(
+                Span::default(),
+                "the filter is too deeply nested",
+            ));
         }
         Ok(match ast {
             Ast::Or(items) => Pred::Or(self.nodes(items, depth)?),
@@ -236,8 +239,14 @@ impl Compiler<'_> {
                     }
                 }
                 match self.data(col) {
-                    Some(ColumnData::UInt(_)) => Pred::UInt { col, test: int(want_missing) },
-                    Some(ColumnData::Time(_)) => Pred::Time { col, test: int(want_missing) },
+                    Some(ColumnData::UInt(_)) => Pred::UInt {
+                        col,
+                        test: int(want_missing),
+                    },
+                    Some(ColumnData::Time(_)) => Pred::Time {
+                        col,
+                        test: int(want_missing),
+                    },
                     Some(ColumnData::Float(_)) => Pred::Float { col, test: float },
                     Some(ColumnData::Ip(d)) => Pred::Codes {
                         col,
@@ -390,7 +399,11 @@ impl Compiler<'_> {
             })
         };
         let col = match t {
-            Target::Score => return Ok(Pred::Score { test: floats(self)? }),
+            Target::Score => {
+                return Ok(Pred::Score {
+                    test: floats(self)?,
+                });
+            }
             Target::Derived(feature) => {
                 return Ok(Pred::Derived {
                     feature,
@@ -474,7 +487,8 @@ impl Compiler<'_> {
                 let pass = text_pass(d, false, |s| {
                     let hit = words.iter().any(|w| eq_ci(s, w))
                         || (!nets.is_empty()
-                            && literal::ip(s).is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))));
+                            && literal::ip(s)
+                                .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))));
                     hit != negated
                 });
                 Pred::Codes { col, pass }
@@ -550,7 +564,7 @@ const MAX_U64: u64 = u64::MAX - 1;
 /// `cell op x` for whole-number cells as an inclusive range; `None` when no
 /// cell can pass.
 fn uint_test(op: CmpOp, x: f64) -> Option<IntTest<u64>> {
-    let exact = (x >= 0.0 && x < TWO_64 && x.fract() == 0.0).then_some(x as u64);
+    let exact = ((0.0..TWO_64).contains(&x) && x.fract() == 0.0).then_some(x as u64);
     let range = |lo: u64, hi: u64| (lo <= hi).then_some(IntTest::Range(lo, hi.min(MAX_U64)));
     match op {
         CmpOp::Eq => exact.and_then(|v| range(v, v)),
@@ -612,16 +626,34 @@ mod tests {
 
     #[test]
     fn integer_ranges_are_exact() {
-        assert!(matches!(uint_test(CmpOp::Gt, 100.5), Some(IntTest::Range(101, MAX_U64))));
-        assert!(matches!(uint_test(CmpOp::Ge, 100.5), Some(IntTest::Range(101, MAX_U64))));
-        assert!(matches!(uint_test(CmpOp::Lt, 100.5), Some(IntTest::Range(0, 100))));
-        assert!(matches!(uint_test(CmpOp::Lt, 100.0), Some(IntTest::Range(0, 99))));
-        assert!(matches!(uint_test(CmpOp::Le, 100.0), Some(IntTest::Range(0, 100))));
+        assert!(matches!(
+            uint_test(CmpOp::Gt, 100.5),
+            Some(IntTest::Range(101, MAX_U64))
+        ));
+        assert!(matches!(
+            uint_test(CmpOp::Ge, 100.5),
+            Some(IntTest::Range(101, MAX_U64))
+        ));
+        assert!(matches!(
+            uint_test(CmpOp::Lt, 100.5),
+            Some(IntTest::Range(0, 100))
+        ));
+        assert!(matches!(
+            uint_test(CmpOp::Lt, 100.0),
+            Some(IntTest::Range(0, 99))
+        ));
+        assert!(matches!(
+            uint_test(CmpOp::Le, 100.0),
+            Some(IntTest::Range(0, 100))
+        ));
         assert!(uint_test(CmpOp::Lt, 0.0).is_none());
         assert!(uint_test(CmpOp::Eq, 1.5).is_none());
         assert!(matches!(uint_test(CmpOp::Ne, 1.5), Some(IntTest::Present)));
         assert!(uint_test(CmpOp::Gt, 1e30).is_none());
-        assert!(matches!(uint_test(CmpOp::Gt, -3.0), Some(IntTest::Range(0, MAX_U64))));
+        assert!(matches!(
+            uint_test(CmpOp::Gt, -3.0),
+            Some(IntTest::Range(0, MAX_U64))
+        ));
         assert!(time_test(CmpOp::Lt, MISSING_TIME + 1).is_none());
         assert!(time_test(CmpOp::Gt, i64::MAX).is_none());
     }

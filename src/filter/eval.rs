@@ -8,9 +8,9 @@
 //! parses nothing and never allocates per row (except `~` on a number or time,
 //! which formats the cell).
 
+use super::FilterError;
 use super::literal::Matcher;
 use super::parser::{CmpOp, Span};
-use super::FilterError;
 use crate::dataset::{ColumnData, Dataset, Derived, MISSING_TIME, MISSING_U64, format_number};
 use rayon::prelude::*;
 
@@ -105,12 +105,29 @@ pub(crate) enum Pred {
     Not(Box<Pred>),
     Anomaly,
     /// A dictionary column (text or IP): does the row's code pass?
-    Codes { col: usize, pass: Vec<bool> },
-    UInt { col: usize, test: IntTest<u64> },
-    Time { col: usize, test: IntTest<i64> },
-    Float { col: usize, test: FloatTest },
-    Derived { feature: Derived, test: FloatTest },
-    Score { test: FloatTest },
+    Codes {
+        col: usize,
+        pass: Vec<bool>,
+    },
+    UInt {
+        col: usize,
+        test: IntTest<u64>,
+    },
+    Time {
+        col: usize,
+        test: IntTest<i64>,
+    },
+    Float {
+        col: usize,
+        test: FloatTest,
+    },
+    Derived {
+        feature: Derived,
+        test: FloatTest,
+    },
+    Score {
+        test: FloatTest,
+    },
     /// `~` / `!~` on the displayed text of a number or time.
     Text {
         src: TextSource,
@@ -171,7 +188,9 @@ impl Pred {
             } => {
                 let text = match src {
                     TextSource::Column(c) => ds.cell_text(row, *c).into_owned(),
-                    TextSource::Derived(d) => d.value(ds, row).map(format_number).unwrap_or_default(),
+                    TextSource::Derived(d) => {
+                        d.value(ds, row).map(format_number).unwrap_or_default()
+                    }
                     TextSource::Score => ctx
                         .scores
                         .and_then(|s| s.get(row))

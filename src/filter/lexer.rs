@@ -33,7 +33,10 @@ pub(crate) enum Tok {
     /// A field name in backticks.
     Quoted(String),
     /// `/pattern/flags`
-    Regex { pattern: String, ci: bool },
+    Regex {
+        pattern: String,
+        ci: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

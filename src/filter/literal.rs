@@ -170,8 +170,11 @@ impl Matcher {
 
 /// `needle` (already lower-case ASCII) in `hay`, ignoring ASCII case.
 fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b))
+    hay.windows(needle.len()).any(|w| {
+        w.iter()
+            .zip(needle)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
 }
 
 /// One line for a person from the regex crate's error.

@@ -265,13 +265,17 @@ impl Parser {
                 self.eof_span(),
                 format!("expected a condition after {after}"),
             )),
-            Some(t) if matches!(t.tok, Tok::AndAnd | Tok::OrOr | Tok::RParen)
-                || is_kw(&t.tok, "and")
-                || is_kw(&t.tok, "or") =>
+            Some(t)
+                if matches!(t.tok, Tok::AndAnd | Tok::OrOr | Tok::RParen)
+                    || is_kw(&t.tok, "and")
+                    || is_kw(&t.tok, "or") =>
             {
                 Err(FilterError::new(
                     t.span,
-                    format!("expected a condition after {after}, found {}", describe(&t.tok)),
+                    format!(
+                        "expected a condition after {after}, found {}",
+                        describe(&t.tok)
+                    ),
                 ))
             }
             Some(_) => Ok(()),
@@ -384,10 +388,7 @@ impl Parser {
                         let span = other.map_or(self.eof_span(), |o| o.span);
                         return Err(FilterError::new(
                             span,
-                            format!(
-                                "expected \"text\" or /regex/ after {}",
-                                describe(&t.tok)
-                            ),
+                            format!("expected \"text\" or /regex/ after {}", describe(&t.tok)),
                         ));
                     }
                 };
@@ -466,7 +467,10 @@ impl Parser {
                 Some(t) => {
                     return Err(FilterError::new(
                         t.span,
-                        format!("expected ',' or ')' in the list, found {}", describe(&t.tok)),
+                        format!(
+                            "expected ',' or ')' in the list, found {}",
+                            describe(&t.tok)
+                        ),
                     ));
                 }
             }
@@ -499,7 +503,11 @@ impl Parser {
                     span: t.span,
                 })
             }
-            Tok::Word(w) if ["and", "or", "not"].iter().any(|k| w.eq_ignore_ascii_case(k)) => {
+            Tok::Word(w)
+                if ["and", "or", "not"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k)) =>
+            {
                 Err(missing(
                     t.span,
                     &format!(", found '{w}' (quote it to mean the word: \"{w}\")"),

@@ -40,7 +40,12 @@ fn sel_in(ds: &Dataset, q: &str, ctx: &EvalContext<'_>) -> Vec<u32> {
     assert_eq!(rows, one_by_one, "{q}: select and matches disagree");
     // The canonical form means the same thing.
     let again = build(f.describe(), ds).unwrap().select(ds, ctx);
-    assert_eq!(rows, again, "{q}: describe() = {:?} selects differently", f.describe());
+    assert_eq!(
+        rows,
+        again,
+        "{q}: describe() = {:?} selects differently",
+        f.describe()
+    );
     rows
 }
 
@@ -112,7 +117,10 @@ fn number_columns_and_aliases() {
 #[test]
 fn time_columns_compare_by_instant() {
     check(&[
-        ("time >= 2024-04-26T08:00 and time < 2024-04-26T09:00", &[1, 2, 3]),
+        (
+            "time >= 2024-04-26T08:00 and time < 2024-04-26T09:00",
+            &[1, 2, 3],
+        ),
         ("time = \"2024-04-26 08:30:00\"", &[2]),
         ("time = 2024-04-26 08:30:00", &[2]),
         ("time = 2024-04-26T10:30:00+02:00", &[2]),
@@ -127,7 +135,10 @@ fn time_columns_compare_by_instant() {
         // `time` is the start time; the column named time is reached in backticks.
         ("`time` = \"\"", &[2, 3]),
         ("`time` >= 2024-04-26T08:00", &[1, 4, 5]),
-        ("end_time > 2024-04-26T09:00 and end_time < 2024-04-27", &[3]),
+        (
+            "end_time > 2024-04-26T09:00 and end_time < 2024-04-27",
+            &[3],
+        ),
     ]);
 }
 
@@ -147,7 +158,10 @@ fn ip_columns() {
         ("src_ip in 10.0.0.0/8", &[4]),
         ("src_ip = ::ffff:10.1.2.3", &[4]),
         ("src_ip = 10.1.2.3", &[4]),
-        ("src_ip in (155.91.45.10, 2001:db8::1, 10.0.0.0/8)", &[0, 3, 4]),
+        (
+            "src_ip in (155.91.45.10, 2001:db8::1, 10.0.0.0/8)",
+            &[0, 3, 4],
+        ),
         ("src_ip in 0.0.0.0/0", &[0, 1, 2, 4]),
         ("src_ip in ::/0", &[3]),
         ("src_ip < 155.91.45.242", &[0, 4]),
@@ -252,12 +266,19 @@ fn anomaly_and_score_come_from_the_context() {
 fn a_score_column_is_reached_in_backticks() {
     let ds = load_bytes("<t>", b"score,anomaly\n1,a\n5,b\n").unwrap();
     assert_eq!(sel_in(&ds, "`score` > 2", &EvalContext::NONE), vec![1]);
-    assert_eq!(sel_in(&ds, "score > 2", &EvalContext::NONE), Vec::<u32>::new());
+    assert_eq!(
+        sel_in(&ds, "score > 2", &EvalContext::NONE),
+        Vec::<u32>::new()
+    );
     assert_eq!(sel_in(&ds, "`anomaly` = a", &EvalContext::NONE), vec![0]);
     let e = build("bytes_per_sec > 1", &ds).unwrap_err();
     assert!(e.message.contains("cannot be computed"), "{}", e.message);
     let e = build("time > 2024-01-01", &ds).unwrap_err();
-    assert!(e.message.starts_with("unknown column 'time'"), "{}", e.message);
+    assert!(
+        e.message.starts_with("unknown column 'time'"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -271,7 +292,10 @@ fn precedence_not_then_and_then_or() {
         ("! country = US && bytes_in > 10", &[2, 5]),
         ("not (country = US and bytes_in > 10)", &[2, 3, 4, 5]),
         ("not not anomaly", &[1, 3]),
-        ("bytes_in > 10 and not (country = US or country = CA) or anomaly", &[1, 3, 5]),
+        (
+            "bytes_in > 10 and not (country = US or country = CA) or anomaly",
+            &[1, 3, 5],
+        ),
         ("((((country = CA))))", &[2]),
     ]);
 }
@@ -294,7 +318,10 @@ fn canonical_form() {
         ast.to_string(),
         "src_ip not in (10.0.0.0/8, \"x y\") or `my ``col``` = \"\""
     );
-    assert_eq!(parse(&ast.to_string()).unwrap().to_string(), ast.to_string());
+    assert_eq!(
+        parse(&ast.to_string()).unwrap().to_string(),
+        ast.to_string()
+    );
 }
 
 #[test]
@@ -323,35 +350,101 @@ fn check_errors(cases: &[(&str, usize, usize, &str)]) {
             "{q}: message {:?} does not start with {msg:?}",
             e.message
         );
-        assert_eq!((e.pos, e.len), (*pos, *len), "{q}: {}\n{}", e.message, e.caret_line(q));
+        assert_eq!(
+            (e.pos, e.len),
+            (*pos, *len),
+            "{q}: {}\n{}",
+            e.message,
+            e.caret_line(q)
+        );
     }
 }
 
 #[test]
 fn errors_point_at_the_mistake() {
     check_errors(&[
-        ("bytes_inn > 5", 0, 9, "unknown column 'bytes_inn' (did you mean bytes_in?)"),
-        ("contry = US", 0, 6, "unknown column 'contry' (did you mean country?)"),
+        (
+            "bytes_inn > 5",
+            0,
+            9,
+            "unknown column 'bytes_inn' (did you mean bytes_in?)",
+        ),
+        (
+            "contry = US",
+            0,
+            6,
+            "unknown column 'contry' (did you mean country?)",
+        ),
         ("zzzzzz = 1", 0, 6, "unknown column 'zzzzzz'"),
         ("bytes_in >=", 11, 0, "expected a value after '>='"),
-        ("bytes_in >= and x = 1", 12, 3, "expected a value after '>=', found 'and'"),
-        ("src_ip in x.y.z/99", 10, 8, "'x.y.z/99' is not a CIDR block"),
-        ("src_ip in (1.2.3.4, 10.0.0.0/33)", 20, 11, "'10.0.0.0/33' is not a CIDR block"),
+        (
+            "bytes_in >= and x = 1",
+            12,
+            3,
+            "expected a value after '>=', found 'and'",
+        ),
+        (
+            "src_ip in x.y.z/99",
+            10,
+            8,
+            "'x.y.z/99' is not a CIDR block",
+        ),
+        (
+            "src_ip in (1.2.3.4, 10.0.0.0/33)",
+            20,
+            11,
+            "'10.0.0.0/33' is not a CIDR block",
+        ),
         ("src_ip = nope", 9, 4, "'nope' is not an IP address"),
-        ("src_ip < 155.91.45.0/24", 9, 14, "'155.91.45.0/24' is a CIDR block"),
-        ("bytes_in in 10.0.0.0/8", 12, 10, "'10.0.0.0/8' is a CIDR block, but bytes_in holds whole numbers"),
+        (
+            "src_ip < 155.91.45.0/24",
+            9,
+            14,
+            "'155.91.45.0/24' is a CIDR block",
+        ),
+        (
+            "bytes_in in 10.0.0.0/8",
+            12,
+            10,
+            "'10.0.0.0/8' is a CIDR block, but bytes_in holds whole numbers",
+        ),
         ("(country = US", 0, 1, "unclosed parenthesis"),
         ("country in (US, CA", 11, 1, "unclosed parenthesis"),
         ("country in ()", 11, 2, "empty list"),
         ("country in (US CA)", 15, 2, "expected ',' or ')'"),
         ("country = US)", 12, 1, "unmatched ')'"),
-        ("country = US and", 16, 0, "expected a condition after 'and'"),
-        ("country = US or or", 16, 2, "expected a condition after 'or'"),
+        (
+            "country = US and",
+            16,
+            0,
+            "expected a condition after 'and'",
+        ),
+        (
+            "country = US or or",
+            16,
+            2,
+            "expected a condition after 'or'",
+        ),
         ("country US", 8, 2, "expected an operator after 'country'"),
         ("country", 7, 0, "expected an operator after 'country'"),
-        ("country = US country = CA", 13, 7, "expected 'and' or 'or' before 'country'"),
-        ("(country = US country = CA)", 14, 7, "expected 'and', 'or' or ')'"),
-        ("country in US, CA", 13, 1, "unexpected ',': a list goes in parentheses"),
+        (
+            "country = US country = CA",
+            13,
+            7,
+            "expected 'and' or 'or' before 'country'",
+        ),
+        (
+            "(country = US country = CA)",
+            14,
+            7,
+            "expected 'and', 'or' or ')'",
+        ),
+        (
+            "country in US, CA",
+            13,
+            1,
+            "unexpected ',': a list goes in parentheses",
+        ),
         ("(country in US, CA)", 14, 1, "unexpected ','"),
         ("country not US", 12, 2, "expected 'in' after 'country not'"),
         ("note ~ /(/", 7, 3, "invalid regex"),
@@ -361,7 +454,12 @@ fn errors_point_at_the_mistake() {
         ("note = /abc/", 7, 5, "a /regex/ needs '~'"),
         ("country = \"US", 10, 3, "unclosed quote"),
         ("`country = US", 0, 13, "unclosed backtick"),
-        ("bytes_in > abc", 11, 3, "'abc' is not a number (bytes_in holds whole numbers"),
+        (
+            "bytes_in > abc",
+            11,
+            3,
+            "'abc' is not a number (bytes_in holds whole numbers",
+        ),
         ("ratio > 1.5x", 8, 4, "'1.5x' is not a number"),
         ("time > tomorrow", 7, 8, "'tomorrow' is not a time"),
         ("bytes_in & 5", 9, 1, "'&' is not an operator"),
@@ -370,12 +468,27 @@ fn errors_point_at_the_mistake() {
         ("   ", 0, 3, "empty filter"),
         (")", 0, 1, "expected a condition, found ')'"),
         ("= 5", 0, 1, "expected a condition, found '='"),
-        ("\"US\" = country", 0, 4, "expected a field name, found quoted text"),
+        (
+            "\"US\" = country",
+            0,
+            4,
+            "expected a field name, found quoted text",
+        ),
         ("not", 3, 0, "expected a condition after 'not'"),
-        ("country < ''", 10, 2, "\"\" only works with = (missing) and != (present)"),
+        (
+            "country < ''",
+            10,
+            2,
+            "\"\" only works with = (missing) and != (present)",
+        ),
         ("anomaly = 1", 8, 1, "expected 'and' or 'or' before '='"),
         // Positions count characters, not bytes.
-        ("note = 'ñü' or bytes_inn > 1", 15, 9, "unknown column 'bytes_inn'"),
+        (
+            "note = 'ñü' or bytes_inn > 1",
+            15,
+            9,
+            "unknown column 'bytes_inn'",
+        ),
     ]);
 }
 
@@ -386,8 +499,17 @@ fn nesting_is_bounded() {
     assert!(e.message.starts_with("too deeply nested"), "{}", e.message);
     assert_eq!(e.pos, MAX_DEPTH);
     let nots = format!("{}anomaly", "not ".repeat(10_000));
-    assert!(parse(&nots).unwrap_err().message.starts_with("too deeply nested"));
-    let ok = format!("{}country = US{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+    assert!(
+        parse(&nots)
+            .unwrap_err()
+            .message
+            .starts_with("too deeply nested")
+    );
+    let ok = format!(
+        "{}country = US{}",
+        "(".repeat(MAX_DEPTH),
+        ")".repeat(MAX_DEPTH)
+    );
     assert_eq!(sel_in(&ds(), &ok, &ctx()), vec![0, 1]);
     // Long flat chains are fine.
     let long = vec!["bytes_in > 1"; 20_000].join(" or ");
@@ -416,9 +538,15 @@ fn caret_line_marks_the_span_by_display_width() {
     // Control and bidi characters are echoed as U+FFFD, keeping alignment.
     let q = "note = '\u{1b}[2J\u{202e}' or bytes_inn > 1";
     let shown = err(q).caret_line(q);
-    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{202e}'), "{shown:?}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
+        "{shown:?}"
+    );
     let lines: Vec<&str> = shown.lines().collect();
-    assert_eq!(lines[1].find('^'), Some(lines[0].chars().position(|c| c == 'b').unwrap()));
+    assert_eq!(
+        lines[1].find('^'),
+        Some(lines[0].chars().position(|c| c == 'b').unwrap())
+    );
 }
 
 #[test]
@@ -426,15 +554,27 @@ fn select_keeps_row_order_across_chunks() {
     let mut csv = String::from("bytes_in,src_ip,src_ip_country_code\n");
     for i in 0..70_000u32 {
         let cc = ["US", "CA", "DE"][(i % 3) as usize];
-        csv.push_str(&format!("{},10.{}.{}.{},{cc}\n", i % 1000, (i >> 16) & 255, (i >> 8) & 255, i & 255));
+        csv.push_str(&format!(
+            "{},10.{}.{}.{},{cc}\n",
+            i % 1000,
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        ));
     }
     let ds = load_bytes("<t>", csv.as_bytes()).unwrap();
     assert_eq!(ds.rows, 70_000);
     let none = EvalContext::NONE;
     let rows = sel_in(&ds, "country = us and bytes_in < 500", &none);
-    let want: Vec<u32> = (0..70_000u32).filter(|i| i % 3 == 0 && i % 1000 < 500).collect();
+    let want: Vec<u32> = (0..70_000u32)
+        .filter(|i| i % 3 == 0 && i % 1000 < 500)
+        .collect();
     assert_eq!(rows, want);
-    let rows = sel_in(&ds, "src_ip in 10.0.255.0/24 or src_ip in 10.1.0.0/16", &none);
+    let rows = sel_in(
+        &ds,
+        "src_ip in 10.0.255.0/24 or src_ip in 10.1.0.0/16",
+        &none,
+    );
     let want: Vec<u32> = (0xff00..0xffff + 1).chain(65_536..70_000).collect();
     assert_eq!(rows, want);
 }
