@@ -6,7 +6,7 @@
 //! the ingest parser so a filter accepts exactly the forms a file may hold. IPs
 //! and blocks are canonical (IPv4-mapped IPv6 becomes IPv4) as in the dataset.
 
-use super::parser::{Span, Value};
+use super::ast::{Span, Value};
 use super::{FilterError, REGEX_SIZE_LIMIT};
 use crate::ingest::fields;
 use ipnet::{IpNet, Ipv4Net};
