@@ -1,5 +1,6 @@
 //! Filter expressions: `src_ip in 155.91.45.0/24 and not anomaly`, parsed,
-//! compiled against a [`Dataset`](crate::dataset::Dataset) and evaluated per row or over all rows.
+//! compiled against a [`Dataset`](crate::dataset::Dataset) and evaluated per row
+//! or over all rows.
 //!
 //! Three steps: [`parse`] turns text into an [`Ast`] (syntax only, no dataset),
 //! [`compile`] resolves field names to columns and pre-parses every literal into a
