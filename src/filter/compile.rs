@@ -7,12 +7,12 @@
 //! span of the field or value at fault, with a suggestion for misspelt names.
 //! Nothing here runs per row.
 
+use super::ast::{Ast, CmpOp, Field, Pattern, Span, Value};
 use super::eval::{FloatTest, IntTest, Pred, TextSource};
 use super::literal::{self, Matcher};
-use super::parser::{Ast, CmpOp, Field, Pattern, Span, Value};
-use super::{Filter, FilterError, MAX_DEPTH, quote_field};
-use crate::dataset::schema::normalise;
-use crate::dataset::{ColumnData, Dataset, Derived, Dict, MISSING_TIME, Role};
+use super::names::{self, Target};
+use super::{Filter, FilterError, MAX_DEPTH};
+use crate::dataset::{ColumnData, Dataset, Dict, MISSING_TIME};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -31,14 +31,6 @@ pub fn compile(ast: &Ast, ds: &Dataset) -> Result<Filter, FilterError> {
         c.anomaly_at,
         c.score_at,
     ))
-}
-
-/// What a field name resolved to.
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    Column(usize),
-    Derived(Derived),
-    Score,
 }
 
 struct Compiler<'a> {
@@ -95,120 +87,16 @@ impl Compiler<'_> {
         items.iter().map(|a| self.node(a, depth + 1)).collect()
     }
 
-    // ---- names -------------------------------------------------------------
-
     fn resolve(&mut self, f: &Field) -> Result<Target, FilterError> {
-        let ds = self.ds;
-        if !f.quoted {
-            let alias = match f.name.to_ascii_lowercase().as_str() {
-                "score" => {
-                    self.score_at.get_or_insert(f.span);
-                    return Ok(Target::Score);
-                }
-                "time" => [Role::Start, Role::Time, Role::End]
-                    .into_iter()
-                    .find_map(|r| ds.role_index(r)),
-                "country" => ds.role_index(Role::Country),
-                "port" => ds.role_index(Role::DstPort),
-                _ => None,
-            };
-            if let Some(i) = alias {
-                return Ok(Target::Column(i));
-            }
+        let t = names::resolve(self.ds, f)?;
+        if matches!(t, Target::Score) {
+            self.score_at.get_or_insert(f.span);
         }
-        if let Some(i) = ds.column_index(&f.name) {
-            return Ok(Target::Column(i));
-        }
-        if !f.quoted {
-            if let Some(d) = Derived::from_name(&f.name) {
-                if d.available(ds) {
-                    return Ok(Target::Derived(d));
-                }
-                return Err(FilterError::new(
-                    f.span,
-                    format!(
-                        "'{}' cannot be computed: this file lacks the columns it needs",
-                        d.name()
-                    ),
-                ));
-            }
-        }
-        let n = normalise(&f.name);
-        if let Some(i) = ds.columns.iter().position(|c| normalise(&c.name) == n) {
-            return Ok(Target::Column(i));
-        }
-        if let Some(i) = Role::from_header(&f.name).and_then(|r| ds.role_index(r)) {
-            return Ok(Target::Column(i));
-        }
-        let hint = self
-            .suggest(&f.name)
-            .map(|s| format!(" (did you mean {s}?)"))
-            .unwrap_or_default();
-        Err(FilterError::new(
-            f.span,
-            format!("unknown column '{}'{hint}", f.name),
-        ))
+        Ok(t)
     }
 
-    /// The closest known name, if it is close enough to be a typo.
-    fn suggest(&self, name: &str) -> Option<String> {
-        const LONGEST: usize = 64;
-        let name = name.to_lowercase();
-        let len = name.chars().count();
-        if len > LONGEST {
-            return None;
-        }
-        let mut names: Vec<(String, String)> = self
-            .ds
-            .columns
-            .iter()
-            .filter(|c| c.name.chars().count() <= LONGEST)
-            .map(|c| (c.name.to_lowercase(), quote_field(&c.name)))
-            .collect();
-        names.extend(
-            Derived::ALL
-                .into_iter()
-                .filter(|d| d.available(self.ds))
-                .map(|d| (d.name().to_string(), d.name().to_string())),
-        );
-        for (alias, present) in [
-            ("time", self.ds.time_column().is_some()),
-            ("country", self.ds.role(Role::Country).is_some()),
-            ("port", self.ds.role(Role::DstPort).is_some()),
-        ] {
-            if present {
-                names.push((alias.to_string(), alias.to_string()));
-            }
-        }
-        names.push(("score".into(), "score".into()));
-        let limit = (len / 3).clamp(1, 2);
-        names
-            .into_iter()
-            .map(|(key, shown)| (levenshtein(&name, &key), shown))
-            .filter(|(d, _)| *d <= limit)
-            .min_by_key(|(d, _)| *d)
-            .map(|(_, shown)| shown)
-    }
-
-    /// "bytes_in holds whole numbers", for messages about a value.
     fn what(&self, t: Target) -> String {
-        match t {
-            Target::Score => "score is a number".into(),
-            Target::Derived(d) => format!("{} is a number", d.name()),
-            Target::Column(i) => match self.ds.columns.get(i) {
-                Some(c) => {
-                    let kind = match c.data {
-                        ColumnData::UInt(_) => "whole numbers",
-                        ColumnData::Float(_) => "numbers",
-                        ColumnData::Time(_) => "times",
-                        ColumnData::Ip(_) => "IP addresses",
-                        ColumnData::Text(_) => "text",
-                    };
-                    format!("{} holds {kind}", c.name)
-                }
-                None => "no such column".into(),
-            },
-        }
+        names::what(self.ds, t)
     }
 
     fn data(&self, i: usize) -> Option<&ColumnData> {
@@ -598,28 +486,6 @@ fn time_test(op: CmpOp, t: i64) -> Option<IntTest<i64>> {
     }
 }
 
-/// Edit distance between two short strings (by characters).
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        if let Some(first) = cur.first_mut() {
-            *first = i + 1;
-        }
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            if let Some(c) = cur.get_mut(j + 1) {
-                *c = sub.min(del).min(ins);
-            }
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev.last().copied().unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -656,13 +522,5 @@ mod tests {
         ));
         assert!(time_test(CmpOp::Lt, MISSING_TIME + 1).is_none());
         assert!(time_test(CmpOp::Gt, i64::MAX).is_none());
-    }
-
-    #[test]
-    fn edit_distance() {
-        assert_eq!(levenshtein("bytes_inn", "bytes_in"), 1);
-        assert_eq!(levenshtein("contry", "country"), 1);
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
     }
 }

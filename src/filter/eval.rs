@@ -9,8 +9,8 @@
 //! which formats the cell).
 
 use super::FilterError;
+use super::ast::{CmpOp, Span};
 use super::literal::Matcher;
-use super::parser::{CmpOp, Span};
 use crate::dataset::{ColumnData, Dataset, Derived, MISSING_TIME, MISSING_U64, format_number};
 use rayon::prelude::*;
 

@@ -6,7 +6,7 @@
 //! parser (they are ordinary words here). This module only splits text; it knows
 //! nothing about columns or values.
 
-use super::parser::{CmpOp, Span};
+use super::ast::{CmpOp, Span};
 use super::{FilterError, MAX_INPUT_CHARS};
 
 /// One token.

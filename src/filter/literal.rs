@@ -6,7 +6,7 @@
 //! the ingest parser so a filter accepts exactly the forms a file may hold. IPs
 //! and blocks are canonical (IPv4-mapped IPv6 becomes IPv4) as in the dataset.
 
-use super::parser::{Span, Value};
+use super::ast::{Span, Value};
 use super::{FilterError, REGEX_SIZE_LIMIT};
 use crate::ingest::fields;
 use ipnet::{IpNet, Ipv4Net};
@@ -67,7 +67,15 @@ pub(crate) fn number_or_err(v: &Value, what: &str) -> Result<f64, FilterError> {
 
 /// The value as UTC epoch milliseconds.
 pub(crate) fn time(v: &Value) -> Result<i64, FilterError> {
-    fields::parse_time(v.text.trim().as_bytes()).map_err(|_| {
+    let text = v.text.trim();
+    // A bare date is midnight UTC (ingest's parser reads `2024-04-26` as an epoch and fails).
+    let date = || {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp_millis())
+    };
+    fields::parse_time(text.as_bytes()).ok().or_else(date).ok_or_else(|| {
         FilterError::new(
             v.span,
             format!(

@@ -1,5 +1,6 @@
 //! Filter expressions: `src_ip in 155.91.45.0/24 and not anomaly`, parsed,
-//! compiled against a [`Dataset`] and evaluated per row or over all rows.
+//! compiled against a [`Dataset`](crate::dataset::Dataset) and evaluated per row
+//! or over all rows.
 //!
 //! Three steps: [`parse`] turns text into an [`Ast`] (syntax only, no dataset),
 //! [`compile`] resolves field names to columns and pre-parses every literal into a
@@ -72,17 +73,20 @@
 //! of the slices likewise); [`Filter::check_context`] turns that into an error
 //! pointing at the word, for callers who would rather say so.
 
+mod ast;
 mod compile;
 mod eval;
 mod lexer;
 mod literal;
+mod names;
 mod parser;
 #[cfg(test)]
 mod tests;
 
+pub use ast::{Ast, CmpOp, Field, Pattern, Span, Value};
 pub use compile::compile;
 pub use eval::{EvalContext, Filter};
-pub use parser::{Ast, CmpOp, Field, Pattern, Span, Value, parse};
+pub use parser::parse;
 
 use unicode_width::UnicodeWidthChar;
 
