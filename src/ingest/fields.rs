@@ -149,8 +149,9 @@ pub fn parse_time(b: &[u8]) -> Result<i64, FieldError> {
     if !b.is_empty()
         && b.iter()
             .all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'-')
+        && let Ok(t) = parse_epoch(b)
     {
-        return parse_epoch(b);
+        return Ok(t);
     }
     let s = std::str::from_utf8(b).map_err(|_| FieldError::BadTimestamp)?;
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
@@ -308,6 +309,7 @@ mod tests {
             assert_eq!(parse_time(s.as_bytes()), Ok(T0), "{s}");
         }
         assert_eq!(parse_time(b"2024-04-25T23:00:00.25Z"), Ok(T0 + 250));
+        assert_eq!(parse_time(b"2024-04-25"), Ok(T0 - 23 * 3_600_000));
         assert_eq!(parse_time(b"yesterday"), Err(FieldError::BadTimestamp));
         assert_eq!(
             parse_time(b"2024-13-45T25:00:00Z"),
