@@ -372,25 +372,5 @@ fn table_output(ds: &Dataset, o: &Outcome) -> String {
 
 /// Evaluation in words.
 pub fn evaluation_text(e: &Evaluation) -> String {
-    match e {
-        Evaluation::ConstantLabel { anomalous, rows } => format!(
-            "Evaluation: the label is the same ({}) for all {rows} rows, so it cannot score the detector (an accuracy on it would be meaningless)",
-            if *anomalous { "anomalous" } else { "normal" }
-        ),
-        Evaluation::Scored(m) => {
-            let c = &m.confusion;
-            format!(
-                "Evaluation against the label: ROC AUC {:.4}, PR AUC {:.4}; at this threshold precision {}, recall {:.3}, F1 {:.3}\n  confusion: {} true positives, {} false positives, {} false negatives, {} true negatives",
-                m.roc_auc,
-                m.pr_auc,
-                m.precision.map_or("—".into(), |p| format!("{p:.3}")),
-                m.recall,
-                m.f1,
-                c.true_positives,
-                c.false_positives,
-                c.false_negatives,
-                c.true_negatives
-            )
-        }
-    }
+    format!("Evaluation {}", crate::report::evaluation_text(e))
 }

@@ -36,6 +36,8 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Isolation-forest anomaly detection: flagged rows with explanations, CSV scores or JSON.
     Detect(detect::DetectArgs),
+    /// Findings report (overview, patterns, suspicious IPs, trends, recommendations): md, json or html.
+    Report(ReportArgs),
     /// Write demo traffic with planted, labelled attacks as CSV.
     Demo(DemoArgs),
 }
@@ -86,6 +88,30 @@ pub struct SummaryArgs {
     /// How many countries and source IPs to list.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub detect: detect::DetectOptions,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Output path (`-` or none: stdout).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<String>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +174,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Some(Command::Summary(a)) => cmd_summary(&a),
         Some(Command::Detect(a)) => detect::cmd_detect(&a),
+        Some(Command::Report(a)) => cmd_report(&a),
         Some(Command::Demo(a)) => cmd_demo(&a),
         None => explore(&cli.files, cli.config.as_deref()),
     };
@@ -194,6 +221,30 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
             code: 1,
             message: format!("cannot encode JSON: {e}"),
         })
+}
+
+fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
+    let ds = load_input(&a.input)?;
+    let outcome = detect::run_detection(&ds, &a.detect)?;
+    let rule = format!("contamination {}", outcome.contamination);
+    let findings = crate::report::findings::build(
+        &ds,
+        &outcome.run,
+        &outcome.selection,
+        outcome.evaluation,
+        &rule,
+    );
+    let text = match a.format {
+        ReportFormat::Md => crate::report::markdown::render(&findings),
+        ReportFormat::Html => crate::report::html::render(&findings),
+        ReportFormat::Json => to_json(&findings)?,
+    };
+    write_output(
+        &Target::from_arg(a.output.as_deref()),
+        text.as_bytes(),
+        a.force,
+    )?;
+    Ok(())
 }
 
 fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {

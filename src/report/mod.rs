@@ -3,5 +3,35 @@
 //! Pure functions from analysis values to text; every data value passes
 //! through the sanitiser. No terminal, no files (the CLI decides where text goes).
 
+pub mod findings;
+pub mod html;
+pub mod markdown;
 pub mod summary;
 pub mod table;
+
+use crate::detect::Evaluation;
+
+/// Evaluation in words.
+pub fn evaluation_text(e: &Evaluation) -> String {
+    match e {
+        Evaluation::ConstantLabel { anomalous, rows } => format!(
+            "the label is the same ({}) for all {rows} rows, so it cannot score the detector (an accuracy on it would be meaningless)",
+            if *anomalous { "anomalous" } else { "normal" }
+        ),
+        Evaluation::Scored(m) => {
+            let c = &m.confusion;
+            format!(
+                "against the label: ROC AUC {:.4}, PR AUC {:.4}; at this threshold precision {}, recall {:.3}, F1 {:.3} ({} true positives, {} false positives, {} false negatives, {} true negatives)",
+                m.roc_auc,
+                m.pr_auc,
+                m.precision.map_or("—".into(), |p| format!("{p:.3}")),
+                m.recall,
+                m.f1,
+                c.true_positives,
+                c.false_positives,
+                c.false_negatives,
+                c.true_negatives
+            )
+        }
+    }
+}
