@@ -86,7 +86,7 @@ const BYTE_CLASS: [u8; 256] = {
 };
 
 /// True for every character that [`inert`] replaces by a visible escape (see the module docs).
-const fn needs_escape(c: char) -> bool {
+pub const fn needs_escape(c: char) -> bool {
     let cp = c as u32;
     if cp < 0x80 {
         return cp < 0x20 || cp == 0x7F;

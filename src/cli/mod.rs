@@ -6,6 +6,7 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
+pub mod json;
 pub mod output;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
@@ -215,12 +216,10 @@ fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
 
 /// Pretty JSON with a trailing newline.
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
-    serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
-        .map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot encode JSON: {e}"),
-        })
+    json::to_string(v).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot encode JSON: {e}"),
+    })
 }
 
 fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {

@@ -243,7 +243,7 @@ impl DetectionRun {
 
     /// A one-line explanation: top features with direction, then patterns.
     pub fn explanation_line(&self, ds: &Dataset, row: usize) -> String {
-        let mut parts: Vec<String> = self
+        let parts: Vec<String> = self
             .explain(ds, row)
             .map(|e| {
                 e.contributions
@@ -252,17 +252,26 @@ impl DetectionRun {
                     .take(3)
                     .map(|c| {
                         let dir = match c.direction {
-                            super::Direction::Above => "high",
-                            super::Direction::Below => "low",
-                            super::Direction::AtMedian => "typical",
+                            super::Direction::Above => "↑",
+                            super::Direction::Below => "↓",
+                            super::Direction::AtMedian => "=",
                         };
-                        format!("{dir} {} {:.0}%", c.name, c.share)
+                        format!("{}{dir} {:.0}%", c.name, c.share)
                     })
                     .collect()
             })
             .unwrap_or_default();
-        parts.extend(self.patterns(ds, row).iter().map(|p| p.to_string()));
-        parts.join("; ")
+        let mut line = parts.join(" ");
+        let patterns: Vec<String> = self
+            .patterns(ds, row)
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        if !patterns.is_empty() {
+            line.push_str(" · ");
+            line.push_str(&patterns.join("; "));
+        }
+        line
     }
 }
 

@@ -42,7 +42,7 @@ impl Table {
                 .iter()
                 .map(|c| {
                     let inert = sanitize::inert(c.as_ref());
-                    sanitize::truncate_to_width(&inert, 48).into_owned()
+                    sanitize::truncate_to_width(&inert, 100).into_owned()
                 })
                 .collect(),
         );
