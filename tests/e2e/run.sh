@@ -110,6 +110,22 @@ check "SIGTERM ends the explorer" "exit=" 10
 key "stty -a | tr ' ' '\n' | grep -x -e icanon -e echo | sort | tr '\n' ' '; echo" Enter
 check "terminal cooked after SIGTERM" "echo icanon"
 
+echo "== escape sequences in the data stay inert"
+fixture="$(cd "$(dirname "$0")/.." && pwd)/fixtures/injection.csv"
+start "printf 'safe-title-start\\n'"
+title_before="$(tm display-message -p -t e2e '#{pane_title}')"
+key "'$bin' '$fixture'" Enter
+check "injection file opens" "4 rows" 15
+key l; key l; key l; key l; key l; key l
+check "the OSC is shown as text" "x1b\\]2;pwned" 5
+key 2; key 4; key d; key 5
+title_after="$(tm display-message -p -t e2e '#{pane_title}')"
+if [ "$title_before" = "$title_after" ]; then pass=$((pass+1)); echo "ok   pane title unchanged ($title_after)";
+else fail=$((fail+1)); echo "FAIL pane title changed from '$title_before' to '$title_after'"; fi
+check_absent "no title text leaked into the title" "pwned-title$"
+key q
+check "screen intact after quitting" "^e2e\\$ " 5
+
 echo "== a bad file exits 2 with one line"
 start "'$bin' /nonexistent/file.csv; echo exit=\$?"
 check "missing file message" "no such file" 5
