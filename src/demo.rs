@@ -70,7 +70,9 @@ struct Row {
     label: u8,
 }
 
-const COUNTRIES: [&str; 12] = ["US", "US", "US", "CA", "CA", "DE", "AT", "NL", "AE", "IL", "GB", "JP"];
+const COUNTRIES: [&str; 12] = [
+    "US", "US", "US", "CA", "CA", "DE", "AT", "NL", "AE", "IL", "GB", "JP",
+];
 const SERVERS: [&str; 3] = ["10.138.69.97", "10.138.69.98", "10.138.70.12"];
 
 fn time_str(secs: i64) -> String {
@@ -110,7 +112,11 @@ pub fn write_demo(out: &mut dyn Write, rows: usize, seed: u64) -> std::io::Resul
         let bytes_in = g.lognormal(12_000.0, 0.7);
         let bytes_out = (bytes_in as f64 * (0.6 + 0.8 * g.rng.random::<f64>())) as u64 + 200;
         let https = g.rng.random_bool(0.85);
-        let secs = if g.rng.random_bool(0.8) { 600 } else { g.rng.random_range(60..600) };
+        let secs = if g.rng.random_bool(0.8) {
+            600
+        } else {
+            g.rng.random_range(60..600)
+        };
         out_rows.push(Row {
             bytes_in,
             bytes_out,

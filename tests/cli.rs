@@ -29,8 +29,14 @@ fn assert_one_line_exit_2(path: &str, needle: &str) {
     assert_eq!(code, 2, "exit code for {path}: stderr {stderr}");
     assert!(stdout.is_empty(), "no data on stdout: {stdout}");
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
-    assert!(stderr.contains(needle), "{stderr:?} should mention {needle:?}");
-    assert!(stderr.contains(path) || path == "-", "names the path: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{stderr:?} should mention {needle:?}"
+    );
+    assert!(
+        stderr.contains(path) || path == "-",
+        "names the path: {stderr}"
+    );
 }
 
 #[test]
@@ -41,9 +47,17 @@ fn unreadable_inputs_exit_2_with_one_clear_line() {
         &file_with(&dir, "header.csv", b"bytes_in,bytes_out,src_ip\n"),
         "no data rows",
     );
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-    assert_one_line_exit_2(&file_with(&dir, "garbage.bin", &garbage), "does not look like CSV");
-    assert_one_line_exit_2(&dir.path().join("missing.csv").display().to_string(), "no such file");
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    assert_one_line_exit_2(
+        &file_with(&dir, "garbage.bin", &garbage),
+        "does not look like CSV",
+    );
+    assert_one_line_exit_2(
+        &dir.path().join("missing.csv").display().to_string(),
+        "no such file",
+    );
     assert_one_line_exit_2(&dir.path().display().to_string(), "directory");
     assert_one_line_exit_2(
         &file_with(&dir, "words.csv", b"name,colour\nann,red\nbob,blue\n"),
@@ -59,7 +73,10 @@ fn bad_rows_are_rejected_with_line_column_and_reason_and_the_rest_loads() {
         "mixed.csv",
         b"bytes_in,bytes_out,src_ip\n10,20,1.2.3.4\nabc,20,1.2.3.4\n30,40\n50,60,999.1.1.1\n70,80,::1\n",
     );
-    let out = threatlens().args(["summary", &p, "--format", "json"]).output().unwrap();
+    let out = threatlens()
+        .args(["summary", &p, "--format", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["rows"], 2);
@@ -74,26 +91,39 @@ fn bad_rows_are_rejected_with_line_column_and_reason_and_the_rest_loads() {
 
 #[test]
 fn text_summary_is_aligned_and_names_the_top_entities() {
-    let out = threatlens().args(["summary", "-"]).write_stdin(threatlens::demo::EMBEDDED).output().unwrap();
+    let out = threatlens()
+        .args(["summary", "-"])
+        .write_stdin(threatlens::demo::EMBEDDED)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("5000 loaded, 0 rejected"), "{text}");
     assert!(text.contains("Top countries"));
-    assert!(text.contains("185.220.101.47"), "the exfiltration source tops bytes in");
+    assert!(
+        text.contains("185.220.101.47"),
+        "the exfiltration source tops bytes in"
+    );
 }
 
 #[test]
 fn demo_writes_the_rows_asked_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("d.csv").display().to_string();
-    threatlens().args(["demo", "--rows", "1000", "--seed", "3", "-o", &p]).assert().success();
+    threatlens()
+        .args(["demo", "--rows", "1000", "--seed", "3", "-o", &p])
+        .assert()
+        .success();
     let text = std::fs::read_to_string(&p).unwrap();
     assert_eq!(text.lines().count(), 1001);
     assert!(text.lines().next().unwrap().ends_with(",label"));
     let again = threatlens().args(["demo", "-o", &p]).output().unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
-    threatlens().args(["demo", "--rows", "10", "-o", &p, "--force"]).assert().success();
+    threatlens()
+        .args(["demo", "--rows", "10", "-o", &p, "--force"])
+        .assert()
+        .success();
     assert_eq!(std::fs::read_to_string(&p).unwrap().lines().count(), 11);
 }
 
@@ -101,9 +131,15 @@ fn demo_writes_the_rows_asked_and_refuses_to_overwrite() {
 fn usage_errors_exit_2() {
     let out = threatlens().args(["summary"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = threatlens().args(["summary", "x.csv", "--format", "yaml"]).output().unwrap();
+    let out = threatlens()
+        .args(["summary", "x.csv", "--format", "yaml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = threatlens().args(["summary", "x.csv", "--missing", "guess"]).output().unwrap();
+    let out = threatlens()
+        .args(["summary", "x.csv", "--missing", "guess"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("keep, impute or drop"));
 }

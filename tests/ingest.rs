@@ -11,7 +11,9 @@ fn load(bytes: &[u8]) -> Dataset {
 
 fn texts(ds: &Dataset, col: &str) -> Vec<String> {
     let i = ds.column_index(col).unwrap();
-    (0..ds.rows).map(|r| ds.cell_text(r, i).into_owned()).collect()
+    (0..ds.rows)
+        .map(|r| ds.cell_text(r, i).into_owned())
+        .collect()
 }
 
 #[test]
@@ -21,7 +23,7 @@ fn chunked_parallel_parse_equals_sequential_read_with_quoted_newlines() {
     let mut expect_notes = Vec::new();
     for i in 0..60_000u64 {
         let note = match i % 7 {
-            0 => format!("\"multi\nline, {i}\"" ),
+            0 => format!("\"multi\nline, {i}\""),
             3 => format!("\"say \"\"hi\"\" {i}\""),
             _ => format!("plain {i}"),
         };
@@ -30,7 +32,14 @@ fn chunked_parallel_parse_equals_sequential_read_with_quoted_newlines() {
             3 => format!("say \"hi\" {i}"),
             _ => format!("plain {i}"),
         });
-        csv.push_str(&format!("{},{},10.0.{}.{},{}\n", i, i * 2, (i / 256) % 256, i % 256, note));
+        csv.push_str(&format!(
+            "{},{},10.0.{}.{},{}\n",
+            i,
+            i * 2,
+            (i / 256) % 256,
+            i % 256,
+            note
+        ));
         if i == 30_000 {
             csv.push_str("oops,1,1.1.1.1,bad row\n");
         }
@@ -43,7 +52,9 @@ fn chunked_parallel_parse_equals_sequential_read_with_quoted_newlines() {
     let extra = (0..=30_000u64).filter(|i| i % 7 == 0).count() as u64;
     assert_eq!(bad_line, 2 + 30_001 + extra);
     assert_eq!(texts(&ds, "note"), expect_notes);
-    let ColumnData::UInt(b) = &ds.role(Role::BytesIn).unwrap().data else { panic!() };
+    let ColumnData::UInt(b) = &ds.role(Role::BytesIn).unwrap().data else {
+        panic!()
+    };
     assert!(b.iter().enumerate().all(|(i, &v)| v == i as u64));
 }
 
@@ -52,7 +63,11 @@ fn bom_crlf_semicolons_tabs_and_gzip_all_load_the_same() {
     let base = "bytes_in,bytes_out,creation_time,src_ip\n5,6,2024-04-25T23:00:00Z,1.2.3.4\n7,8,2024-04-25 23:10:00,::ffff:1.2.3.5\n";
     let reference = load(base.as_bytes());
     let variants: Vec<Vec<u8>> = vec![
-        [b"\xef\xbb\xbf".as_slice(), base.replace('\n', "\r\n").as_bytes()].concat(),
+        [
+            b"\xef\xbb\xbf".as_slice(),
+            base.replace('\n', "\r\n").as_bytes(),
+        ]
+        .concat(),
         base.replace(',', ";").into_bytes(),
         base.replace(',', "\t").into_bytes(),
         {
@@ -84,7 +99,11 @@ fn truncated_gzip_keeps_the_rows_read_and_says_so() {
     let cut = &full[..full.len() / 2];
     let ds = load(cut);
     assert!(ds.rows > 0 && ds.rows < 20_000, "{}", ds.rows);
-    assert!(ds.notes.iter().any(|n| n.contains("ended early")), "{:?}", ds.notes);
+    assert!(
+        ds.notes.iter().any(|n| n.contains("ended early")),
+        "{:?}",
+        ds.notes
+    );
 }
 
 #[test]
@@ -93,7 +112,11 @@ fn generic_mode_types_columns_and_keeps_text() {
     assert_eq!(ds.mode(), threatlens::dataset::SchemaMode::Generic);
     assert!(ds.column("f0").unwrap().data.is_numeric());
     assert!(ds.column("f1").unwrap().data.is_numeric());
-    assert_eq!(ds.column("f1").unwrap().data.number(1), None, "NaN is missing");
+    assert_eq!(
+        ds.column("f1").unwrap().data.number(1),
+        None,
+        "NaN is missing"
+    );
     assert!(!ds.column("name").unwrap().data.is_numeric());
     assert_eq!(ds.role(Role::Label).unwrap().name, "label");
 }
@@ -113,7 +136,11 @@ fn zero_and_negative_durations_are_undefined_rates_with_a_note() {
     let src = ds.numeric_source("bytes_per_sec").unwrap();
     assert_eq!(ds.value(src, 0), None);
     assert_eq!(ds.value(src, 1), None);
-    assert!(ds.notes.iter().any(|n| n.contains("1 sessions with zero duration and 1 ending before")));
+    assert!(
+        ds.notes
+            .iter()
+            .any(|n| n.contains("1 sessions with zero duration and 1 ending before"))
+    );
 }
 
 #[test]
@@ -131,7 +158,9 @@ fn a_huge_line_without_newline_is_rejected_not_buffered_forever() {
 #[test]
 fn cancellation_stops_the_load() {
     let progress = LoadProgress::new();
-    progress.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+    progress
+        .cancel
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let data = threatlens::demo::EMBEDDED.to_vec();
     let r = ingest::load_reader("<test>", Box::new(std::io::Cursor::new(data)), progress);
     assert!(matches!(r, Err(ingest::IngestError::Cancelled { .. })));

@@ -15,13 +15,19 @@ fn summary_json(path: &std::path::Path) -> Value {
         .arg(path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
 fn summary_matches_every_pandas_reference_value() {
-    let Some((csv, exp)) = real_data("summary parity") else { return };
+    let Some((csv, exp)) = real_data("summary parity") else {
+        return;
+    };
     let got = summary_json(&csv);
     assert_eq!(got["rows"], exp["rows"]);
     assert_eq!(got["rejected"]["total"], 0);
@@ -55,18 +61,30 @@ fn summary_matches_every_pandas_reference_value() {
     exp_counts.sort_by_key(|(code, n)| (std::cmp::Reverse(n.as_u64().unwrap()), code.to_string()));
     assert_eq!(countries.len(), exp_counts.len());
     for (i, (code, n)) in exp_counts.into_iter().enumerate() {
-        assert_eq!(countries[i]["country"], code.as_str(), "country order at {i}");
+        assert_eq!(
+            countries[i]["country"],
+            code.as_str(),
+            "country order at {i}"
+        );
         assert_eq!(countries[i]["sessions"], *n);
         let eb = &exp["country_bytes_in"][code];
         let gb = &countries[i]["bytes_in"];
         assert_eq!(gb["count"], eb["count"]);
         assert_eq!(gb["sum"], eb["sum"]);
         assert_eq!(gb["max"], eb["max"]);
-        assert!(close(gb["mean"].as_f64().unwrap(), eb["mean"].as_f64().unwrap()));
+        assert!(close(
+            gb["mean"].as_f64().unwrap(),
+            eb["mean"].as_f64().unwrap()
+        ));
     }
 
     assert_eq!(got["unique_src_ips"], exp["unique_src_ips"]);
-    for (i, want) in exp["top_src_ips_by_bytes_in"].as_array().unwrap().iter().enumerate() {
+    for (i, want) in exp["top_src_ips_by_bytes_in"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let have = &got["src_ips"][i];
         for key in ["src_ip", "sessions", "bytes_in", "bytes_out"] {
             assert_eq!(have[key], want[key], "src_ips[{i}].{key}");
@@ -82,11 +100,17 @@ fn summary_matches_every_pandas_reference_value() {
     let exp_hours = exp["hourly_totals"].as_array().unwrap();
     assert_eq!(hours.len(), exp_hours.len());
     for (h, w) in hours.iter().zip(exp_hours) {
-        assert_eq!(h["hour"], w["hour"].as_str().unwrap().replace("+00:00", "Z"));
+        assert_eq!(
+            h["hour"],
+            w["hour"].as_str().unwrap().replace("+00:00", "Z")
+        );
         assert_eq!(h["bytes_in"], w["bytes_in"]);
         assert_eq!(h["bytes_out"], w["bytes_out"]);
     }
 
-    assert_eq!(got["data_quality"]["constant_columns"], exp["constant_columns"]);
+    assert_eq!(
+        got["data_quality"]["constant_columns"],
+        exp["constant_columns"]
+    );
     assert_eq!(got["data_quality"]["duplicate_rows"], exp["duplicate_rows"]);
 }

@@ -8,7 +8,9 @@
 
 use super::Rows;
 use super::stats;
-use crate::dataset::{ColumnData, Dataset, Derived, MISSING_TIME, MISSING_U64, NumericSource, Role};
+use crate::dataset::{
+    ColumnData, Dataset, Derived, MISSING_TIME, MISSING_U64, NumericSource, Role,
+};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -67,7 +69,9 @@ impl std::str::FromStr for MissingPolicy {
             "keep" => Ok(Self::Keep),
             "impute" => Ok(Self::Impute),
             "drop" => Ok(Self::Drop),
-            other => Err(format!("'{other}' is not a missing-value policy: use keep, impute or drop")),
+            other => Err(format!(
+                "'{other}' is not a missing-value policy: use keep, impute or drop"
+            )),
         }
     }
 }
@@ -79,7 +83,9 @@ impl std::str::FromStr for OutlierPolicy {
             "report" => Ok(Self::Report),
             "cap" => Ok(Self::Cap),
             "remove" => Ok(Self::Remove),
-            other => Err(format!("'{other}' is not an outlier policy: use report, cap or remove")),
+            other => Err(format!(
+                "'{other}' is not an outlier policy: use report, cap or remove"
+            )),
         }
     }
 }
@@ -182,7 +188,11 @@ pub fn quality(ds: &Dataset, rows: Rows<'_>) -> Quality {
             let below = v.iter().filter(|x| **x < lo).count();
             let above = v.iter().filter(|x| **x > hi).count();
             q.outliers.push(Outliers {
-                column: ds.columns.get(i).map(|c| c.name.clone()).unwrap_or_default(),
+                column: ds
+                    .columns
+                    .get(i)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
                 low_fence: lo,
                 high_fence: hi,
                 below,
@@ -244,7 +254,8 @@ pub fn apply(ds: &Dataset, opts: &PrepOptions) -> (Dataset, Vec<String>) {
         OutlierPolicy::Cap => cap_outliers(&mut ds, &mut actions),
         OutlierPolicy::Remove => remove_outliers(&mut ds, &mut actions),
     }
-    ds.notes.extend(actions.iter().map(|a| format!("preprocessing: {a}")));
+    ds.notes
+        .extend(actions.iter().map(|a| format!("preprocessing: {a}")));
     (ds, actions)
 }
 
@@ -260,7 +271,10 @@ fn handle_missing(ds: &mut Dataset, policy: MissingPolicy, actions: &mut Vec<Str
         .collect();
     for &i in mostly_empty.iter().rev() {
         let c = ds.columns.remove(i);
-        actions.push(format!("dropped column '{}': more than 50% missing", c.name));
+        actions.push(format!(
+            "dropped column '{}': more than 50% missing",
+            c.name
+        ));
     }
     match policy {
         MissingPolicy::Drop => {
@@ -290,9 +304,15 @@ fn handle_missing(ds: &mut Dataset, policy: MissingPolicy, actions: &mut Vec<Str
 fn impute(data: &mut ColumnData, rows: usize) -> String {
     match data {
         ColumnData::UInt(v) => {
-            let vals: Vec<f64> = v.iter().filter(|x| **x != MISSING_U64).map(|x| *x as f64).collect();
+            let vals: Vec<f64> = v
+                .iter()
+                .filter(|x| **x != MISSING_U64)
+                .map(|x| *x as f64)
+                .collect();
             let m = stats::describe(&vals).median.unwrap_or(0.0).round() as u64;
-            v.iter_mut().filter(|x| **x == MISSING_U64).for_each(|x| *x = m);
+            v.iter_mut()
+                .filter(|x| **x == MISSING_U64)
+                .for_each(|x| *x = m);
             format!("the median {m}")
         }
         ColumnData::Float(v) => {
@@ -301,9 +321,15 @@ fn impute(data: &mut ColumnData, rows: usize) -> String {
             format!("the median {}", crate::dataset::format_number(m))
         }
         ColumnData::Time(v) => {
-            let vals: Vec<f64> = v.iter().filter(|x| **x != MISSING_TIME).map(|x| *x as f64).collect();
+            let vals: Vec<f64> = v
+                .iter()
+                .filter(|x| **x != MISSING_TIME)
+                .map(|x| *x as f64)
+                .collect();
             let m = stats::describe(&vals).median.unwrap_or(0.0) as i64;
-            v.iter_mut().filter(|x| **x == MISSING_TIME).for_each(|x| *x = m);
+            v.iter_mut()
+                .filter(|x| **x == MISSING_TIME)
+                .for_each(|x| *x = m);
             format!("the median time {}", crate::dataset::format_time(m))
         }
         ColumnData::Text(d) => {
@@ -316,7 +342,9 @@ fn impute(data: &mut ColumnData, rows: usize) -> String {
             let mode = (0..d.values.len())
                 .filter(|&i| d.values.get(i).is_some_and(|s| !s.trim().is_empty()))
                 .max_by_key(|&i| (counts.get(i).copied().unwrap_or(0), std::cmp::Reverse(i)));
-            let Some(mode) = mode else { return "nothing (no value to use)".into() };
+            let Some(mode) = mode else {
+                return "nothing (no value to use)".into();
+            };
             let mut codes = crate::dataset::Codes::with_capacity(rows);
             for r in 0..rows {
                 let c = d.codes.get(r).unwrap_or(0);
@@ -324,7 +352,10 @@ fn impute(data: &mut ColumnData, rows: usize) -> String {
                 codes.push(if empty { mode as u32 } else { c });
             }
             d.codes = codes;
-            format!("the most frequent value '{}'", crate::sanitize::inert(d.values.get(mode).map_or("", |s| s)))
+            format!(
+                "the most frequent value '{}'",
+                crate::sanitize::inert(d.values.get(mode).map_or("", |s| s))
+            )
         }
         ColumnData::Ip(d) => {
             let mut counts = vec![0usize; d.values.len()];
@@ -336,7 +367,9 @@ fn impute(data: &mut ColumnData, rows: usize) -> String {
             let mode = (0..d.values.len())
                 .filter(|&i| d.values.get(i).is_some_and(|ip| ip.is_some()))
                 .max_by_key(|&i| (counts.get(i).copied().unwrap_or(0), std::cmp::Reverse(i)));
-            let Some(mode) = mode else { return "nothing (no value to use)".into() };
+            let Some(mode) = mode else {
+                return "nothing (no value to use)".into();
+            };
             let mut codes = crate::dataset::Codes::with_capacity(rows);
             for r in 0..rows {
                 let c = d.codes.get(r).unwrap_or(0);
@@ -344,7 +377,13 @@ fn impute(data: &mut ColumnData, rows: usize) -> String {
                 codes.push(if empty { mode as u32 } else { c });
             }
             d.codes = codes;
-            let shown = d.values.get(mode).copied().flatten().map(|ip| ip.to_string()).unwrap_or_default();
+            let shown = d
+                .values
+                .get(mode)
+                .copied()
+                .flatten()
+                .map(|ip| ip.to_string())
+                .unwrap_or_default();
             format!("the most frequent address {shown}")
         }
     }
@@ -357,8 +396,12 @@ fn fences(ds: &Dataset, i: usize) -> Option<(f64, f64)> {
 
 fn cap_outliers(ds: &mut Dataset, actions: &mut Vec<String>) {
     for i in outlier_columns(ds) {
-        let Some((lo, hi)) = fences(ds, i) else { continue };
-        let Some(c) = ds.columns.get_mut(i) else { continue };
+        let Some((lo, hi)) = fences(ds, i) else {
+            continue;
+        };
+        let Some(c) = ds.columns.get_mut(i) else {
+            continue;
+        };
         let mut n = 0;
         match &mut c.data {
             ColumnData::UInt(v) => {

@@ -216,6 +216,9 @@ mod tests {
     #[test]
     fn pearson_of_constant_is_undefined() {
         assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
-        assert!(close(pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.5]), 0.9979487157886733));
+        assert!(close(
+            pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.5]),
+            0.9979487157886733
+        ));
     }
 }

@@ -5,11 +5,11 @@
 //! totals and the data-quality report. Serialises to the JSON that the CLI prints
 //! (key names follow the reference values computed with pandas). Pure.
 
+use super::Rows;
 use super::prep::{self, Quality};
 use super::rankings::{self, ByteAgg, RankBy};
 use super::stats::{self, Stats};
 use super::timeseries;
-use super::Rows;
 use crate::dataset::{Dataset, Reject, Role, SchemaMode, format_time};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::collections::BTreeMap;

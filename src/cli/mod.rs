@@ -110,7 +110,11 @@ pub struct Failure {
 
 impl From<IngestError> for Failure {
     fn from(e: IngestError) -> Self {
-        let code = if matches!(e, IngestError::Cancelled { .. }) { 1 } else { 2 };
+        let code = if matches!(e, IngestError::Cancelled { .. }) {
+            1
+        } else {
+            2
+        };
         Failure {
             code,
             message: e.to_string(),

@@ -122,7 +122,9 @@ mod tests {
         assert_eq!(std::fs::read(&p).ok().as_deref(), Some(&b"one"[..]));
         write_file(&p, b"two", true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(std::fs::read(&p).ok().as_deref(), Some(&b"two"[..]));
-        let leftovers = std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0);
+        let leftovers = std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(0);
         assert_eq!(leftovers, 1, "no temporary file left behind");
     }
 

@@ -181,7 +181,11 @@ pub struct Dataset {
 
 impl Dataset {
     pub fn mode(&self) -> SchemaMode {
-        if self.columns.iter().any(|c| c.role.is_some_and(|r| r != Role::Label)) {
+        if self
+            .columns
+            .iter()
+            .any(|c| c.role.is_some_and(|r| r != Role::Label))
+        {
             SchemaMode::CloudWatch
         } else {
             SchemaMode::Generic
@@ -200,11 +204,14 @@ impl Dataset {
     }
     pub fn column_index(&self, name: &str) -> Option<usize> {
         let name = name.trim();
-        self.columns.iter().position(|c| c.name == name).or_else(|| {
-            self.columns
-                .iter()
-                .position(|c| c.name.eq_ignore_ascii_case(name))
-        })
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .or_else(|| {
+                self.columns
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(name))
+            })
     }
 
     /// The start time of a row (creation_time, else time, else end_time), epoch ms.

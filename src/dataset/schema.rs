@@ -149,9 +149,15 @@ mod tests {
     #[test]
     fn header_names_map_case_insensitively() {
         assert_eq!(Role::from_header("Bytes_In"), Some(Role::BytesIn));
-        assert_eq!(Role::from_header(" response.code "), Some(Role::ResponseCode));
+        assert_eq!(
+            Role::from_header(" response.code "),
+            Some(Role::ResponseCode)
+        );
         assert_eq!(Role::from_header("source.meta"), Some(Role::SourceMeta));
-        assert_eq!(Role::from_header("SRC_IP_COUNTRY_CODE"), Some(Role::Country));
+        assert_eq!(
+            Role::from_header("SRC_IP_COUNTRY_CODE"),
+            Some(Role::Country)
+        );
         assert_eq!(Role::from_header("start"), Some(Role::Start));
         assert_eq!(Role::from_header("f0"), None);
     }

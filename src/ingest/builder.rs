@@ -134,14 +134,12 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
                 // Reading from memory, the only errors are UTF-8 (not used with
                 // byte records) and I/O; keep going defensively.
                 let line = first_line + e.position().map_or(0, |p| p.line().saturating_sub(1));
-                out.rejects.push(reject(line, None, "unreadable record", e.to_string()));
+                out.rejects
+                    .push(reject(line, None, "unreadable record", e.to_string()));
                 continue;
             }
         }
-        let line = first_line
-            + record
-                .position()
-                .map_or(0, |p| p.line().saturating_sub(1));
+        let line = first_line + record.position().map_or(0, |p| p.line().saturating_sub(1));
         match stage_record(&record, plan, &mut staged) {
             Ok(()) => {
                 commit(&record, &staged, &mut out.cols);

@@ -29,9 +29,7 @@ pub fn scan(
         let terminator = b == b'\n' || b == b'\r';
         state = match state {
             ScanState::StartField if b == b'"' => ScanState::InQuoted,
-            ScanState::StartField | ScanState::InField | ScanState::QuoteInQuoted
-                if terminator =>
-            {
+            ScanState::StartField | ScanState::InField | ScanState::QuoteInQuoted if terminator => {
                 if !on_end(i + 1) {
                     return ScanState::StartField;
                 }

@@ -263,7 +263,10 @@ fn fast_datetime(b: &[u8]) -> Option<i64> {
 #[inline]
 pub fn parse_ip(b: &[u8]) -> Result<IpAddr, FieldError> {
     let s = std::str::from_utf8(b).map_err(|_| FieldError::BadIp)?;
-    let s = s.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(s);
+    let s = s
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(s);
     s.parse::<IpAddr>()
         .map(|ip| ip.to_canonical())
         .map_err(|_| FieldError::BadIp)
@@ -315,7 +318,10 @@ mod tests {
 
     #[test]
     fn ips_v4_v6_and_mapped() {
-        assert_eq!(parse_ip(b"10.0.0.1"), Ok("10.0.0.1".parse().unwrap_or_else(|_| unreachable!())));
+        assert_eq!(
+            parse_ip(b"10.0.0.1"),
+            Ok("10.0.0.1".parse().unwrap_or_else(|_| unreachable!()))
+        );
         assert_eq!(
             parse_ip(b"::ffff:10.0.0.1"),
             Ok("10.0.0.1".parse().unwrap_or_else(|_| unreachable!()))

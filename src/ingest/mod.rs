@@ -48,7 +48,9 @@ pub enum IngestError {
         "{path}: no usable column: none of the known columns (bytes_in, bytes_out, src_ip, …) and no numeric column in the header {header}"
     )]
     NoUsableColumn { path: String, header: String },
-    #[error("{path}: no row could be loaded: all {rejected} data rows were rejected (first: {first})")]
+    #[error(
+        "{path}: no row could be loaded: all {rejected} data rows were rejected (first: {first})"
+    )]
     AllRejected {
         path: String,
         rejected: u64,
@@ -127,7 +129,11 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<Dataset, IngestError> {
     progress
         .total_bytes
         .store(bytes.len() as u64, Ordering::Relaxed);
-    load_reader(name, Box::new(std::io::Cursor::new(bytes.to_vec())), progress)
+    load_reader(
+        name,
+        Box::new(std::io::Cursor::new(bytes.to_vec())),
+        progress,
+    )
 }
 
 /// A person's description of an I/O error.

@@ -73,7 +73,12 @@ pub fn render_text(s: &Summary) -> String {
         for a in &varying {
             let mut row = vec![a.to_string()];
             for b in &varying {
-                let r = s.pearson_correlation.get(a).and_then(|m| m.get(b)).copied().flatten();
+                let r = s
+                    .pearson_correlation
+                    .get(a)
+                    .and_then(|m| m.get(b))
+                    .copied()
+                    .flatten();
                 row.push(r.map_or("—".into(), |r| format!("{r:.3}")));
             }
             t.row(&row);
@@ -87,7 +92,11 @@ pub fn render_text(s: &Summary) -> String {
             .right_align(&[1, 2, 3, 4]);
         for c in &s.countries {
             t.row(&[
-                if c.country.is_empty() { "(none)".into() } else { c.country.clone() },
+                if c.country.is_empty() {
+                    "(none)".into()
+                } else {
+                    c.country.clone()
+                },
                 c.sessions.to_string(),
                 format!("{:.1}%", 100.0 * c.sessions as f64 / s.rows.max(1) as f64),
                 bytes(c.bytes_in.sum),
@@ -102,7 +111,11 @@ pub fn render_text(s: &Summary) -> String {
             Table::new(&["src_ip", "sessions", "bytes in", "bytes out"]).right_align(&[1, 2, 3]);
         for r in &s.src_ips {
             t.row(&[
-                if r.src_ip.is_empty() { "(none)".into() } else { r.src_ip.clone() },
+                if r.src_ip.is_empty() {
+                    "(none)".into()
+                } else {
+                    r.src_ip.clone()
+                },
                 r.sessions.to_string(),
                 bytes(r.bytes_in),
                 bytes(r.bytes_out),
@@ -125,7 +138,11 @@ pub fn render_text(s: &Summary) -> String {
         let _ = writeln!(o, "  missing values    {}", list.join(", "));
     }
     if !q.constant_columns.is_empty() {
-        let list: Vec<String> = q.constant_columns.iter().map(|c| inert(c).into_owned()).collect();
+        let list: Vec<String> = q
+            .constant_columns
+            .iter()
+            .map(|c| inert(c).into_owned())
+            .collect();
         let _ = writeln!(o, "  constant columns  {}", list.join(", "));
     }
     for out in q.outliers.iter().filter(|x| x.below + x.above > 0) {
