@@ -70,7 +70,8 @@ pub fn split_points(buf: &[u8], delimiter: u8, chunk: usize, at_eof: bool) -> Ve
     if memchr::memchr(b'"', buf).is_none() {
         let mut from = chunk;
         while from < buf.len() {
-            match memchr::memchr(b'\n', buf.get(from..).unwrap_or(&[])) {
+            // CR alone ends a record too (as in csv-core), so CR-only files split.
+            match memchr::memchr2(b'\n', b'\r', buf.get(from..).unwrap_or(&[])) {
                 Some(nl) => {
                     let p = from + nl + 1;
                     points.push(p);
@@ -79,7 +80,7 @@ pub fn split_points(buf: &[u8], delimiter: u8, chunk: usize, at_eof: bool) -> Ve
                 None => break,
             }
         }
-        if let Some(last) = memchr::memrchr(b'\n', buf).map(|i| i + 1)
+        if let Some(last) = memchr::memrchr2(b'\n', b'\r', buf).map(|i| i + 1)
             && points.last() != Some(&last)
         {
             points.push(last);
@@ -167,6 +168,14 @@ mod tests {
     fn fast_path_splits_near_targets() {
         let buf = b"aa\nbb\ncc\ndd\n";
         assert_eq!(split_points(buf, b',', 4, false), vec![6, 12]);
+    }
+
+    #[test]
+    fn fast_path_splits_cr_only_records() {
+        // Old Mac line endings: no LF at all, yet every CR ends a record.
+        let buf = b"aa\rbb\rcc\rdd";
+        assert_eq!(split_points(buf, b',', 4, false), vec![6, 9]);
+        assert_eq!(split_points(buf, b',', 100, true), vec![9, 11]);
     }
 
     #[test]
