@@ -165,3 +165,53 @@ fn cancellation_stops_the_load() {
     let r = ingest::load_reader("<test>", Box::new(std::io::Cursor::new(data)), progress);
     assert!(matches!(r, Err(ingest::IngestError::Cancelled { .. })));
 }
+
+/// Yields its bytes, then fails like a truncated gzip stream.
+struct CutOff(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for CutOff {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => Ok(n),
+        }
+    }
+}
+
+fn load_cut_off(bytes: &[u8]) -> Result<Dataset, ingest::IngestError> {
+    let reader = CutOff(std::io::Cursor::new(bytes.to_vec()));
+    ingest::load_reader("<cut>", Box::new(reader), LoadProgress::new())
+}
+
+#[test]
+fn a_record_cut_off_by_a_read_error_is_rejected_not_loaded_short() {
+    // "3,45" may be the start of "3,4567": loading it would invent a value.
+    let ds = load_cut_off(b"bytes_in,bytes_out\n1,2\n3,45").unwrap();
+    assert_eq!(ds.rows, 1);
+    assert_eq!(ds.rejects.total, 1);
+    assert_eq!(ds.rejects.details[0].kind, "incomplete record");
+    assert_eq!(ds.rejects.details[0].line, 3);
+    // Cut right after a record: nothing is lost, nothing rejected.
+    let ds = load_cut_off(b"bytes_in,bytes_out\n1,2\n3,4\n").unwrap();
+    assert_eq!((ds.rows, ds.rejects.total), (2, 0));
+    // Cut inside the header: nothing to load.
+    let e = load_cut_off(b"bytes_in,bytes_o").unwrap_err();
+    assert!(e.to_string().contains("inside the header"), "{e}");
+}
+
+#[test]
+fn an_unclosed_quote_at_the_end_does_not_swallow_the_last_lines() {
+    let ds = load(b"bytes_in,bytes_out,note\n1,2,ok\n3,4,\"open\n5,6,hidden\n7,8,hidden\n");
+    assert_eq!(ds.rows, 1);
+    assert_eq!(ds.rejects.details[0].kind, "unclosed quote");
+    assert_eq!(ds.rejects.details[0].line, 3);
+    assert!(
+        ds.rejects.details[0].message.contains("3 lines"),
+        "{:?}",
+        ds.rejects.details[0]
+    );
+    // A closed quote on the last line without a newline loads.
+    let ds = load(b"bytes_in,bytes_out,note\n1,2,\"closed, \"\"really\"\"\"");
+    assert_eq!((ds.rows, ds.rejects.total), (1, 0));
+    assert_eq!(texts(&ds, "note"), vec!["closed, \"really\""]);
+}

@@ -182,6 +182,8 @@ struct Loader<'a> {
     progress: Arc<LoadProgress>,
     buf: Vec<u8>,
     eof: bool,
+    /// The input ended with a read error (e.g. truncated gzip), not cleanly.
+    truncated: bool,
     input_bytes: u64,
     notes: Vec<String>,
 }
@@ -194,6 +196,7 @@ impl<'a> Loader<'a> {
             progress,
             buf: Vec::new(),
             eof: false,
+            truncated: false,
             input_bytes: 0,
             notes: Vec::new(),
         }
@@ -230,6 +233,7 @@ impl<'a> Loader<'a> {
                 Err(e) => {
                     self.buf.truncate(start);
                     self.eof = true;
+                    self.truncated = true;
                     if self.input_bytes == 0 {
                         return Err(IngestError::Unreadable {
                             path: self.name.clone(),
@@ -258,6 +262,12 @@ impl<'a> Loader<'a> {
             let delim = chunk::sniff_delimiter(first_line(&self.buf));
             if let Some(end) = chunk::first_record_end(&self.buf, delim) {
                 break end;
+            }
+            if self.eof && self.truncated {
+                return Err(IngestError::Unreadable {
+                    path,
+                    cause: "the data ends early, inside the header line (truncated file?)".into(),
+                });
             }
             if self.eof {
                 break self.buf.len();
@@ -308,10 +318,31 @@ impl<'a> Loader<'a> {
             if self.buf.is_empty() {
                 break;
             }
-            let points = chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, self.eof);
+            let mut points = chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, false);
+            if self.eof {
+                // The unterminated last record: loaded, unless it is cut off or unclosed.
+                let start = points.last().copied().unwrap_or(0);
+                if let Some(tail) = self.buf.get(start..).filter(|t| !t.is_empty()) {
+                    match tail_problem(tail, delimiter, self.truncated) {
+                        None => points.push(self.buf.len()),
+                        Some((kind, message)) => {
+                            let before = self.buf.get(..start).unwrap_or(&[]);
+                            merger.rejects.push(crate::dataset::Reject {
+                                line: line + memchr::memchr_iter(b'\n', before).count() as u64,
+                                column: None,
+                                kind: kind.into(),
+                                message,
+                            });
+                            self.buf.truncate(start);
+                        }
+                    }
+                }
+            }
             let Some(&consumed) = points.last() else {
                 // No complete record in the buffer: read more, or skip an overlong one.
-                if self.buf.len() > builder::MAX_RECORD_BYTES {
+                if self.eof {
+                    break;
+                } else if self.buf.len() > builder::MAX_RECORD_BYTES {
                     line = self.skip_overlong(delimiter, line, &mut merger)?;
                 } else {
                     let want = self.buf.len() + BLOCK_BYTES;
@@ -486,6 +517,32 @@ impl<'a> Loader<'a> {
         }
         Ok(ds)
     }
+}
+
+/// Why the unterminated last record of the input must not be loaded, if it must not:
+/// the input was cut off (a read error ended it), or a quoted field in it never closes
+/// (it would swallow every later line into one field).
+fn tail_problem(tail: &[u8], delimiter: u8, truncated: bool) -> Option<(&'static str, String)> {
+    if truncated {
+        return Some((
+            "incomplete record",
+            format!(
+                "the input ends early in the middle of this record ({} bytes); it was not loaded",
+                tail.len()
+            ),
+        ));
+    }
+    let state = chunk::scan(tail, delimiter, chunk::ScanState::StartField, |_| true);
+    (state == chunk::ScanState::InQuoted).then(|| {
+        (
+            "unclosed quote",
+            format!(
+                "a quoted field in this record is never closed; the rest of the input ({} bytes, {} lines) was not loaded",
+                tail.len(),
+                memchr::memchr_iter(b'\n', tail).count() + usize::from(!tail.ends_with(b"\n"))
+            ),
+        )
+    })
 }
 
 /// `line N, column C: message`.
