@@ -215,3 +215,31 @@ fn an_unclosed_quote_at_the_end_does_not_swallow_the_last_lines() {
     assert_eq!((ds.rows, ds.rejects.total), (1, 0));
     assert_eq!(texts(&ds, "note"), vec!["closed, \"really\""]);
 }
+
+#[test]
+fn duplicate_header_names_get_names_of_their_own() {
+    let ds = load(b"bytes_in,bytes_out,BYTES_IN,x,x.1,x,,\n1,2,100,a,b,c,d,e\n");
+    let names: Vec<&str> = ds.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "bytes_in",
+            "bytes_out",
+            "BYTES_IN.1",
+            "x",
+            "x.1",
+            "x.2",
+            "column_7",
+            "column_8"
+        ]
+    );
+    assert_eq!(ds.role(Role::BytesIn).unwrap().name, "bytes_in");
+    assert_eq!(ds.column("BYTES_IN.1").unwrap().data.number(0), Some(100.0));
+    assert!(
+        ds.notes
+            .iter()
+            .any(|n| n.contains("this one is called 'x.2'")),
+        "{:?}",
+        ds.notes
+    );
+}

@@ -287,7 +287,9 @@ impl<'a> Loader<'a> {
             reason,
         })?;
         let delimiter = chunk::sniff_delimiter(first_line(&header_bytes));
-        let headers = parse_header(&header_bytes, delimiter);
+        let mut headers = parse_header(&header_bytes, delimiter);
+        let renamed = unique_names(&mut headers);
+        self.notes.extend(renamed);
         let header_lines = memchr::memchr_iter(b'\n', &header_bytes).count() as u64;
         self.buf.drain(..header_end);
 
@@ -463,15 +465,6 @@ impl<'a> Loader<'a> {
                 header: format!("'{}'", shown.join(",")),
             });
         }
-        let mut seen = std::collections::HashSet::new();
-        for h in headers {
-            if !seen.insert(schema::normalise(h)) {
-                self.notes.push(format!(
-                    "the header names column '{}' more than once; the first one is used for its role",
-                    crate::sanitize::inert(h)
-                ));
-            }
-        }
         Ok(plan)
     }
 
@@ -584,6 +577,39 @@ fn check_text(header: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Makes header names unique as the schema compares them (case and `-_. `
+/// folded): a later `x` becomes `x.1` (then `x.2`, …, as pandas names them),
+/// so every column keeps a name of its own; the first keeps the name and its
+/// role. Returns a note per renamed column.
+fn unique_names(headers: &mut [String]) -> Vec<String> {
+    let taken: std::collections::HashSet<String> =
+        headers.iter().map(|h| schema::normalise(h)).collect();
+    let mut used = std::collections::HashSet::new();
+    let mut notes = Vec::new();
+    for h in headers.iter_mut() {
+        if used.insert(schema::normalise(h)) {
+            continue;
+        }
+        let mut k = 1u32;
+        let new = loop {
+            let candidate = format!("{h}.{k}");
+            let n = schema::normalise(&candidate);
+            if !taken.contains(&n) && !used.contains(&n) {
+                used.insert(n);
+                break candidate;
+            }
+            k += 1;
+        };
+        notes.push(format!(
+            "the header names column '{}' more than once: the first keeps the name and any role, this one is called '{}'",
+            crate::sanitize::inert(h),
+            crate::sanitize::inert(&new)
+        ));
+        *h = new;
+    }
+    notes
 }
 
 fn parse_header(bytes: &[u8], delimiter: u8) -> Vec<String> {
