@@ -243,3 +243,12 @@ fn duplicate_header_names_get_names_of_their_own() {
         ds.notes
     );
 }
+
+#[test]
+fn a_few_control_bytes_in_the_header_are_text_not_binary() {
+    let ds = load(b"bytes_in,\x1b]2;pwned\x07note\n1,x\n");
+    assert_eq!(ds.columns[1].name, "\x1b]2;pwned\x07note");
+    let binary = [b"bytes_in,".as_slice(), &[1u8; 40], b"\n1,x\n"].concat();
+    let e = ingest::load_bytes("<test>", &binary).unwrap_err();
+    assert!(e.to_string().contains("control bytes"), "{e}");
+}
