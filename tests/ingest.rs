@@ -252,3 +252,18 @@ fn a_few_control_bytes_in_the_header_are_text_not_binary() {
     let e = ingest::load_bytes("<test>", &binary).unwrap_err();
     assert!(e.to_string().contains("control bytes"), "{e}");
 }
+
+#[test]
+fn inf_among_numbers_is_a_rejected_row_not_a_text_column() {
+    let ds = ingest::load_bytes(
+        "<test>",
+        b"f0,f1\n1.5,inf\n2.5,1\n3.5,-Infinity\n4.5,1e999\n",
+    )
+    .unwrap();
+    assert!(ds.column("f1").unwrap().data.is_numeric());
+    assert_eq!(ds.rows, 1);
+    assert_eq!(ds.rejects.by_kind.get("not a finite number"), Some(&3));
+    // Only non-finite values: no number to go by, so the column is text.
+    let ds = load(b"f0,f1\n1.5,inf\n2.5,Infinity\n");
+    assert!(!ds.column("f1").unwrap().data.is_numeric());
+}

@@ -636,7 +636,9 @@ fn parse_header(bytes: &[u8], delimiter: u8) -> Vec<String> {
     names
 }
 
-/// For each column, whether its sampled non-missing values are all numbers.
+/// For each column, whether its sampled non-missing values are all numbers and at
+/// least one is finite. `inf` or `1e999` among numbers leaves the column numeric
+/// (that row is rejected as not finite), wherever in the file it appears.
 fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize) -> Vec<bool> {
     let mut seen = vec![0usize; ncols];
     let mut numeric = vec![true; ncols];
@@ -662,9 +664,10 @@ fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize) -> Vec<bool> {
                 continue;
             }
             if let (Some(s), Some(num)) = (seen.get_mut(i), numeric.get_mut(i)) {
-                *s += 1;
-                if fields::parse_f64(t).is_err() {
-                    *num = false;
+                match fields::parse_f64(t) {
+                    Ok(_) => *s += 1,
+                    Err(fields::FieldError::NotANumber) => *num = false,
+                    Err(_) => {}
                 }
             }
         }
