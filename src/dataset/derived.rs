@@ -122,7 +122,7 @@ pub fn non_positive_durations(ds: &Dataset) -> (usize, usize) {
     let mut negative = 0;
     for row in 0..ds.rows {
         match duration_secs(ds, row) {
-            Some(d) if d == 0.0 => zero += 1,
+            Some(0.0) => zero += 1,
             Some(d) if d < 0.0 => negative += 1,
             _ => {}
         }
