@@ -111,26 +111,20 @@ pub fn split_points(buf: &[u8], delimiter: u8, chunk: usize, at_eof: bool) -> Ve
 /// Picks the delimiter of a header line: the most frequent of `,` `;` tab `|`
 /// outside quotes (comma on ties or when none occurs).
 pub fn sniff_delimiter(header: &[u8]) -> u8 {
-    let mut counts = [0usize; 4];
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
     let mut quoted = false;
     for &b in header {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => counts[0] += 1,
-            b';' if !quoted => counts[1] += 1,
-            b'\t' if !quoted => counts[2] += 1,
-            b'|' if !quoted => counts[3] += 1,
-            _ => {}
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some((_, n)) = counts.iter_mut().find(|(d, _)| *d == b) {
+            *n += 1;
         }
     }
-    let delims = [b',', b';', b'\t', b'|'];
-    let mut best = 0;
-    for i in 1..4 {
-        if counts[i] > counts[best] {
-            best = i;
-        }
-    }
-    delims[best]
+    // The first of the most frequent, so comma wins ties.
+    counts
+        .into_iter()
+        .fold((b',', 0), |best, c| if c.1 > best.1 { c } else { best })
+        .0
 }
 
 #[cfg(test)]
