@@ -93,6 +93,10 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
+/// Most hourly totals a summary lists (about 11 years of hours); a longer span
+/// gets a note instead of a list the size of a database.
+pub const MAX_HOURLY_TOTALS: i64 = 100_000;
+
 /// Options for [`summarize`].
 #[derive(Debug, Clone, Copy)]
 pub struct SummaryOptions {
@@ -145,10 +149,22 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
         .map(|i| rankings::rank(ds, i, rows, RankBy::BytesIn))
         .unwrap_or_default();
     let range = timeseries::time_range(ds, rows);
-    let hourly = if ds.time_column().is_some() {
-        timeseries::series(ds, rows, 3600).buckets
-    } else {
-        Vec::new()
+    let mut notes = ds.notes.clone();
+    let hourly = match range {
+        Some((first, last)) => {
+            let hours = timeseries::bucket_count(first, last, 3600);
+            if hours <= MAX_HOURLY_TOTALS {
+                timeseries::series(ds, rows, 3600).buckets
+            } else {
+                notes.push(format!(
+                    "hourly totals left out: the times span {hours} hours ({} to {}), more than {MAX_HOURLY_TOTALS}; a timestamp may be wrong (epoch 0?)",
+                    format_time(first),
+                    format_time(last)
+                ));
+                Vec::new()
+            }
+        }
+        None => Vec::new(),
     };
     Summary {
         source: ds.source.clone(),
@@ -204,6 +220,6 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
             })
             .collect(),
         data_quality: prep::quality(ds, rows),
-        notes: ds.notes.clone(),
+        notes,
     }
 }
