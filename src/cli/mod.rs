@@ -182,14 +182,40 @@ fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Pretty JSON with a trailing newline.
+/// Pretty JSON with a trailing newline, safe to print on a terminal.
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
     serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
+        .map(|s| escape_json_controls(s) + "\n")
         .map_err(|e| Failure {
             code: 1,
             message: format!("cannot encode JSON: {e}"),
         })
+}
+
+/// serde_json escapes C0 controls but writes DEL, C1 controls (U+009B is an
+/// 8-bit CSI to some terminals), line separators and bidi overrides raw.
+/// Outside strings JSON text is ASCII, so each such character is inside a
+/// string and `\uXXXX` is an equivalent spelling of it.
+fn escape_json_controls(json: String) -> String {
+    let unsafe_char = |c: char| {
+        matches!(c,
+            '\u{7f}'..='\u{9f}'          // DEL and C1 controls
+            | '\u{2028}' | '\u{2029}'    // line and paragraph separators
+            | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' // bidi
+        )
+    };
+    if !json.chars().any(unsafe_char) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
@@ -221,6 +247,19 @@ fn explore(files: &[String]) -> Result<(), Failure> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn json_has_no_raw_c1_or_bidi_and_means_the_same() {
+        let value = serde_json::json!({ "k\u{9b}": "a\u{9b}2J\u{7f}\u{202e}b\u{1b}" });
+        let text = to_json(&value).unwrap_or_else(|f| panic!("{}", f.message));
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.contains('\u{202e}'));
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, value);
+    }
 
     #[test]
     fn cli_definition_is_consistent() {
