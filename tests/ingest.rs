@@ -267,3 +267,13 @@ fn inf_among_numbers_is_a_rejected_row_not_a_text_column() {
     let ds = load(b"f0,f1\n1.5,inf\n2.5,Infinity\n");
     assert!(!ds.column("f1").unwrap().data.is_numeric());
 }
+
+#[test]
+fn line_numbers_count_crlf_blank_lines_and_lines_before_the_header() {
+    let lines =
+        |csv: &[u8]| -> Vec<u64> { load(csv).rejects.details.iter().map(|r| r.line).collect() };
+    assert_eq!(lines(b"bytes_in,b\r\n1,2\r\nx,2\r\n1,2\r\ny,2"), [3, 5]);
+    assert_eq!(lines(b"bytes_in,b\n1,2\n\n\nx,2\n"), [5]);
+    assert_eq!(lines(b"\n\r\n\nbytes_in,b\n1,2\nx,2\n"), [6]);
+    assert_eq!(lines(b"bytes_in,\"b\nc\"\r\nx,2\r\n1,2\n"), [3]);
+}

@@ -270,10 +270,21 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn run(mut self) -> Result<Dataset, IngestError> {
-        // Header: the first record.
-        self.fill(64 * 1024)?;
+    /// Reads the header (the first record after any blank lines): the column
+    /// names, the delimiter, and the line the first data record can start on.
+    fn header(&mut self) -> Result<(Vec<String>, u8, u64), IngestError> {
         let path = self.name.clone();
+        // Blank lines before the header are skipped, as CSV skips them between records.
+        let mut blank_lines = 0;
+        loop {
+            self.fill(64 * 1024)?;
+            let lead = leading_line_ends(&self.buf);
+            blank_lines += count_lf(self.buf.get(..lead).unwrap_or(&[]));
+            self.consume(lead);
+            if !self.buf.is_empty() || self.eof {
+                break;
+            }
+        }
         if self.buf.iter().all(|b| b.is_ascii_whitespace()) && self.eof {
             return Err(IngestError::Empty { path });
         }
@@ -309,8 +320,22 @@ impl<'a> Loader<'a> {
         let mut headers = parse_header(&header_bytes, delimiter);
         let renamed = unique_names(&mut headers);
         self.notes.extend(renamed);
-        let header_lines = memchr::memchr_iter(b'\n', &header_bytes).count() as u64;
+        let mut header_lines = count_lf(&header_bytes);
         self.consume(header_end);
+        // The scanner ends a CRLF header after its CR: its LF belongs to the header too.
+        if header_bytes.ends_with(b"\r") {
+            self.fill(1)?;
+            if self.buf.first() == Some(&b'\n') {
+                self.consume(1);
+                header_lines += 1;
+            }
+        }
+        Ok((headers, delimiter, 1 + blank_lines + header_lines.max(1)))
+    }
+
+    fn run(mut self) -> Result<Dataset, IngestError> {
+        let (headers, delimiter, first_data_line) = self.header()?;
+        let path = self.name.clone();
 
         // Sample rows to type the columns without a role.
         self.fill(BLOCK_BYTES)?;
@@ -333,7 +358,7 @@ impl<'a> Loader<'a> {
             n => n + 16,
         };
         let mut merger = Merger::new(plan.clone(), capacity.min(200_000_000));
-        let mut line = 1 + header_lines.max(1);
+        let mut line = first_data_line;
         loop {
             self.fill(BLOCK_BYTES)?;
             if self.buf.is_empty() {
@@ -343,19 +368,20 @@ impl<'a> Loader<'a> {
             if self.eof {
                 // The unterminated last record: loaded, unless it is cut off or unclosed.
                 let start = points.last().copied().unwrap_or(0);
-                if let Some(tail) = self.buf.get(start..).filter(|t| !t.is_empty()) {
-                    match tail_problem(tail, delimiter, self.truncated) {
-                        None => points.push(self.buf.len()),
-                        Some((kind, message)) => {
-                            let before = self.buf.get(..start).unwrap_or(&[]);
-                            merger.rejects.push(crate::dataset::Reject {
-                                line: line + memchr::memchr_iter(b'\n', before).count() as u64,
-                                column: None,
-                                kind: kind.into(),
-                                message,
-                            });
-                            self.buf.truncate(start);
-                        }
+                let rest = self.buf.get(start..).unwrap_or(&[]);
+                let from = start + leading_line_ends(rest);
+                let tail = self.buf.get(from..).unwrap_or(&[]);
+                match tail_problem(tail, delimiter, self.truncated) {
+                    _ if rest.is_empty() => {}
+                    None => points.push(self.buf.len()),
+                    Some((kind, message)) => {
+                        merger.rejects.push(crate::dataset::Reject {
+                            line: line + count_lf(self.buf.get(..from).unwrap_or(&[])),
+                            column: None,
+                            kind: kind.into(),
+                            message,
+                        });
+                        self.buf.truncate(start);
                     }
                 }
             }
@@ -377,10 +403,7 @@ impl<'a> Loader<'a> {
                 chunks.push(self.buf.get(start..end).unwrap_or(&[]));
                 start = end;
             }
-            let newlines: Vec<u64> = chunks
-                .par_iter()
-                .map(|c| memchr::memchr_iter(b'\n', c).count() as u64)
-                .collect();
+            let newlines: Vec<u64> = chunks.par_iter().map(|c| count_lf(c)).collect();
             let mut first_lines = Vec::with_capacity(chunks.len());
             for n in &newlines {
                 first_lines.push(line);
@@ -424,7 +447,7 @@ impl<'a> Loader<'a> {
             });
             let upto = end.unwrap_or(self.buf.len());
             let part = self.buf.get(..upto).unwrap_or(&[]);
-            lines += memchr::memchr_iter(b'\n', part).count() as u64;
+            lines += count_lf(part);
             skipped += upto;
             self.consume(upto);
             if end.is_some() || self.eof {
@@ -535,6 +558,9 @@ impl<'a> Loader<'a> {
 /// the input was cut off (a read error ended it), or a quoted field in it never closes
 /// (it would swallow every later line into one field).
 fn tail_problem(tail: &[u8], delimiter: u8, truncated: bool) -> Option<(&'static str, String)> {
+    if tail.is_empty() {
+        return None;
+    }
     if truncated {
         return Some((
             "incomplete record",
@@ -568,6 +594,18 @@ pub fn describe_reject(r: &crate::dataset::Reject) -> String {
         ),
         None => format!("line {}: {}", r.line, r.message),
     }
+}
+
+/// How many CR and LF bytes `buf` starts with (blank lines, or the LF of a CRLF).
+pub fn leading_line_ends(buf: &[u8]) -> usize {
+    buf.iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count()
+}
+
+/// Line feeds in `buf`: line numbers count LF, as editors do.
+pub fn count_lf(buf: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', buf).count() as u64
 }
 
 fn first_line(buf: &[u8]) -> &[u8] {
