@@ -277,3 +277,9 @@ fn line_numbers_count_crlf_blank_lines_and_lines_before_the_header() {
     assert_eq!(lines(b"\n\r\n\nbytes_in,b\n1,2\nx,2\n"), [6]);
     assert_eq!(lines(b"bytes_in,\"b\nc\"\r\nx,2\r\n1,2\n"), [3]);
 }
+
+#[test]
+fn a_byte_order_mark_after_the_header_is_data() {
+    let ds = load("note,bytes_in\n\u{feff}x,1\n".as_bytes());
+    assert_eq!(texts(&ds, "note"), ["\u{feff}x"]);
+}

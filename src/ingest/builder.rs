@@ -119,7 +119,13 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         rejects: RejectReport::default(),
         rows: 0,
     };
-    let guard: &[u8] = b"";
+    // csv-core drops a UTF-8 BOM at the start of its input. Mid-file it is data:
+    // a blank line in front (which CSV skips) keeps it.
+    let guard: &[u8] = if bytes.starts_with(b"\xef\xbb\xbf") {
+        b"\n"
+    } else {
+        b""
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
