@@ -62,6 +62,14 @@ fn committed_cases() -> Vec<(&'static str, Outcome, Check)> {
             assert!(ds.role(Role::BytesIn).is_some());
             assert_eq!(texts(ds, "src_ip"), ["1.2.3.4", "1.2.3.5", "1.2.3.6"]);
         }),
+        (
+            "blank_lines.csv",
+            loads(2, &[("not a number", 1)]),
+            |ds, _, _| {
+                // Two blank lines before the header, two between rows, CRLF: x is on line 7.
+                assert_reject(ds, 0, 7, Some("bytes_in"), "'x'");
+            },
+        ),
         ("cr_only.csv", loads(2, &[]), |ds, _, _| {
             assert_eq!(texts(ds, "src_ip"), ["1.2.3.4", "5.6.7.8"]);
         }),
