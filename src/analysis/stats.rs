@@ -198,11 +198,14 @@ fn pearson_scaled(pairs: &[(f64, f64)], sa: f64, sb: f64) -> Option<f64> {
     (finite && saa > 0.0 && sbb > 0.0).then(|| sab / (saa.sqrt() * sbb.sqrt()))
 }
 
-/// Interquartile-range fences (q1 − k·IQR, q3 + k·IQR).
+/// Interquartile-range fences (q1 − k·IQR, q3 + k·IQR); infinite when the IQR
+/// overflows, `None` when undefined. Always ordered, never NaN, so they can be
+/// handed to `f64::clamp`, which panics on NaN.
 pub fn iqr_fences(stats: &Stats, k: f64) -> Option<(f64, f64)> {
     let (q1, q3) = (stats.q1?, stats.q3?);
     let iqr = q3 - q1;
-    Some((q1 - k * iqr, q3 + k * iqr))
+    let (lo, hi) = (q1 - k * iqr, q3 + k * iqr);
+    (lo <= hi).then_some((lo, hi))
 }
 
 #[cfg(test)]
