@@ -492,6 +492,58 @@ fn every_committed_case_behaves_as_written() {
 }
 
 #[test]
+fn preprocessing_options_survive_the_corpus() {
+    // --outliers cap hands IQR fences to f64::clamp, --missing drop can leave no
+    // row: every option on every file still exits 0 or 2, inert, JSON parsing.
+    let options: [&[&str]; 2] = [
+        &[
+            "--trim-text",
+            "--drop-duplicates",
+            "--missing",
+            "impute",
+            "--outliers",
+            "cap",
+        ],
+        &["--missing", "drop", "--outliers", "remove"],
+    ];
+    for (file, outcome, _) in committed_cases() {
+        let path = fixtures().join(file);
+        for opts in options {
+            for format in ["text", "json"] {
+                let mut args = vec!["summary", path.to_str().unwrap(), "--format", format];
+                args.extend(opts);
+                let run = threatlens(&args);
+                let what = format!("{file} {}", args[2..].join(" "));
+                let want = if matches!(outcome, Loads { .. }) {
+                    0
+                } else {
+                    2
+                };
+                assert_eq!(
+                    run.code,
+                    Some(want),
+                    "{what}: {}",
+                    String::from_utf8_lossy(&run.stderr)
+                );
+                assert_inert(&what, "stdout", &run.stdout);
+                assert_inert(&what, "stderr", &run.stderr);
+                if want == 0 && format == "json" {
+                    let v: Value = serde_json::from_slice(&run.stdout).unwrap();
+                    assert!(
+                        v["notes"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|n| { n.as_str().unwrap().starts_with("preprocessing:") }),
+                        "{what}: the steps are reported"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn the_escapes_case_is_shown_inert_not_hidden() {
     // Guards the inertness checks above against passing on output that dropped the data.
     let out = threatlens(&[
