@@ -165,3 +165,121 @@ fn cancellation_stops_the_load() {
     let r = ingest::load_reader("<test>", Box::new(std::io::Cursor::new(data)), progress);
     assert!(matches!(r, Err(ingest::IngestError::Cancelled { .. })));
 }
+
+/// Yields its bytes, then fails like a truncated gzip stream.
+struct CutOff(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for CutOff {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => Ok(n),
+        }
+    }
+}
+
+fn load_cut_off(bytes: &[u8]) -> Result<Dataset, ingest::IngestError> {
+    let reader = CutOff(std::io::Cursor::new(bytes.to_vec()));
+    ingest::load_reader("<cut>", Box::new(reader), LoadProgress::new())
+}
+
+#[test]
+fn a_record_cut_off_by_a_read_error_is_rejected_not_loaded_short() {
+    // "3,45" may be the start of "3,4567": loading it would invent a value.
+    let ds = load_cut_off(b"bytes_in,bytes_out\n1,2\n3,45").unwrap();
+    assert_eq!(ds.rows, 1);
+    assert_eq!(ds.rejects.total, 1);
+    assert_eq!(ds.rejects.details[0].kind, "incomplete record");
+    assert_eq!(ds.rejects.details[0].line, 3);
+    // Cut right after a record: nothing is lost, nothing rejected.
+    let ds = load_cut_off(b"bytes_in,bytes_out\n1,2\n3,4\n").unwrap();
+    assert_eq!((ds.rows, ds.rejects.total), (2, 0));
+    // Cut inside the header: nothing to load.
+    let e = load_cut_off(b"bytes_in,bytes_o").unwrap_err();
+    assert!(e.to_string().contains("inside the header"), "{e}");
+}
+
+#[test]
+fn an_unclosed_quote_at_the_end_does_not_swallow_the_last_lines() {
+    let ds = load(b"bytes_in,bytes_out,note\n1,2,ok\n3,4,\"open\n5,6,hidden\n7,8,hidden\n");
+    assert_eq!(ds.rows, 1);
+    assert_eq!(ds.rejects.details[0].kind, "unclosed quote");
+    assert_eq!(ds.rejects.details[0].line, 3);
+    assert!(
+        ds.rejects.details[0].message.contains("3 lines"),
+        "{:?}",
+        ds.rejects.details[0]
+    );
+    // A closed quote on the last line without a newline loads.
+    let ds = load(b"bytes_in,bytes_out,note\n1,2,\"closed, \"\"really\"\"\"");
+    assert_eq!((ds.rows, ds.rejects.total), (1, 0));
+    assert_eq!(texts(&ds, "note"), vec!["closed, \"really\""]);
+}
+
+#[test]
+fn duplicate_header_names_get_names_of_their_own() {
+    let ds = load(b"bytes_in,bytes_out,BYTES_IN,x,x.1,x,,\n1,2,100,a,b,c,d,e\n");
+    let names: Vec<&str> = ds.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "bytes_in",
+            "bytes_out",
+            "BYTES_IN.1",
+            "x",
+            "x.1",
+            "x.2",
+            "column_7",
+            "column_8"
+        ]
+    );
+    assert_eq!(ds.role(Role::BytesIn).unwrap().name, "bytes_in");
+    assert_eq!(ds.column("BYTES_IN.1").unwrap().data.number(0), Some(100.0));
+    assert!(
+        ds.notes
+            .iter()
+            .any(|n| n.contains("this one is called 'x.2'")),
+        "{:?}",
+        ds.notes
+    );
+}
+
+#[test]
+fn a_few_control_bytes_in_the_header_are_text_not_binary() {
+    let ds = load(b"bytes_in,\x1b]2;pwned\x07note\n1,x\n");
+    assert_eq!(ds.columns[1].name, "\x1b]2;pwned\x07note");
+    let binary = [b"bytes_in,".as_slice(), &[1u8; 40], b"\n1,x\n"].concat();
+    let e = ingest::load_bytes("<test>", &binary).unwrap_err();
+    assert!(e.to_string().contains("control bytes"), "{e}");
+}
+
+#[test]
+fn inf_among_numbers_is_a_rejected_row_not_a_text_column() {
+    let ds = ingest::load_bytes(
+        "<test>",
+        b"f0,f1\n1.5,inf\n2.5,1\n3.5,-Infinity\n4.5,1e999\n",
+    )
+    .unwrap();
+    assert!(ds.column("f1").unwrap().data.is_numeric());
+    assert_eq!(ds.rows, 1);
+    assert_eq!(ds.rejects.by_kind.get("not a finite number"), Some(&3));
+    // Only non-finite values: no number to go by, so the column is text.
+    let ds = load(b"f0,f1\n1.5,inf\n2.5,Infinity\n");
+    assert!(!ds.column("f1").unwrap().data.is_numeric());
+}
+
+#[test]
+fn line_numbers_count_crlf_blank_lines_and_lines_before_the_header() {
+    let lines =
+        |csv: &[u8]| -> Vec<u64> { load(csv).rejects.details.iter().map(|r| r.line).collect() };
+    assert_eq!(lines(b"bytes_in,b\r\n1,2\r\nx,2\r\n1,2\r\ny,2"), [3, 5]);
+    assert_eq!(lines(b"bytes_in,b\n1,2\n\n\nx,2\n"), [5]);
+    assert_eq!(lines(b"\n\r\n\nbytes_in,b\n1,2\nx,2\n"), [6]);
+    assert_eq!(lines(b"bytes_in,\"b\nc\"\r\nx,2\r\n1,2\n"), [3]);
+}
+
+#[test]
+fn a_byte_order_mark_after_the_header_is_data() {
+    let ds = load("note,bytes_in\n\u{feff}x,1\n".as_bytes());
+    assert_eq!(texts(&ds, "note"), ["\u{feff}x"]);
+}

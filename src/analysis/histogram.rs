@@ -34,15 +34,30 @@ pub fn histogram(values: &[f64], bins: usize, log: bool) -> Histogram {
     if hi <= lo {
         hi = lo + 1.0;
     }
-    let w = (hi - lo) / bins as f64;
+    let n = bins as f64;
+    // Near ±f64::MAX, hi − lo overflows: divide before subtracting.
+    let w = match (hi - lo) / n {
+        w if w.is_finite() => w,
+        _ => hi / n - lo / n,
+    };
     let mut counts = vec![0u64; bins];
     for &v in values.iter().filter(|v| v.is_finite()) {
-        let i = (((tf(v) - lo) / w) as usize).min(bins - 1);
+        let i = ((tf(v) / w - lo / w) as usize).min(bins - 1);
         if let Some(c) = counts.get_mut(i) {
             *c += 1;
         }
     }
-    let edges = (0..=bins).map(|i| inv(lo + w * i as f64)).collect();
+    let edges = (0..=bins)
+        .map(|i| {
+            let e = lo + w * i as f64;
+            let f = i as f64 / n;
+            inv(if e.is_finite() {
+                e
+            } else {
+                lo * (1.0 - f) + hi * f
+            })
+        })
+        .collect();
     Histogram { edges, counts, log }
 }
 
@@ -58,5 +73,12 @@ mod tests {
         let c = histogram(&[4.0, 4.0], 3, true);
         assert_eq!(c.counts.iter().sum::<u64>(), 2);
         assert!(histogram(&[], 3, false).counts.is_empty());
+    }
+
+    #[test]
+    fn values_near_the_largest_float_have_finite_edges() {
+        let h = histogram(&[-1.7e308, 0.0, 1.7e308, 1.6e308], 4, false);
+        assert!(h.edges.iter().all(|e| e.is_finite()), "{:?}", h.edges);
+        assert_eq!(h.counts, [1, 0, 1, 2]);
     }
 }

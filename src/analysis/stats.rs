@@ -55,11 +55,15 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     let hi = (lo + 1).min(n - 1);
     let (a, b) = (*sorted.get(lo)?, *sorted.get(hi)?);
     let t = h - lo as f64;
-    // numpy's _lerp: symmetric form for accuracy near t = 1.
-    Some(if t >= 0.5 {
-        b - (b - a) * (1.0 - t)
+    let gap = b - a;
+    // numpy's _lerp: symmetric form for accuracy near t = 1. When the gap itself
+    // overflows (values near ±f64::MAX), weight the ends instead.
+    Some(if !gap.is_finite() {
+        a * (1.0 - t) + b * t
+    } else if t >= 0.5 {
+        b - gap * (1.0 - t)
     } else {
-        a + (b - a) * t
+        a + gap * t
     })
 }
 
@@ -80,15 +84,27 @@ pub fn describe_sorted(sorted: &[f64], missing: usize) -> Stats {
     let n = sorted.len();
     let nf = n as f64;
     let (min, max) = (sorted.first().copied(), sorted.last().copied());
-    let mean = (n > 0).then(|| sum(sorted.iter().copied()) / nf);
+    let mean = (n > 0).then(|| {
+        let m = sum(sorted.iter().copied()) / nf;
+        // A sum past f64::MAX: add the values already divided instead.
+        if m.is_finite() {
+            m
+        } else {
+            sum(sorted.iter().map(|x| x / nf))
+        }
+    });
     let constant = min == max;
-    let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
+    // Central moments of x / scale; the scale is 1 unless a power overflows.
+    let (mut m2, mut m3, mut m4, mut scale) = (0.0, 0.0, 0.0, 1.0);
     if let Some(mu) = mean {
-        m2 = sum(sorted.iter().map(|x| (x - mu).powi(2)));
-        m3 = sum(sorted.iter().map(|x| (x - mu).powi(3)));
-        m4 = sum(sorted.iter().map(|x| (x - mu).powi(4)));
+        (m2, m3, m4) = central_moments(sorted, mu, 1.0);
+        if !(m2.is_finite() && m3.is_finite() && m4.is_finite()) {
+            scale = min.map_or(1.0, f64::abs).max(max.map_or(1.0, f64::abs));
+            (m2, m3, m4) = central_moments(sorted, mu, scale);
+        }
     }
-    let std = (n > 1).then(|| (m2 / (nf - 1.0)).sqrt());
+    // Skewness and kurtosis do not depend on the scale; std is scaled back.
+    let std = (n > 1).then(|| scale * (m2 / (nf - 1.0)).sqrt());
     let skewness = (n > 2 && !constant && m2 > 0.0)
         .then(|| (nf * (nf - 1.0).sqrt() / (nf - 2.0)) * (m3 / m2.powf(1.5)));
     let kurtosis = (n > 3 && !constant && m2 > 0.0).then(|| {
@@ -97,21 +113,32 @@ pub fn describe_sorted(sorted: &[f64], missing: usize) -> Stats {
         let den = (nf - 2.0) * (nf - 3.0) * m2 * m2;
         num / den - adj
     });
+    let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
     Stats {
         count: n,
-        mean,
-        std,
+        mean: finite(mean),
+        std: finite(std),
         min,
         q1: quantile_sorted(sorted, 0.25),
         median: quantile_sorted(sorted, 0.5),
         q3: quantile_sorted(sorted, 0.75),
         max,
-        range: min.zip(max).map(|(a, b)| b - a),
+        range: finite(min.zip(max).map(|(a, b)| b - a)),
         mode: mode_sorted(sorted),
-        skewness: skewness.filter(|x| x.is_finite()),
-        kurtosis: kurtosis.filter(|x| x.is_finite()),
+        skewness: finite(skewness),
+        kurtosis: finite(kurtosis),
         missing,
     }
+}
+
+/// Sums of the 2nd, 3rd and 4th powers of `(x − mu) / scale`.
+fn central_moments(values: &[f64], mu: f64, scale: f64) -> (f64, f64, f64) {
+    let d = |x: &f64| x / scale - mu / scale;
+    (
+        sum(values.iter().map(|x| d(x).powi(2))),
+        sum(values.iter().map(|x| d(x).powi(3))),
+        sum(values.iter().map(|x| d(x).powi(4))),
+    )
 }
 
 /// Most frequent value of sorted data; the smallest on ties.
@@ -143,24 +170,42 @@ pub fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
         .filter(|(x, y)| !x.is_nan() && !y.is_nan())
         .map(|(x, y)| (*x, *y))
         .collect();
-    let n = pairs.len() as f64;
     if pairs.len() < 2 {
         return None;
     }
-    let ma = sum(pairs.iter().map(|p| p.0)) / n;
-    let mb = sum(pairs.iter().map(|p| p.1)) / n;
-    let sab = sum(pairs.iter().map(|p| (p.0 - ma) * (p.1 - mb)));
-    let saa = sum(pairs.iter().map(|p| (p.0 - ma).powi(2)));
-    let sbb = sum(pairs.iter().map(|p| (p.1 - mb).powi(2)));
-    let r = sab / (saa.sqrt() * sbb.sqrt());
-    (saa > 0.0 && sbb > 0.0 && r.is_finite()).then(|| r.clamp(-1.0, 1.0))
+    let r = pearson_scaled(&pairs, 1.0, 1.0).or_else(|| {
+        // r does not depend on the scale of either series: retry on values
+        // divided by their largest magnitude when a sum of squares overflowed.
+        let largest =
+            |f: fn(&(f64, f64)) -> f64| pairs.iter().map(|p| f(p).abs()).fold(0.0, f64::max);
+        pearson_scaled(&pairs, largest(|p| p.0), largest(|p| p.1))
+    })?;
+    r.is_finite().then(|| r.clamp(-1.0, 1.0))
 }
 
-/// Interquartile-range fences (q1 − k·IQR, q3 + k·IQR).
+/// Pearson's r of `(a / sa, b / sb)`; `None` when a series is constant or a sum
+/// is not finite.
+fn pearson_scaled(pairs: &[(f64, f64)], sa: f64, sb: f64) -> Option<f64> {
+    let n = pairs.len() as f64;
+    let ma = sum(pairs.iter().map(|p| p.0 / sa)) / n;
+    let mb = sum(pairs.iter().map(|p| p.1 / sb)) / n;
+    let da = |p: &(f64, f64)| p.0 / sa - ma;
+    let db = |p: &(f64, f64)| p.1 / sb - mb;
+    let sab = sum(pairs.iter().map(|p| da(p) * db(p)));
+    let saa = sum(pairs.iter().map(|p| da(p).powi(2)));
+    let sbb = sum(pairs.iter().map(|p| db(p).powi(2)));
+    let finite = sab.is_finite() && saa.is_finite() && sbb.is_finite();
+    (finite && saa > 0.0 && sbb > 0.0).then(|| sab / (saa.sqrt() * sbb.sqrt()))
+}
+
+/// Interquartile-range fences (q1 − k·IQR, q3 + k·IQR); infinite when the IQR
+/// overflows, `None` when undefined. Always ordered, never NaN, so they can be
+/// handed to `f64::clamp`, which panics on NaN.
 pub fn iqr_fences(stats: &Stats, k: f64) -> Option<(f64, f64)> {
     let (q1, q3) = (stats.q1?, stats.q3?);
     let iqr = q3 - q1;
-    Some((q1 - k * iqr, q3 + k * iqr))
+    let (lo, hi) = (q1 - k * iqr, q3 + k * iqr);
+    (lo <= hi).then_some((lo, hi))
 }
 
 #[cfg(test)]
@@ -206,6 +251,25 @@ mod tests {
         let none = describe(&[]);
         assert_eq!(none.count, 0);
         assert_eq!(none.mean, None);
+    }
+
+    #[test]
+    fn values_near_the_largest_float_give_finite_statistics() {
+        let big = 1.7e308;
+        let s = describe(&[-big, -big, big, big, big]);
+        assert!(close(s.mean, big / 5.0));
+        assert!(close(s.q1, -big), "{:?}", s.q1);
+        assert!(close(s.median, big));
+        // sqrt(0.3) * 2 * big: past f64::MAX, so undefined rather than inf.
+        assert_eq!(s.std, None);
+        assert_eq!(s.range, None);
+        assert!(close(s.skewness, -0.6085806194501846), "{:?}", s.skewness);
+        assert!(close(s.kurtosis, -3.3333333333333335), "{:?}", s.kurtosis);
+        let s = describe(&[big, big / 2.0, 0.0]);
+        assert!(close(s.std, big / 2.0), "{:?}", s.std);
+        assert!(close(s.range, big));
+        assert!(close(pearson(&[-big, 0.0, big], &[1.0, 2.0, 3.0]), 1.0));
+        assert!(close(pearson(&[-big, big, -big], &[big, -big, big]), -1.0));
     }
 
     #[test]

@@ -54,8 +54,10 @@ pub struct CountryRow {
 pub struct IpRow {
     pub src_ip: String,
     pub sessions: u64,
-    pub bytes_in: u128,
-    pub bytes_out: u128,
+    /// `None` (JSON `null`) when no byte count is known: no such column, or
+    /// every value of this address missing. Never a made-up 0.
+    pub bytes_in: Option<u128>,
+    pub bytes_out: Option<u128>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -85,13 +87,20 @@ pub struct Summary {
     pub pearson_correlation: Ordered<Ordered<Option<f64>>>,
     pub countries: Vec<CountryRow>,
     pub unique_src_ips: usize,
-    /// Source IPs by bytes in, most first.
+    /// How `src_ips` is ordered: `bytes_in`, or `sessions` when there is no
+    /// bytes_in column.
+    pub src_ips_by: &'static str,
+    /// Source IPs, most first.
     pub src_ips: Vec<IpRow>,
     pub time_range: Option<TimeRange>,
     pub hourly_totals: Vec<HourTotal>,
     pub data_quality: Quality,
     pub notes: Vec<String>,
 }
+
+/// Most hourly totals a summary lists (about 11 years of hours); a longer span
+/// gets a note instead of a list the size of a database.
+pub const MAX_HOURLY_TOTALS: i64 = 100_000;
 
 /// Options for [`summarize`].
 #[derive(Debug, Clone, Copy)]
@@ -140,15 +149,32 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
         .role_index(Role::Country)
         .map(|i| rankings::rank(ds, i, rows, RankBy::Sessions))
         .unwrap_or_default();
+    let (ip_order, src_ips_by) = if ds.role(Role::BytesIn).is_some() {
+        (RankBy::BytesIn, "bytes_in")
+    } else {
+        (RankBy::Sessions, "sessions")
+    };
     let ips = ds
         .role_index(Role::SrcIp)
-        .map(|i| rankings::rank(ds, i, rows, RankBy::BytesIn))
+        .map(|i| rankings::rank(ds, i, rows, ip_order))
         .unwrap_or_default();
     let range = timeseries::time_range(ds, rows);
-    let hourly = if ds.time_column().is_some() {
-        timeseries::series(ds, rows, 3600).buckets
-    } else {
-        Vec::new()
+    let mut notes = ds.notes.clone();
+    let hourly = match range {
+        Some((first, last)) => {
+            let hours = timeseries::bucket_count(first, last, 3600);
+            if hours <= MAX_HOURLY_TOTALS {
+                timeseries::series(ds, rows, 3600).buckets
+            } else {
+                notes.push(format!(
+                    "hourly totals left out: the times span {hours} hours ({} to {}), more than {MAX_HOURLY_TOTALS}; a timestamp may be wrong (epoch 0?)",
+                    format_time(first),
+                    format_time(last)
+                ));
+                Vec::new()
+            }
+        }
+        None => Vec::new(),
     };
     Summary {
         source: ds.source.clone(),
@@ -178,14 +204,15 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
             })
             .collect(),
         unique_src_ips: ips.len(),
+        src_ips_by,
         src_ips: ips
             .into_iter()
             .take(opts.top)
             .map(|r| IpRow {
                 src_ip: r.key,
                 sessions: r.sessions,
-                bytes_in: r.bytes_in.sum,
-                bytes_out: r.bytes_out.sum,
+                bytes_in: (r.bytes_in.count > 0).then_some(r.bytes_in.sum),
+                bytes_out: (r.bytes_out.count > 0).then_some(r.bytes_out.sum),
             })
             .collect(),
         time_range: range.map(|(a, b)| TimeRange {
@@ -204,6 +231,6 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
             })
             .collect(),
         data_quality: prep::quality(ds, rows),
-        notes: ds.notes.clone(),
+        notes,
     }
 }

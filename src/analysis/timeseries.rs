@@ -2,7 +2,10 @@
 //!
 //! Buckets are aligned to multiples of the width since the epoch (as pandas'
 //! `resample`), and every bucket between the first and last is present, empty
-//! ones included, so quiet gaps show. Pure functions.
+//! ones included, so quiet gaps show. A series never has more than
+//! [`MAX_BUCKETS`] buckets: over a longer span (a stray epoch-0 timestamp next to
+//! today's) the width grows, and [`Series::width_secs`] says which was used.
+//! Pure functions.
 
 use super::Rows;
 use crate::dataset::{ColumnData, Dataset, MISSING_U64, Role};
@@ -24,6 +27,9 @@ pub const WIDTHS: [i64; 12] = [
     30 * 86_400,
 ];
 
+/// Most buckets one series holds.
+pub const MAX_BUCKETS: i64 = 2_000_000;
+
 /// One time bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Bucket {
@@ -37,6 +43,7 @@ pub struct Bucket {
 /// A time series.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Series {
+    /// The bucket width used (wider than asked when the span needs it).
     pub width_secs: i64,
     pub buckets: Vec<Bucket>,
 }
@@ -48,6 +55,32 @@ pub fn auto_width(first_ms: i64, last_ms: i64, max_buckets: usize) -> i64 {
         .into_iter()
         .find(|w| span / w < max_buckets as i64)
         .unwrap_or(30 * 86_400)
+}
+
+/// Buckets of `width_secs` needed to cover `[first_ms, last_ms]`.
+pub fn bucket_count(first_ms: i64, last_ms: i64, width_secs: i64) -> i64 {
+    let w = width_secs.max(1).saturating_mul(1000);
+    last_ms.div_euclid(w) - first_ms.div_euclid(w) + 1
+}
+
+/// `width_secs`, or when that needs more than `max_buckets` buckets over
+/// `[first_ms, last_ms]`, the smallest wider offered width that does not
+/// (past 30 days, doubling).
+pub fn fitting_width(first_ms: i64, last_ms: i64, width_secs: i64, max_buckets: i64) -> i64 {
+    let max_buckets = max_buckets.max(2);
+    let fits = |w: i64| bucket_count(first_ms, last_ms, w) <= max_buckets;
+    let mut w = width_secs.max(1);
+    if fits(w) {
+        return w;
+    }
+    if let Some(offered) = WIDTHS.into_iter().find(|&o| o > w && fits(o)) {
+        return offered;
+    }
+    w = w.max(30 * 86_400);
+    while !fits(w) {
+        w = w.saturating_mul(2);
+    }
+    w
 }
 
 /// First and last start time over the selected rows.
@@ -65,9 +98,9 @@ pub fn time_range(ds: &Dataset, rows: Rows<'_>) -> Option<(i64, i64)> {
     range
 }
 
-/// Sessions and bytes per bucket of `width_secs` over the selected rows.
+/// Sessions and bytes per bucket of `width_secs` (or wider, see the module docs)
+/// over the selected rows.
 pub fn series(ds: &Dataset, rows: Rows<'_>, width_secs: i64) -> Series {
-    let width_ms = width_secs.max(1) * 1000;
     let Some((first, last)) = time_range(ds, rows) else {
         return Series {
             width_secs,
@@ -77,11 +110,13 @@ pub fn series(ds: &Dataset, rows: Rows<'_>, width_secs: i64) -> Series {
     let Some(ColumnData::Time(t)) = ds.time_column().map(|c| &c.data) else {
         return Series::default();
     };
+    let width_secs = fitting_width(first, last, width_secs, MAX_BUCKETS);
+    let width_ms = width_secs.saturating_mul(1000);
     let origin = first.div_euclid(width_ms);
-    let n = (last.div_euclid(width_ms) - origin + 1).clamp(0, 2_000_000) as usize;
+    let n = bucket_count(first, last, width_secs).clamp(0, MAX_BUCKETS) as usize;
     let mut buckets: Vec<Bucket> = (0..n)
         .map(|i| Bucket {
-            start: (origin + i as i64) * width_ms,
+            start: (origin + i as i64).saturating_mul(width_ms),
             ..Bucket::default()
         })
         .collect();
@@ -157,4 +192,47 @@ pub fn spikes(values: &[f64]) -> Vec<usize> {
         .filter(|(_, v)| var > 0.0 && **v > cut)
         .map(|(i, _)| i)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Column;
+
+    fn times(ms: Vec<i64>) -> Dataset {
+        Dataset {
+            rows: ms.len(),
+            columns: vec![Column {
+                name: "creation_time".into(),
+                role: Some(Role::Start),
+                data: ColumnData::Time(ms),
+            }],
+            ..Dataset::default()
+        }
+    }
+
+    #[test]
+    fn a_span_of_decades_widens_the_buckets_and_loses_no_row() {
+        // Epoch 0 next to 2024 and 9999: 71 million hours.
+        let ds = times(vec![0, 1_714_086_000_000, 253_402_300_799_000]);
+        let s = series(&ds, Rows::All(ds.rows), 3600);
+        assert!(s.buckets.len() as i64 <= MAX_BUCKETS);
+        assert_eq!(
+            s.width_secs,
+            7 * 86_400,
+            "the first offered width that fits"
+        );
+        assert_eq!(s.buckets.iter().map(|b| b.sessions).sum::<u64>(), 3);
+        // The extremes chrono can represent still fit.
+        let ds = times(vec![-8_210_266_876_800_000, 8_210_298_412_799_999]);
+        let s = series(&ds, Rows::All(ds.rows), 60);
+        assert_eq!(s.buckets.iter().map(|b| b.sessions).sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn a_short_span_keeps_the_width_asked() {
+        let ds = times(vec![0, 7_200_000]);
+        let s = series(&ds, Rows::All(ds.rows), 3600);
+        assert_eq!((s.width_secs, s.buckets.len()), (3600, 3));
+    }
 }

@@ -214,7 +214,7 @@ fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Pretty JSON with a trailing newline.
+/// Pretty JSON with a trailing newline, safe to print on a terminal.
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
     json::to_string(v).map_err(|e| Failure {
         code: 1,
@@ -301,6 +301,19 @@ fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Fai
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn json_has_no_raw_c1_or_bidi_and_means_the_same() {
+        let value = serde_json::json!({ "k\u{9b}": "a\u{9b}2J\u{7f}\u{202e}b\u{1b}" });
+        let text = to_json(&value).unwrap_or_else(|f| panic!("{}", f.message));
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.contains('\u{202e}'));
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, value);
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

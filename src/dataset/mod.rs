@@ -373,12 +373,16 @@ fn select(data: &ColumnData, rows: &[usize]) -> ColumnData {
 }
 
 /// Formats a number the way people read it: integers without a fraction,
-/// others with up to 6 significant decimals, never `NaN`/`inf`.
+/// others with up to 6 significant decimals, from 10^15 on in shortest
+/// scientific form, never `NaN`/`inf`.
 pub fn format_number(x: f64) -> String {
     if !x.is_finite() {
         return "—".to_string();
     }
-    if x.fract() == 0.0 && x.abs() < 1e15 {
+    if x.abs() >= 1e15 {
+        return format!("{x:e}");
+    }
+    if x.fract() == 0.0 {
         return format!("{x:.0}");
     }
     let s = format!("{x:.6}");
@@ -409,6 +413,7 @@ mod tests {
         assert_eq!(format_number(5602.0), "5602");
         assert_eq!(format_number(0.20666666666666667), "0.206667");
         assert_eq!(format_number(f64::NAN), "—");
+        assert_eq!(format_number(1.7e308), "1.7e308");
         assert_eq!(format_number(f64::INFINITY), "—");
         assert_eq!(format_number(-0.0000001), "0");
     }

@@ -119,27 +119,41 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         rejects: RejectReport::default(),
         rows: 0,
     };
+    // csv-core drops a UTF-8 BOM at the start of its input. Mid-file it is data:
+    // a blank line in front (which CSV skips) keeps it.
+    let guard: &[u8] = if bytes.starts_with(b"\xef\xbb\xbf") {
+        b"\n"
+    } else {
+        b""
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(bytes);
+        .from_reader(std::io::Read::chain(guard, bytes));
+    let mut lines = LineCounter::new(bytes, first_line);
     let mut record = ByteRecord::new();
     let mut staged = Vec::with_capacity(plan.len());
     loop {
-        match reader.read_byte_record(&mut record) {
+        let read = reader.read_byte_record(&mut record);
+        // Where this read began, past the guard.
+        let from = |p: Option<&csv::Position>| {
+            p.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+                .saturating_sub(guard.len())
+        };
+        match read {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
                 // Reading from memory, the only errors are UTF-8 (not used with
                 // byte records) and I/O; keep going defensively.
-                let line = first_line + e.position().map_or(0, |p| p.line().saturating_sub(1));
+                let line = lines.record_at(from(e.position()));
                 out.rejects
                     .push(reject(line, None, "unreadable record", e.to_string()));
                 continue;
             }
         }
-        let line = first_line + record.position().map_or(0, |p| p.line().saturating_sub(1));
+        let line = lines.record_at(from(record.position()));
         match stage_record(&record, plan, &mut staged) {
             Ok(()) => {
                 commit(&record, &staged, &mut out.cols);
@@ -149,6 +163,36 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         }
     }
     out
+}
+
+/// Line numbers of records from byte offsets. csv's own `Position::line` is
+/// where a read began: before the blank lines it skips, and before the LF of
+/// the previous record's CRLF, so it can be a line early.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8], first_line: u64) -> Self {
+        LineCounter {
+            bytes,
+            counted_to: 0,
+            line: first_line,
+        }
+    }
+
+    /// The line of the record whose read began at `offset` (offsets never decrease).
+    fn record_at(&mut self, offset: usize) -> u64 {
+        let rest = self.bytes.get(offset..).unwrap_or(&[]);
+        let start = offset.saturating_add(super::leading_line_ends(rest));
+        if let Some(part) = self.bytes.get(self.counted_to..start) {
+            self.line += super::count_lf(part);
+            self.counted_to = start;
+        }
+        self.line
+    }
 }
 
 /// A rejection before its line is known.

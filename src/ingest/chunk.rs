@@ -70,7 +70,8 @@ pub fn split_points(buf: &[u8], delimiter: u8, chunk: usize, at_eof: bool) -> Ve
     if memchr::memchr(b'"', buf).is_none() {
         let mut from = chunk;
         while from < buf.len() {
-            match memchr::memchr(b'\n', buf.get(from..).unwrap_or(&[])) {
+            // CR alone ends a record too (as in csv-core), so CR-only files split.
+            match memchr::memchr2(b'\n', b'\r', buf.get(from..).unwrap_or(&[])) {
                 Some(nl) => {
                     let p = from + nl + 1;
                     points.push(p);
@@ -79,7 +80,7 @@ pub fn split_points(buf: &[u8], delimiter: u8, chunk: usize, at_eof: bool) -> Ve
                 None => break,
             }
         }
-        if let Some(last) = memchr::memrchr(b'\n', buf).map(|i| i + 1)
+        if let Some(last) = memchr::memrchr2(b'\n', b'\r', buf).map(|i| i + 1)
             && points.last() != Some(&last)
         {
             points.push(last);
@@ -110,26 +111,20 @@ pub fn split_points(buf: &[u8], delimiter: u8, chunk: usize, at_eof: bool) -> Ve
 /// Picks the delimiter of a header line: the most frequent of `,` `;` tab `|`
 /// outside quotes (comma on ties or when none occurs).
 pub fn sniff_delimiter(header: &[u8]) -> u8 {
-    let mut counts = [0usize; 4];
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
     let mut quoted = false;
     for &b in header {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => counts[0] += 1,
-            b';' if !quoted => counts[1] += 1,
-            b'\t' if !quoted => counts[2] += 1,
-            b'|' if !quoted => counts[3] += 1,
-            _ => {}
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some((_, n)) = counts.iter_mut().find(|(d, _)| *d == b) {
+            *n += 1;
         }
     }
-    let delims = [b',', b';', b'\t', b'|'];
-    let mut best = 0;
-    for i in 1..4 {
-        if counts[i] > counts[best] {
-            best = i;
-        }
-    }
-    delims[best]
+    // The first of the most frequent, so comma wins ties.
+    counts
+        .into_iter()
+        .fold((b',', 0), |best, c| if c.1 > best.1 { c } else { best })
+        .0
 }
 
 #[cfg(test)]
@@ -167,6 +162,14 @@ mod tests {
     fn fast_path_splits_near_targets() {
         let buf = b"aa\nbb\ncc\ndd\n";
         assert_eq!(split_points(buf, b',', 4, false), vec![6, 12]);
+    }
+
+    #[test]
+    fn fast_path_splits_cr_only_records() {
+        // Old Mac line endings: no LF at all, yet every CR ends a record.
+        let buf = b"aa\rbb\rcc\rdd";
+        assert_eq!(split_points(buf, b',', 4, false), vec![6, 9]);
+        assert_eq!(split_points(buf, b',', 100, true), vec![9, 11]);
     }
 
     #[test]

@@ -132,7 +132,7 @@ fn digits(b: &[u8]) -> Option<u32> {
         if !c.is_ascii_digit() {
             return None;
         }
-        v = v * 10 + u32::from(c - b'0');
+        v = v.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
     }
     Some(v)
 }
@@ -140,8 +140,9 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// A timestamp as UTC epoch milliseconds.
 ///
 /// Accepts RFC 3339 with `Z` or an offset (`T` or a space between date and time,
-/// optional fraction), `YYYY-MM-DD HH:MM:SS` (UTC), `YYYY-MM-DDTHH:MM`, and
-/// epoch seconds or milliseconds (values of 10^11 and above are milliseconds).
+/// optional fraction), `YYYY-MM-DD HH:MM:SS` (UTC), `YYYY-MM-DDTHH:MM`, a bare
+/// date `YYYY-MM-DD` (midnight UTC), and epoch seconds or milliseconds (values
+/// of 10^11 and above are milliseconds).
 pub fn parse_time(b: &[u8]) -> Result<i64, FieldError> {
     if let Some(t) = fast_datetime(b) {
         return Ok(t);
@@ -151,6 +152,7 @@ pub fn parse_time(b: &[u8]) -> Result<i64, FieldError> {
             .all(|c| c.is_ascii_digit() || *c == b'.' || *c == b'-')
         && let Ok(t) = parse_epoch(b)
     {
+        // Digits, dots and dashes: epoch, unless it is a date like 2024-04-25.
         return Ok(t);
     }
     let s = std::str::from_utf8(b).map_err(|_| FieldError::BadTimestamp)?;
@@ -309,13 +311,15 @@ mod tests {
             assert_eq!(parse_time(s.as_bytes()), Ok(T0), "{s}");
         }
         assert_eq!(parse_time(b"2024-04-25T23:00:00.25Z"), Ok(T0 + 250));
-        assert_eq!(parse_time(b"2024-04-25"), Ok(T0 - 23 * 3_600_000));
         assert_eq!(parse_time(b"yesterday"), Err(FieldError::BadTimestamp));
         assert_eq!(
             parse_time(b"2024-13-45T25:00:00Z"),
             Err(FieldError::BadTimestamp)
         );
         assert_eq!(parse_time(b"1e300"), Err(FieldError::BadTimestamp));
+        assert_eq!(parse_time(b"2024-04-25"), Ok(T0 - 23 * 3_600_000));
+        assert_eq!(parse_time(b"-"), Err(FieldError::BadTimestamp));
+        assert_eq!(parse_time(b"2024-13-45"), Err(FieldError::BadTimestamp));
     }
 
     #[test]

@@ -9,13 +9,26 @@
 //! Progress (bytes read) and cancellation go through [`LoadProgress`].
 //! This module never touches the terminal and never panics on input.
 
+// Input is attacker-controlled: no panicking shortcut on a data-dependent value
+// anywhere in ingest (the tests may index).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo
+    )
+)]
+
 pub mod builder;
 pub mod chunk;
 pub mod fields;
+mod header;
 
-use crate::dataset::schema::{self, RoleType};
-use crate::dataset::{Dataset, Role, derived};
-use builder::{ColPlan, Merger};
+use crate::dataset::{Dataset, derived};
+use builder::Merger;
 use rayon::prelude::*;
 use std::io::Read;
 use std::path::Path;
@@ -182,6 +195,8 @@ struct Loader<'a> {
     progress: Arc<LoadProgress>,
     buf: Vec<u8>,
     eof: bool,
+    /// The input ended with a read error (e.g. truncated gzip), not cleanly.
+    truncated: bool,
     input_bytes: u64,
     notes: Vec<String>,
 }
@@ -194,9 +209,15 @@ impl<'a> Loader<'a> {
             progress,
             buf: Vec::new(),
             eof: false,
+            truncated: false,
             input_bytes: 0,
             notes: Vec::new(),
         }
+    }
+
+    /// Drops the first `n` bytes of the buffer (all of it if `n` is past the end).
+    fn consume(&mut self, n: usize) {
+        self.buf.drain(..n.min(self.buf.len()));
     }
 
     fn cancelled(&self) -> bool {
@@ -215,7 +236,8 @@ impl<'a> Loader<'a> {
             let start = self.buf.len();
             let target = want.min(start + BLOCK_BYTES).max(start + 64 * 1024);
             self.buf.resize(target, 0);
-            match self.input.read(&mut self.buf[start..]) {
+            let free = self.buf.get_mut(start..).unwrap_or_default();
+            match self.input.read(free) {
                 Ok(0) => {
                     self.buf.truncate(start);
                     self.eof = true;
@@ -230,6 +252,7 @@ impl<'a> Loader<'a> {
                 Err(e) => {
                     self.buf.truncate(start);
                     self.eof = true;
+                    self.truncated = true;
                     if self.input_bytes == 0 {
                         return Err(IngestError::Unreadable {
                             path: self.name.clone(),
@@ -248,38 +271,8 @@ impl<'a> Loader<'a> {
     }
 
     fn run(mut self) -> Result<Dataset, IngestError> {
-        // Header: the first record.
-        self.fill(64 * 1024)?;
+        let (headers, delimiter, first_data_line) = self.header()?;
         let path = self.name.clone();
-        if self.buf.iter().all(|b| b.is_ascii_whitespace()) && self.eof {
-            return Err(IngestError::Empty { path });
-        }
-        let header_end = loop {
-            let delim = chunk::sniff_delimiter(first_line(&self.buf));
-            if let Some(end) = chunk::first_record_end(&self.buf, delim) {
-                break end;
-            }
-            if self.eof {
-                break self.buf.len();
-            }
-            if self.buf.len() >= builder::MAX_RECORD_BYTES {
-                return Err(IngestError::NotCsv {
-                    path,
-                    reason: "the first line is over 1 MiB long; a CSV header is expected".into(),
-                });
-            }
-            let want = self.buf.len() * 2;
-            self.fill(want)?;
-        };
-        let header_bytes = self.buf.get(..header_end).unwrap_or(&[]).to_vec();
-        check_text(&header_bytes).map_err(|reason| IngestError::NotCsv {
-            path: path.clone(),
-            reason,
-        })?;
-        let delimiter = chunk::sniff_delimiter(first_line(&header_bytes));
-        let headers = parse_header(&header_bytes, delimiter);
-        let header_lines = memchr::memchr_iter(b'\n', &header_bytes).count() as u64;
-        self.buf.drain(..header_end);
 
         // Sample rows to type the columns without a role.
         self.fill(BLOCK_BYTES)?;
@@ -302,16 +295,39 @@ impl<'a> Loader<'a> {
             n => n + 16,
         };
         let mut merger = Merger::new(plan.clone(), capacity.min(200_000_000));
-        let mut line = 1 + header_lines.max(1);
+        let mut line = first_data_line;
         loop {
             self.fill(BLOCK_BYTES)?;
             if self.buf.is_empty() {
                 break;
             }
-            let points = chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, self.eof);
+            let mut points = chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, false);
+            if self.eof {
+                // The unterminated last record: loaded, unless it is cut off or unclosed.
+                let start = points.last().copied().unwrap_or(0);
+                let rest = self.buf.get(start..).unwrap_or(&[]);
+                let from = start + leading_line_ends(rest);
+                let tail = self.buf.get(from..).unwrap_or(&[]);
+                match tail_problem(tail, delimiter, self.truncated) {
+                    _ if rest.is_empty() => {}
+                    // Also when only line ends are left: they parse to nothing.
+                    None => points.push(self.buf.len()),
+                    Some((kind, message)) => {
+                        merger.rejects.push(crate::dataset::Reject {
+                            line: line + count_lf(self.buf.get(..from).unwrap_or(&[])),
+                            column: None,
+                            kind: kind.into(),
+                            message,
+                        });
+                        self.buf.truncate(start);
+                    }
+                }
+            }
             let Some(&consumed) = points.last() else {
                 // No complete record in the buffer: read more, or skip an overlong one.
-                if self.buf.len() > builder::MAX_RECORD_BYTES {
+                if self.eof {
+                    break;
+                } else if self.buf.len() > builder::MAX_RECORD_BYTES {
                     line = self.skip_overlong(delimiter, line, &mut merger)?;
                 } else {
                     let want = self.buf.len() + BLOCK_BYTES;
@@ -325,10 +341,7 @@ impl<'a> Loader<'a> {
                 chunks.push(self.buf.get(start..end).unwrap_or(&[]));
                 start = end;
             }
-            let newlines: Vec<u64> = chunks
-                .par_iter()
-                .map(|c| memchr::memchr_iter(b'\n', c).count() as u64)
-                .collect();
+            let newlines: Vec<u64> = chunks.par_iter().map(|c| count_lf(c)).collect();
             let mut first_lines = Vec::with_capacity(chunks.len());
             for n in &newlines {
                 first_lines.push(line);
@@ -345,7 +358,7 @@ impl<'a> Loader<'a> {
             self.progress
                 .rows
                 .store(merger.rows as u64, Ordering::Relaxed);
-            self.buf.drain(..consumed);
+            self.consume(consumed);
             if self.cancelled() {
                 return Err(IngestError::Cancelled { path });
             }
@@ -372,9 +385,9 @@ impl<'a> Loader<'a> {
             });
             let upto = end.unwrap_or(self.buf.len());
             let part = self.buf.get(..upto).unwrap_or(&[]);
-            lines += memchr::memchr_iter(b'\n', part).count() as u64;
+            lines += count_lf(part);
             skipped += upto;
-            self.buf.drain(..upto);
+            self.consume(upto);
             if end.is_some() || self.eof {
                 break;
             }
@@ -393,55 +406,6 @@ impl<'a> Loader<'a> {
             ),
         });
         Ok(line + lines.max(1))
-    }
-
-    fn plan(&mut self, headers: &[String], delimiter: u8) -> Result<Vec<ColPlan>, IngestError> {
-        let roles = schema::assign_roles(headers);
-        let numeric = infer_numeric(&self.buf, delimiter, headers.len());
-        let plan: Vec<ColPlan> = headers
-            .iter()
-            .zip(roles)
-            .enumerate()
-            .map(|(i, (name, role))| ColPlan {
-                name: name.clone(),
-                role,
-                kind: match role {
-                    Some(r) => r.storage(),
-                    None if numeric.get(i).copied().unwrap_or(false) => RoleType::Float,
-                    None => RoleType::Text,
-                },
-            })
-            .collect();
-        let usable = plan.iter().any(|p| {
-            p.role.is_some_and(|r| r != Role::Label)
-                || (p.role.is_none() && p.kind == RoleType::Float)
-        });
-        if !usable {
-            if self.buf.is_empty() && self.eof {
-                return Err(IngestError::HeaderOnly {
-                    path: self.name.clone(),
-                });
-            }
-            let shown: Vec<String> = headers
-                .iter()
-                .take(8)
-                .map(|h| crate::sanitize::inert(h).into_owned())
-                .collect();
-            return Err(IngestError::NoUsableColumn {
-                path: self.name.clone(),
-                header: format!("'{}'", shown.join(",")),
-            });
-        }
-        let mut seen = std::collections::HashSet::new();
-        for h in headers {
-            if !seen.insert(schema::normalise(h)) {
-                self.notes.push(format!(
-                    "the header names column '{}' more than once; the first one is used for its role",
-                    crate::sanitize::inert(h)
-                ));
-            }
-        }
-        Ok(plan)
     }
 
     fn finish(self, merger: Merger, headers: Vec<String>) -> Result<Dataset, IngestError> {
@@ -488,6 +452,35 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// Why the unterminated last record of the input must not be loaded, if it must not:
+/// the input was cut off (a read error ended it), or a quoted field in it never closes
+/// (it would swallow every later line into one field).
+fn tail_problem(tail: &[u8], delimiter: u8, truncated: bool) -> Option<(&'static str, String)> {
+    if tail.is_empty() {
+        return None;
+    }
+    if truncated {
+        return Some((
+            "incomplete record",
+            format!(
+                "the input ends early in the middle of this record ({} bytes); it was not loaded",
+                tail.len()
+            ),
+        ));
+    }
+    let state = chunk::scan(tail, delimiter, chunk::ScanState::StartField, |_| true);
+    (state == chunk::ScanState::InQuoted).then(|| {
+        (
+            "unclosed quote",
+            format!(
+                "a quoted field in this record is never closed; the rest of the input ({} bytes, {} lines) was not loaded",
+                tail.len(),
+                count_lf(tail) + u64::from(!tail.ends_with(b"\n"))
+            ),
+        )
+    })
+}
+
 /// `line N, column C: message`.
 pub fn describe_reject(r: &crate::dataset::Reject) -> String {
     match &r.column {
@@ -501,92 +494,14 @@ pub fn describe_reject(r: &crate::dataset::Reject) -> String {
     }
 }
 
-fn first_line(buf: &[u8]) -> &[u8] {
-    let end = memchr::memchr(b'\n', buf).unwrap_or(buf.len());
-    buf.get(..end).unwrap_or(&[])
+/// How many CR and LF bytes `buf` starts with (blank lines, or the LF of a CRLF).
+pub(crate) fn leading_line_ends(buf: &[u8]) -> usize {
+    buf.iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count()
 }
 
-/// Rejects binary input early: NUL bytes or many control bytes in the header.
-fn check_text(header: &[u8]) -> Result<(), String> {
-    if header.contains(&0) {
-        return Err("binary data: NUL bytes in the first line".into());
-    }
-    let controls = header
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
-        .count();
-    if controls > 0 {
-        return Err(format!(
-            "binary data: {controls} control bytes in the first line"
-        ));
-    }
-    if std::str::from_utf8(header).is_err() {
-        let high = header.iter().filter(|&&b| b >= 0x80).count();
-        if high * 4 > header.len() {
-            return Err("binary data: the first line is not text".into());
-        }
-    }
-    Ok(())
-}
-
-fn parse_header(bytes: &[u8], delimiter: u8) -> Vec<String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(bytes);
-    let mut record = csv::ByteRecord::new();
-    let mut names = Vec::new();
-    if let Ok(true) = reader.read_byte_record(&mut record) {
-        for (i, f) in record.iter().enumerate() {
-            let (s, _) = builder::decode_text(fields::trim(f));
-            let s = s.trim().to_string();
-            names.push(if s.is_empty() {
-                format!("column_{}", i + 1)
-            } else {
-                s
-            });
-        }
-    }
-    names
-}
-
-/// For each column, whether its sampled non-missing values are all numbers.
-fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize) -> Vec<bool> {
-    let mut seen = vec![0usize; ncols];
-    let mut numeric = vec![true; ncols];
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(buf);
-    let mut record = csv::ByteRecord::new();
-    let mut n = 0;
-    while n < INFER_ROWS {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            _ => break,
-        }
-        n += 1;
-        if record.len() != ncols {
-            continue;
-        }
-        for (i, f) in record.iter().enumerate() {
-            let t = fields::trim(f);
-            if fields::is_missing(t) {
-                continue;
-            }
-            if let (Some(s), Some(num)) = (seen.get_mut(i), numeric.get_mut(i)) {
-                *s += 1;
-                if fields::parse_f64(t).is_err() {
-                    *num = false;
-                }
-            }
-        }
-    }
-    numeric
-        .into_iter()
-        .zip(seen)
-        .map(|(num, s)| num && s > 0)
-        .collect()
+/// Line feeds in `buf`: line numbers count LF, as editors do.
+pub(crate) fn count_lf(buf: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', buf).count() as u64
 }

@@ -55,7 +55,11 @@ pub fn render_text(s: &Summary) -> String {
             num(st.kurtosis),
         ]);
     }
-    o.push_str(&t.render("  "));
+    if t.is_empty() {
+        let _ = writeln!(o, "  no numeric column to describe");
+    } else {
+        o.push_str(&t.render("  "));
+    }
 
     // Correlations only among columns that vary.
     let varying: Vec<&String> = s
@@ -99,14 +103,15 @@ pub fn render_text(s: &Summary) -> String {
                 },
                 c.sessions.to_string(),
                 format!("{:.1}%", 100.0 * c.sessions as f64 / s.rows.max(1) as f64),
-                bytes(c.bytes_in.sum),
-                bytes(c.bytes_out.sum),
+                known_bytes(c.bytes_in.count > 0, c.bytes_in.sum),
+                known_bytes(c.bytes_out.count > 0, c.bytes_out.sum),
             ]);
         }
         o.push_str(&t.render("  "));
     }
     if !s.src_ips.is_empty() {
-        let _ = writeln!(o, "\nTop source IPs (by bytes in)");
+        let by = s.src_ips_by.replace('_', " ");
+        let _ = writeln!(o, "\nTop source IPs (by {by})");
         let mut t =
             Table::new(&["src_ip", "sessions", "bytes in", "bytes out"]).right_align(&[1, 2, 3]);
         for r in &s.src_ips {
@@ -117,8 +122,8 @@ pub fn render_text(s: &Summary) -> String {
                     r.src_ip.clone()
                 },
                 r.sessions.to_string(),
-                bytes(r.bytes_in),
-                bytes(r.bytes_out),
+                r.bytes_in.map_or_else(|| "—".into(), bytes),
+                r.bytes_out.map_or_else(|| "—".into(), bytes),
             ]);
         }
         o.push_str(&t.render("  "));
@@ -176,4 +181,9 @@ pub fn render_text(s: &Summary) -> String {
         }
     }
     o
+}
+
+/// A byte total, or `—` when no value went into it.
+fn known_bytes(known: bool, sum: u128) -> String {
+    if known { bytes(sum) } else { "—".into() }
 }

@@ -88,12 +88,14 @@ impl Table {
 }
 
 /// A statistic for a table cell: `—` when undefined, integers plain,
-/// large values with 2 decimals, small ones with 4 significant decimals.
+/// large values with 2 decimals, small ones with 4 significant decimals,
+/// and from 10^15 on in scientific notation (`1.7000e308`, not 309 digits).
 pub fn num(x: Option<f64>) -> String {
     match x {
         None => "—".into(),
         Some(x) if !x.is_finite() => "—".into(),
-        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
+        Some(x) if x.abs() >= 1e15 => format!("{x:.4e}"),
+        Some(x) if x.fract() == 0.0 => format!("{x:.0}"),
         Some(x) if x.abs() >= 100.0 => format!("{x:.2}"),
         Some(x) => {
             let s = format!("{x:.4}");
@@ -142,6 +144,8 @@ mod tests {
         assert_eq!(num(Some(1199390.1914893617)), "1199390.19");
         assert_eq!(num(Some(0.20666)), "0.2067");
         assert_eq!(num(None), "—");
+        assert_eq!(num(Some(-1.7e308)), "-1.7000e308");
+        assert_eq!(num(Some(18446744073709551614.0)), "1.8447e19");
         assert_eq!(bytes(314_710_879), "314.7 MB");
         assert_eq!(bytes(512), "512 B");
     }
