@@ -16,6 +16,7 @@ pub mod aggregate;
 pub mod eval;
 pub mod explain;
 pub mod forest;
+mod kernel;
 mod score;
 pub mod threshold;
 
