@@ -20,8 +20,10 @@
 //! while halving the memory of nodes and of the per-block row buffers. Leaf path lengths and score
 //! sums stay `f64`.
 //!
-//! **Determinism:** tree `t` draws from `ChaCha8Rng::seed_from_u64(seed)` on stream `t`, so trees (and
-//! hence scores) are identical whatever the number of threads that fit or score them.
+//! **Determinism:** as in scikit-learn, a master generator (`ChaCha8Rng::seed_from_u64(seed)`) first
+//! draws one 64-bit seed per tree, and tree `t` then grows from its own `ChaCha8Rng` seeded with the
+//! `t`-th draw; trees (and hence scores) are therefore identical whatever the number of threads that
+//! fit or score them.
 
 use super::{DetectError, FeatureMatrix};
 use rand::seq::index;
@@ -169,9 +171,13 @@ impl IsolationForest {
     pub fn fit(matrix: &FeatureMatrix, params: &ForestParams) -> Result<Self, DetectError> {
         matrix.check()?;
         let resolved = params.resolve(matrix.rows())?;
-        let trees: Vec<TreeLayout> = (0..resolved.trees)
+        // As scikit-learn does, a master generator draws one seed per tree up front; each tree then
+        // has its own generator, so trees can grow on any thread in any order.
+        let mut master = ChaCha8Rng::seed_from_u64(resolved.seed);
+        let tree_seeds: Vec<u64> = (0..resolved.trees).map(|_| master.random()).collect();
+        let trees: Vec<TreeLayout> = tree_seeds
             .into_par_iter()
-            .map(|t| grow_tree(matrix, &resolved, t as u64))
+            .map(|seed| grow_tree(matrix, &resolved, seed))
             .collect();
         // Shrink every tree to the deepest leaf in the forest: the top levels of a complete layout
         // are a prefix of it, and the bottom slot under a node at that depth is the leftmost slot of
@@ -293,9 +299,8 @@ struct Grower {
     out: TreeLayout,
 }
 
-fn grow_tree(matrix: &FeatureMatrix, p: &ResolvedParams, t: u64) -> TreeLayout {
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    rng.set_stream(t);
+fn grow_tree(matrix: &FeatureMatrix, p: &ResolvedParams, seed: u64) -> TreeLayout {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = matrix.rows();
     let m = p.sample_size;
     let d = matrix.features();
