@@ -1,10 +1,13 @@
-//! Measures the isolation forest on one labelled benchmark file, in release mode:
-//! fit time, scoring throughput at 1 thread and at all threads, ROC AUC and PR AUC.
+//! Measures the isolation forest on one labelled benchmark file, in release mode: fit time, scoring
+//! throughput at 1 thread and at all threads, ROC AUC and PR AUC (100 trees, 256 samples).
 //!
 //! ```text
 //! cargo run --release --example detect_bench -- ../shared/bench/http.csv.gz [--seeds 5] [--repeats 3]
+//! python3 bench/detect_sklearn.py ../shared/bench/http.csv.gz [--seeds 5] [--repeats 3]
 //! ```
-//! Compare with `python3 bench/detect_sklearn.py ../shared/bench/http.csv.gz` on the same machine.
+//! Run both in the same session to compare. Besides wall-clock medians it prints the scoring
+//! thread's CPU time (from `/proc/thread-self/schedstat`), which on a shared, busy machine is the
+//! fairer per-core figure: it leaves out the time the thread waited for a core.
 
 #[path = "../tests/common/bench_csv.rs"]
 mod bench_csv;
@@ -24,102 +27,114 @@ fn main() -> Result<(), String> {
                 .ok_or(format!("{name} needs a number"))
         };
         match a.as_str() {
-            "--seeds" => seeds = num("--seeds")? as u64,
+            "--seeds" => seeds = num("--seeds")?.max(1) as u64,
             "--repeats" => repeats = num("--repeats")?.max(1),
             _ => path = Some(PathBuf::from(a)),
         }
     }
     let path = path.ok_or("usage: detect_bench FILE.csv.gz [--seeds N] [--repeats N]")?;
-    let t = Instant::now();
     let data = bench_csv::load(&path)?;
-    let (rows, features) = (data.matrix.rows(), data.matrix.features());
-    eprintln!(
-        "loaded {rows} rows × {features} features in {:.0} ms",
-        ms(t)
-    );
-
+    let m = &data.matrix;
+    let rows = m.rows() as f64;
     let threads = rayon::current_num_threads();
     let single = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .map_err(|e| e.to_string())?;
-    let (mut fit1, mut fitn, mut score1, mut scoren, mut aucs, mut aps) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    let mut score1_cpu = vec![];
+    let none = RunControl::default();
+    let err = |e: threatlens::detect::DetectError| e.to_string();
+
+    let (mut fit1, mut fitn, mut score1, mut score1_cpu, mut scoren) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut aucs, mut aps, mut fit1_cpu) = (vec![], vec![], vec![]);
     for seed in 0..seeds {
         let params = ForestParams {
             seed,
             ..ForestParams::default()
         };
-        let mut forest = None;
+        let mut forest = IsolationForest::fit(m, &params).map_err(err)?;
         for _ in 0..repeats {
+            let (f, wall, cpu) = timed(&single, || IsolationForest::fit(m, &params));
+            fit1.push(wall);
+            fit1_cpu.push(cpu);
             let t = Instant::now();
-            let f = single.install(|| IsolationForest::fit(&data.matrix, &params));
-            fit1.push(ms(t));
-            let t = Instant::now();
-            let f2 = IsolationForest::fit(&data.matrix, &params).map_err(|e| e.to_string())?;
+            forest = IsolationForest::fit(m, &params).map_err(err)?;
             fitn.push(ms(t));
-            forest = Some(f2);
-            drop(f);
+            assert!(f.map_err(err)? == forest, "thread count changed the forest");
         }
-        let forest = forest.ok_or("no forest")?;
         let mut scores = vec![];
         for _ in 0..repeats {
-            let t = Instant::now();
-            let (s, cpu) = single.install(|| {
-                let cpu = thread_cpu_ms();
-                let s = forest.score(&data.matrix, &RunControl::default());
-                (s, thread_cpu_ms() - cpu)
-            });
-            let s = s.map_err(|e| e.to_string())?;
-            score1.push(ms(t));
+            let (s, wall, cpu) = timed(&single, || forest.score(m, &none));
+            score1.push(wall);
             score1_cpu.push(cpu);
             let t = Instant::now();
-            scores = forest
-                .score(&data.matrix, &RunControl::default())
-                .map_err(|e| e.to_string())?;
+            scores = forest.score(m, &none).map_err(err)?;
             scoren.push(ms(t));
-            assert_eq!(s, scores, "thread count changed the scores");
+            assert!(s.map_err(err)? == scores, "thread count changed the scores");
         }
         aucs.push(roc_auc(&data.labels, &scores).ok_or("constant label")?);
         aps.push(average_precision(&data.labels, &scores).ok_or("constant label")?);
     }
+
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (s1, sn) = (median(&mut score1), median(&mut scoren));
-    println!(
-        "threatlens  file={name} rows={rows} features={features} trees=100 sample=256 seeds=0..{seeds} threads={threads}"
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().next().unwrap_or("?");
+    let (s1, c1, sn) = (
+        median(&mut score1),
+        median(&mut score1_cpu),
+        median(&mut scoren),
     );
     println!(
-        "  fit ms (median)          1 thread {:8.2}   {threads} threads {:8.2}",
+        "threatlens  file={name} rows={rows} features={} trees=100 sample=256 seeds=0..{seeds} repeats={repeats}",
+        m.features()
+    );
+    println!("  machine: {threads} threads, load average {load}");
+    println!(
+        "  fit ms (median)             1 thread {:9.2}   {threads} threads {:9.2}",
         median(&mut fit1),
         median(&mut fitn)
     );
-    let c1 = median(&mut score1_cpu);
+    println!("  score ms (median)           1 thread {s1:9.1}   {threads} threads {sn:9.1}");
     println!(
-        "  score ms (median)        1 thread {s1:8.1}   {threads} threads {sn:8.1}   (1-thread CPU time {c1:.1} ms)"
+        "  fit thread CPU ms (median)           {:9.2}",
+        median(&mut fit1_cpu)
+    );
+    println!("  score thread CPU ms (median)         {c1:9.1}");
+    println!(
+        "  score rows/s                1 thread {:8.2} M   {threads} threads {:8.2} M",
+        rows / s1 / 1e3,
+        rows / sn / 1e3
     );
     println!(
-        "  score rows/s             1 thread {:8.2} M  {threads} threads {:8.2} M",
-        rows as f64 / s1 / 1e3,
-        rows as f64 / sn / 1e3
+        "  score rows per CPU-second            {:8.2} M",
+        rows / c1 / 1e3
     );
     println!(
-        "  ROC AUC mean {:.4}  PR AUC mean {:.4}",
+        "  ROC AUC mean {:.4}   PR AUC mean {:.4}",
         mean(&aucs),
         mean(&aps)
     );
     Ok(())
 }
 
+/// Runs `f` on the one-thread pool; returns its result, wall ms and that thread's CPU ms.
+fn timed<T: Send>(pool: &rayon::ThreadPool, f: impl FnOnce() -> T + Send) -> (T, f64, f64) {
+    let t = Instant::now();
+    let (out, cpu) = pool.install(|| {
+        let c = thread_cpu_ms();
+        let out = f();
+        (out, thread_cpu_ms() - c)
+    });
+    (out, ms(t), cpu)
+}
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-/// CPU time of the calling thread in ms, from /proc (0 where unavailable): unlike wall time it
-/// does not count time the thread spent waiting for a core on a busy machine.
+/// CPU time of the calling thread in ms (0 where /proc is unavailable).
 fn thread_cpu_ms() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
