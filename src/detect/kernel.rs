@@ -40,6 +40,8 @@ pub(crate) struct Prepared<'f> {
     leaves: &'f [f64],
     depth: u32,
     d: usize,
+    /// Use the AVX2 kernel (only ever true on x86-64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     avx2: bool,
 }
 
