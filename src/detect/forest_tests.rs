@@ -161,3 +161,44 @@ fn walk_reports_leaf_depth_and_split_features() {
         );
     }
 }
+
+/// Walks a tree as grown (full `max_depth` layout, before the forest shrinks it to its deepest leaf).
+fn walk_grown(tree: &TreeLayout, max_depth: u32, x: &[f32]) -> f64 {
+    let internal = (1usize << max_depth) - 1;
+    let mut i = 0;
+    while i < internal {
+        let n = tree.nodes[i];
+        i = 2 * i + 1 + usize::from(x[n.feature as usize] > n.threshold);
+    }
+    tree.leaves[i - internal]
+}
+
+#[test]
+fn shrinking_the_layout_keeps_every_path_length() {
+    // Tight clusters isolate early, so the deepest leaf is shallower than the depth limit.
+    let cols = vec![
+        (0..120).map(|i| f64::from(i / 40) * 100.0).collect(),
+        (0..120).map(|i| f64::from(i % 3)).collect(),
+    ];
+    let m = matrix(cols);
+    let params = ForestParams {
+        trees: 30,
+        sample_size: Some(100),
+        seed: 5,
+    };
+    let f = IsolationForest::fit(&m, &params).unwrap();
+    let r = params.resolve(m.rows()).unwrap();
+    assert!(f.depth < r.max_depth, "{} vs {}", f.depth, r.max_depth);
+    let mut master = ChaCha8Rng::seed_from_u64(r.seed);
+    for t in 0..r.trees {
+        let grown = grow_tree(&m, &r, master.random());
+        for row in [0, 41, 85, 119] {
+            let x: Vec<f32> = m.row(row).unwrap().iter().map(|&v| v as f32).collect();
+            assert_eq!(f.walk(t, &x, |_| {}).0, walk_grown(&grown, r.max_depth, &x));
+        }
+        // Values between and beyond the clusters too.
+        for x in [[50.0f32, 0.5], [-1.0, 9.0], [250.0, 1.5]] {
+            assert_eq!(f.walk(t, &x, |_| {}).0, walk_grown(&grown, r.max_depth, &x));
+        }
+    }
+}

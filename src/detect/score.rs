@@ -165,12 +165,19 @@ mod tests {
 
     #[test]
     fn batch_scores_equal_row_by_row_scores() {
-        // 1234 rows: several blocks and a ragged last block and lane group.
+        // 1234 rows: several blocks and a ragged last block and lane group. Sample sizes give
+        // depth limits 1, 4, 8 and 11.
         let m = sample_matrix(1234);
-        let f = IsolationForest::fit(&m, &ForestParams::default()).unwrap();
-        let batch = f.score(&m, &RunControl::default()).unwrap();
-        assert_eq!(batch, reference_scores(&f, &m));
-        assert!(batch.iter().all(|s| *s > 0.0 && *s < 1.0));
+        for sample_size in [Some(2), Some(16), None, Some(1234)] {
+            let params = ForestParams {
+                sample_size,
+                ..ForestParams::default()
+            };
+            let f = IsolationForest::fit(&m, &params).unwrap();
+            let batch = f.score(&m, &RunControl::default()).unwrap();
+            assert_eq!(batch, reference_scores(&f, &m), "{sample_size:?}");
+            assert!(batch.iter().all(|s| *s > 0.0 && *s < 1.0));
+        }
     }
 
     #[test]
