@@ -123,41 +123,49 @@ impl<'f> Prepared<'f> {
             .zip(self.leaves.chunks_exact(width));
         for (steps, leaves) in trees {
             block.at.fill(1);
-            self.scalar_levels(steps, block, 0..self.depth);
-            add_leaves(leaves, block);
+            self.finish_tree(steps, leaves, block, 0);
         }
     }
 
-    /// Takes the steps of `levels` for every row of the block through one tree.
+    /// Takes every row of the block from level `from` (its split number in `block.at`) to the bottom
+    /// of one tree and adds the bottom slot's path length to the row's sum. Levels are taken one at
+    /// a time over the whole block; the last one is fused with the addition.
     #[inline]
-    fn scalar_levels(&self, steps: &[Step], block: &mut Block, levels: std::ops::Range<u32>) {
+    fn finish_tree(&self, steps: &[Step], leaves: &[f64], block: &mut Block, from: u32) {
         debug_assert_eq!(steps.len(), 1 << self.depth);
-        for _ in levels {
-            let groups = block.rows.chunks_exact(LANES * self.d);
-            for (group, at) in groups.zip(block.at.chunks_exact_mut(LANES)) {
+        let width = leaves.len();
+        let Block { rows, at, sums } = block;
+        let groups = || rows.chunks_exact(LANES * self.d);
+        let step = |group: &[f32], l: usize, i: usize| -> usize {
+            debug_assert!(i < steps.len());
+            // SAFETY: `steps.len() == 2^depth` and after k < depth steps `i < 2^(k+1)`.
+            let n = unsafe { *steps.get_unchecked(i) };
+            let o = n.offset as usize + l;
+            debug_assert!(o < group.len());
+            // SAFETY: `offset <= (d − 1)·LANES` (checked in `new`), `l < LANES`, and
+            // `group.len() == LANES·d`.
+            let x = unsafe { *group.get_unchecked(o) };
+            2 * i + usize::from(x > n.threshold)
+        };
+        if from >= self.depth {
+            for (s, &a) in sums.iter_mut().zip(at.iter()) {
+                *s += leaves[a as usize - width];
+            }
+            return;
+        }
+        for _ in from..self.depth - 1 {
+            for (group, at) in groups().zip(at.chunks_exact_mut(LANES)) {
                 for (l, a) in at.iter_mut().enumerate() {
-                    let i = *a as usize;
-                    debug_assert!(i < steps.len());
-                    // SAFETY: `steps.len() == 2^depth` and after k < depth steps `i < 2^(k+1)`.
-                    let n = unsafe { *steps.get_unchecked(i) };
-                    let o = n.offset as usize + l;
-                    debug_assert!(o < group.len());
-                    // SAFETY: `offset <= (d − 1)·LANES` (checked in `new`), `l < LANES`, and
-                    // `group.len() == LANES·d`.
-                    let x = unsafe { *group.get_unchecked(o) };
-                    *a = 2 * *a + u32::from(x > n.threshold);
+                    *a = step(group, l, *a as usize) as u32;
                 }
             }
         }
-    }
-}
-
-/// Adds each row's bottom-slot path length to its sum.
-#[inline]
-fn add_leaves(leaves: &[f64], block: &mut Block) {
-    let width = leaves.len();
-    for (s, &a) in block.sums.iter_mut().zip(&block.at) {
-        *s += leaves[a as usize - width];
+        let lanes = at.chunks_exact(LANES).zip(sums.chunks_exact_mut(LANES));
+        for (group, (at, sums)) in groups().zip(lanes) {
+            for (l, (&a, s)) in at.iter().zip(sums.iter_mut()).enumerate() {
+                *s += leaves[step(group, l, a as usize) - width];
+            }
+        }
     }
 }
 
@@ -188,7 +196,7 @@ fn load_block(matrix: &FeatureMatrix, first: usize, len: usize, buf: &mut [f32])
 // 1.87: the `unsafe` blocks below are needed by the first and redundant for the second.
 #[allow(unused_unsafe)]
 mod x86 {
-    use super::{Block, LANES, Prepared, SIMD_MAX_FEATURES, add_leaves};
+    use super::{Block, LANES, Prepared, SIMD_MAX_FEATURES};
     use std::arch::x86_64::*;
 
     /// Levels the vector code takes: the splits of levels 0–4 (numbers 1–31) fit in four 8-entry
@@ -233,8 +241,7 @@ mod x86 {
                     unsafe { _mm256_storeu_si256(at.as_mut_ptr().cast(), a) };
                 }
             }
-            p.scalar_levels(steps, block, table_levels..p.depth);
-            add_leaves(leaves, block);
+            p.finish_tree(steps, leaves, block, table_levels);
         }
     }
 
