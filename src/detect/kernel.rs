@@ -103,6 +103,15 @@ impl<'f> Prepared<'f> {
     /// Loads rows `first..first + len` of `matrix` (`len <= BLOCK`) and sums their path lengths over
     /// all trees into `block.sums` (entries past `len` are padding).
     pub(crate) fn run(&self, matrix: &FeatureMatrix, first: usize, len: usize, block: &mut Block) {
+        // The kernels' unchecked reads rely on these sizes (a block made for another `d` would
+        // break them), so they are asserted, not assumed.
+        assert!(
+            block.rows.len() == BLOCK * self.d
+                && block.at.len() == BLOCK
+                && block.sums.len() == BLOCK
+                && matrix.features() == self.d,
+            "block buffers do not match the prepared forest"
+        );
         load_block(matrix, first, len, &mut block.rows);
         block.sums.fill(0.0);
         #[cfg(target_arch = "x86_64")]
