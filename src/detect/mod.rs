@@ -9,7 +9,7 @@
 //! cancellation.
 //!
 //! Flow: [`FeatureMatrix::new`] → [`IsolationForest::fit`] → [`IsolationForest::score`] →
-//! [`ScoreIndex::new`] → [`ScoreIndex::select`] (every keypress) → [`explain`], [`aggregate`],
+//! [`ScoreIndex::new`] → [`ScoreIndex::select`] (every keypress) → [`explain`], [`mod@aggregate`],
 //! [`eval`]. [`Detection::run`] does the first four steps in one call.
 
 pub mod aggregate;
