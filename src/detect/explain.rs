@@ -114,7 +114,7 @@ impl IsolationForest {
         let mut inverse = vec![0.0; d];
         let mut path = Vec::with_capacity(self.params().max_depth as usize);
         let mut depth_sum = 0u64;
-        for t in 0..self.roots.len() {
+        for t in 0..self.trees() {
             path.clear();
             let (_, depth) = self.walk(t, &x, |f| path.push(f));
             depth_sum += u64::from(depth);
@@ -160,7 +160,7 @@ impl IsolationForest {
         Ok(Explanation {
             contributions,
             basis,
-            mean_leaf_depth: depth_sum as f64 / self.roots.len() as f64,
+            mean_leaf_depth: depth_sum as f64 / self.trees() as f64,
         })
     }
 }

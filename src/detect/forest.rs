@@ -20,8 +20,10 @@
 //! while halving the memory of nodes and of the per-block row buffers. Leaf path lengths and score
 //! sums stay `f64`.
 //!
-//! **Determinism:** tree `t` draws from `ChaCha8Rng::seed_from_u64(seed)` on stream `t`, so trees (and
-//! hence scores) are identical whatever the number of threads that fit or score them.
+//! **Determinism:** as in scikit-learn, a master generator (`ChaCha8Rng::seed_from_u64(seed)`) first
+//! draws one 64-bit seed per tree, and tree `t` then grows from its own `ChaCha8Rng` seeded with the
+//! `t`-th draw; trees (and hence scores) are therefore identical whatever the number of threads that
+//! fit or score them.
 
 use super::{DetectError, FeatureMatrix};
 use rand::seq::index;
@@ -33,6 +35,9 @@ use rayon::prelude::*;
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 /// A feature whose node range is at most this is treated as constant (scikit-learn's `FEATURE_THRESHOLD`).
 const FEATURE_THRESHOLD: f64 = 1e-7;
+/// Largest accepted sample size: keeps the complete-tree layout (≤ 32 bytes × sample size per tree)
+/// and its `u32`-free index arithmetic far from any limit.
+const MAX_SAMPLE_SIZE: usize = 1 << 24;
 
 /// What the caller asks for. Anything `None` is derived from the data when fitting.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -81,13 +86,6 @@ impl ForestParams {
                 reason: "the forest needs at least one tree",
             });
         }
-        if self.trees > u32::MAX as usize {
-            return Err(DetectError::InvalidParam {
-                param: "trees",
-                value: self.trees.to_string(),
-                reason: "at most 4294967295 trees",
-            });
-        }
         let sample_size = match self.sample_size {
             Some(0) => {
                 return Err(DetectError::InvalidParam {
@@ -99,11 +97,11 @@ impl ForestParams {
             Some(s) => s.min(rows),
             None => rows.min(256),
         };
-        if sample_size > (u32::MAX / 2) as usize {
+        if sample_size > MAX_SAMPLE_SIZE {
             return Err(DetectError::InvalidParam {
                 param: "sample size",
                 value: sample_size.to_string(),
-                reason: "at most 2147483647 rows per tree",
+                reason: "at most 16777216 rows per tree (the default is 256)",
             });
         }
         Ok(ResolvedParams {
@@ -133,34 +131,39 @@ pub fn average_path_length(n: usize) -> f64 {
     }
 }
 
-/// One node of the flat forest. A leaf points at itself with an infinite threshold, so a row that
-/// reaches it stays there: scoring can then step every row a fixed number of times without branching
-/// on "is this a leaf". Children are adjacent: right = `left + 1`.
+/// One split of the flat forest. Trees are stored as complete binary trees (node `i` has children
+/// `2i + 1` and `2i + 2`), so nodes carry no child pointers. A leaf shallower than the layout depth
+/// becomes a chain of *pass-through* nodes (threshold `+inf`: every finite value goes left) ending in
+/// a bottom slot that holds its path length; scoring then steps every row exactly `depth` times
+/// with no branch on "is this a leaf".
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C)]
 pub(crate) struct Node {
-    /// Split value; `+inf` for a leaf.
+    /// Split value; `+inf` for a pass-through node.
     pub(crate) threshold: f32,
-    /// Feature index; 0 for a leaf.
+    /// Feature index; 0 for a pass-through node.
     pub(crate) feature: u32,
-    /// Absolute index of the left child; the node's own index for a leaf.
-    pub(crate) left: u32,
 }
 
-/// A fitted isolation forest. Cheap to clone relative to the data (about 12 bytes × 2·sample_size
-/// per tree).
+const PASS: Node = Node {
+    threshold: f32::INFINITY,
+    feature: 0,
+};
+
+/// A fitted isolation forest: every tree laid out as a complete binary tree of the same depth (the
+/// deepest leaf of any tree): `2^depth − 1` split nodes of 8 bytes plus `2^depth` bottom slots of
+/// 8 bytes per tree. As `2^depth < 2·sample_size`, that is under 32 bytes × sample_size per tree
+/// (8 KB for the default 256).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IsolationForest {
     params: ResolvedParams,
     names: Vec<String>,
-    /// All trees' nodes, tree after tree.
+    /// Layout depth: the number of steps from a root to a bottom slot.
+    pub(crate) depth: u32,
+    /// All trees' split nodes, `2^depth − 1` per tree, tree after tree.
     pub(crate) nodes: Vec<Node>,
-    /// Per node: `depth + c(n_leaf)` for leaves, 0 for splits.
-    pub(crate) path_len: Vec<f64>,
-    /// Per tree: index of its root in `nodes`.
-    pub(crate) roots: Vec<u32>,
-    /// Per tree: the depth of its deepest leaf (how many steps scoring needs).
-    pub(crate) depths: Vec<u32>,
+    /// All trees' bottom slots, `2^depth` per tree: `leaf depth + c(n_leaf)` of the leaf above.
+    pub(crate) leaves: Vec<f64>,
 }
 
 impl IsolationForest {
@@ -168,37 +171,33 @@ impl IsolationForest {
     pub fn fit(matrix: &FeatureMatrix, params: &ForestParams) -> Result<Self, DetectError> {
         matrix.check()?;
         let resolved = params.resolve(matrix.rows())?;
-        let trees: Vec<TreeNodes> = (0..resolved.trees)
+        // As scikit-learn does, a master generator draws one seed per tree up front; each tree then
+        // has its own generator, so trees can grow on any thread in any order.
+        let mut master = ChaCha8Rng::seed_from_u64(resolved.seed);
+        let tree_seeds: Vec<u64> = (0..resolved.trees).map(|_| master.random()).collect();
+        let trees: Vec<TreeLayout> = tree_seeds
             .into_par_iter()
-            .map(|t| grow_tree(matrix, &resolved, t as u64))
+            .map(|seed| grow_tree(matrix, &resolved, seed))
             .collect();
-        let total: usize = trees.iter().map(|t| t.nodes.len()).sum();
-        let mut forest = Self {
+        // Shrink every tree to the deepest leaf in the forest: the top levels of a complete layout
+        // are a prefix of it, and the bottom slot under a node at that depth is the leftmost slot of
+        // its grown subtree (a leaf fills every slot beneath it).
+        let depth = trees.iter().map(|t| t.depth).max().unwrap_or(0);
+        let (internal, slots) = ((1usize << depth) - 1, 1usize << depth);
+        let shift = resolved.max_depth - depth;
+        let mut nodes = Vec::with_capacity(resolved.trees * internal);
+        let mut leaves = Vec::with_capacity(resolved.trees * slots);
+        for tree in &trees {
+            nodes.extend_from_slice(&tree.nodes[..internal]);
+            leaves.extend((0..slots).map(|j| tree.leaves[j << shift]));
+        }
+        Ok(Self {
             params: resolved,
             names: matrix.names.clone(),
-            nodes: Vec::with_capacity(total),
-            path_len: Vec::with_capacity(total),
-            roots: Vec::with_capacity(trees.len()),
-            depths: Vec::with_capacity(trees.len()),
-        };
-        for tree in trees {
-            // Node counts are bounded by 2·sample_size − 1 per tree; resolve() caps sample_size,
-            // but the whole forest could still outgrow u32 indices.
-            let base =
-                u32::try_from(forest.nodes.len()).map_err(|_| DetectError::InvalidParam {
-                    param: "trees × sample size",
-                    value: format!("{} × {}", resolved.trees, resolved.sample_size),
-                    reason: "the forest would exceed 4 billion nodes",
-                })?;
-            forest.roots.push(base);
-            forest.depths.push(tree.depth);
-            forest.nodes.extend(tree.nodes.iter().map(|n| Node {
-                left: n.left + base,
-                ..*n
-            }));
-            forest.path_len.extend_from_slice(&tree.path_len);
-        }
-        Ok(forest)
+            depth,
+            nodes,
+            leaves,
+        })
     }
 
     /// The parameters the forest was fitted with.
@@ -211,9 +210,14 @@ impl IsolationForest {
         &self.names
     }
 
-    /// Total node count over all trees.
-    pub fn node_count(&self) -> usize {
-        self.nodes.len()
+    /// Number of trees.
+    pub fn trees(&self) -> usize {
+        self.params.trees
+    }
+
+    /// Split nodes per tree in the layout (`2^depth − 1`).
+    pub(crate) fn nodes_per_tree(&self) -> usize {
+        (1 << self.depth) - 1
     }
 
     /// `c(sample_size) × trees`, the normaliser of the summed path lengths (0 when sample_size is 1).
@@ -233,20 +237,23 @@ impl IsolationForest {
     }
 
     /// Walks one row (already as `f32`, one value per feature) through tree `t`, calling `visit` with
-    /// each split feature, and returns the leaf's node index and depth.
-    pub(crate) fn walk(&self, t: usize, x: &[f32], mut visit: impl FnMut(usize)) -> (usize, u32) {
-        let mut i = self.roots[t] as usize;
-        let mut depth = 0;
-        loop {
-            let n = self.nodes[i];
-            if n.left as usize == i {
-                return (i, depth);
-            }
+    /// each split feature, and returns the path length (`leaf depth + c(n_leaf)`) and the leaf depth.
+    pub(crate) fn walk(&self, t: usize, x: &[f32], mut visit: impl FnMut(usize)) -> (f64, u32) {
+        let internal = self.nodes_per_tree();
+        let nodes = &self.nodes[t * internal..(t + 1) * internal];
+        let (mut i, mut depth) = (0, 0);
+        while i < internal && nodes[i].threshold != f32::INFINITY {
+            let n = nodes[i];
             let f = n.feature as usize;
             visit(f);
-            i = n.left as usize + usize::from(x[f] > n.threshold);
+            i = 2 * i + 1 + usize::from(x[f] > n.threshold);
             depth += 1;
         }
+        // Reached a leaf: its bottom slot is its leftmost descendant.
+        while i < internal {
+            i = 2 * i + 1;
+        }
+        (self.leaves[t * (internal + 1) + i - internal], depth)
     }
 }
 
@@ -268,10 +275,11 @@ pub(crate) fn f32_at_or_below(v: f64) -> f32 {
     }
 }
 
-/// One tree's nodes with tree-local indices.
-struct TreeNodes {
+/// One tree as grown: a complete layout of depth `max_depth`.
+struct TreeLayout {
     nodes: Vec<Node>,
-    path_len: Vec<f64>,
+    leaves: Vec<f64>,
+    /// Depth of the deepest leaf.
     depth: u32,
 }
 
@@ -288,12 +296,11 @@ struct Grower {
     /// Candidate (not known constant) features per depth level: level `k` at `k * d ..`.
     cand: Vec<u32>,
     cand_len: Vec<usize>,
-    out: TreeNodes,
+    out: TreeLayout,
 }
 
-fn grow_tree(matrix: &FeatureMatrix, p: &ResolvedParams, t: u64) -> TreeNodes {
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    rng.set_stream(t);
+fn grow_tree(matrix: &FeatureMatrix, p: &ResolvedParams, seed: u64) -> TreeLayout {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = matrix.rows();
     let m = p.sample_size;
     let d = matrix.features();
@@ -312,32 +319,22 @@ fn grow_tree(matrix: &FeatureMatrix, p: &ResolvedParams, t: u64) -> TreeNodes {
         idx: (0..m as u32).collect(),
         cand: vec![0; levels * d],
         cand_len: vec![0; levels],
-        out: TreeNodes {
-            nodes: Vec::with_capacity(2 * m),
-            path_len: Vec::with_capacity(2 * m),
+        out: TreeLayout {
+            nodes: vec![PASS; (1 << p.max_depth) - 1],
+            leaves: vec![0.0; 1 << p.max_depth],
             depth: 0,
         },
     };
-    g.out.nodes.push(leaf_node(0));
-    g.out.path_len.push(0.0);
     g.grow(0, 0, m, 0);
     g.out
 }
 
-fn leaf_node(at: u32) -> Node {
-    Node {
-        threshold: f32::INFINITY,
-        feature: 0,
-        left: at,
-    }
-}
-
 impl Grower {
-    /// Grows the subtree of node `node`, which holds samples `idx[start..end]` at `depth`.
-    fn grow(&mut self, node: usize, start: usize, end: usize, depth: u32) {
+    /// Grows the subtree at layout position `pos` (at `depth`), holding samples `idx[start..end]`.
+    fn grow(&mut self, pos: usize, start: usize, end: usize, depth: u32) {
         let count = end - start;
         if count <= 1 || depth >= self.max_depth {
-            return self.leaf(node, count, depth);
+            return self.leaf(pos, count, depth);
         }
         // Inherit the parent's candidate features (constant in the parent ⇒ constant here).
         let (d, lvl) = (self.d, depth as usize);
@@ -356,7 +353,7 @@ impl Grower {
         let (feature, lo, hi) = loop {
             let len = self.cand_len[lvl];
             if len == 0 {
-                return self.leaf(node, count, depth);
+                return self.leaf(pos, count, depth);
             }
             let j = self.rng.random_range(0..len);
             let f = self.cand[lvl * d + j] as usize;
@@ -392,25 +389,23 @@ impl Grower {
         }
         if mid == start || mid == end {
             // Cannot happen with lo <= threshold < hi; a leaf is the safe answer if it ever did.
-            return self.leaf(node, count, depth);
+            return self.leaf(pos, count, depth);
         }
-        let left = self.out.nodes.len();
-        self.out.nodes[node] = Node {
+        self.out.nodes[pos] = Node {
             threshold,
             feature: feature as u32,
-            left: left as u32,
         };
-        self.out
-            .nodes
-            .extend([leaf_node(left as u32), leaf_node(left as u32 + 1)]);
-        self.out.path_len.extend([0.0, 0.0]);
-        self.grow(left, start, mid, depth + 1);
-        self.grow(left + 1, mid, end, depth + 1);
+        self.grow(2 * pos + 1, start, mid, depth + 1);
+        self.grow(2 * pos + 2, mid, end, depth + 1);
     }
 
-    fn leaf(&mut self, node: usize, count: usize, depth: u32) {
-        self.out.nodes[node] = leaf_node(node as u32);
-        self.out.path_len[node] = f64::from(depth) + average_path_length(count);
+    /// Makes `pos` a leaf: its descendants stay pass-through and every bottom slot beneath it gets
+    /// its path length.
+    fn leaf(&mut self, pos: usize, count: usize, depth: u32) {
+        let value = f64::from(depth) + average_path_length(count);
+        let within_level = pos + 1 - (1 << depth);
+        let span = 1usize << (self.max_depth - depth);
+        self.out.leaves[within_level * span..(within_level + 1) * span].fill(value);
         self.out.depth = self.out.depth.max(depth);
     }
 }

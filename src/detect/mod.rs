@@ -9,13 +9,14 @@
 //! cancellation.
 //!
 //! Flow: [`FeatureMatrix::new`] → [`IsolationForest::fit`] → [`IsolationForest::score`] →
-//! [`ScoreIndex::new`] → [`ScoreIndex::select`] (every keypress) → [`explain`], [`aggregate`],
+//! [`ScoreIndex::new`] → [`ScoreIndex::select`] (every keypress) → [`explain`], [`mod@aggregate`],
 //! [`eval`]. [`Detection::run`] does the first four steps in one call.
 
 pub mod aggregate;
 pub mod eval;
 pub mod explain;
 pub mod forest;
+mod kernel;
 pub mod pipeline;
 mod score;
 pub mod threshold;

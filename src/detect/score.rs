@@ -1,22 +1,16 @@
 //! Batch scoring of a feature matrix through a fitted forest, with progress and cancellation.
 //!
-//! Owns the hot loop and the [`RunControl`] / [`Progress`] types a caller uses to watch and stop a
-//! long run. Rows are processed in blocks: a block is copied into a small row-major `f32` buffer, then
-//! every tree is applied to the whole block, eight rows stepping through the tree side by side (the
-//! eight walks are independent, so the CPU overlaps their memory loads). Blocks run in parallel with
-//! rayon. Each row's path lengths are summed in tree order, so scores are bit-identical whatever the
-//! thread count. This file must not change the model or decide thresholds.
+//! Owns the public scoring calls and the [`RunControl`] / [`Progress`] types a caller uses to watch
+//! and stop a long run. Rows are split into blocks of `kernel::BLOCK`; blocks run in parallel with
+//! rayon, each through every tree in the kernel (`kernel.rs`). Each row's path lengths are summed in
+//! tree order, so scores are bit-identical whatever the thread count. This file must not change the
+//! model or decide thresholds.
 
 use super::forest::IsolationForest;
+use super::kernel::{BLOCK, Prepared};
 use super::{DetectError, FeatureMatrix};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-/// Rows per block: big enough to amortise walking all trees' nodes through the cache, small enough
-/// for the row buffer to stay in L1/L2 and for cancellation to be noticed within microseconds.
-const BLOCK: usize = 512;
-/// Rows stepped through a tree together.
-const LANES: usize = 8;
 
 /// Shared counters a long run updates; poll [`Progress::fraction`] from another thread.
 #[derive(Debug, Default)]
@@ -119,16 +113,15 @@ impl IsolationForest {
         }
         let d = matrix.features();
         let denominator = self.denominator();
+        let prepared = Prepared::new(self, d)?;
         out.par_chunks_mut(BLOCK).enumerate().try_for_each_init(
-            || (vec![0f32; BLOCK * d], vec![0f64; BLOCK]),
-            |(rows, sums), (b, chunk)| {
+            || prepared.block(),
+            |block, (b, chunk)| {
                 if control.cancelled() {
                     return Err(DetectError::Cancelled);
                 }
-                let first = b * BLOCK;
-                load_block(matrix, first, chunk.len(), rows);
-                self.path_sums(rows, d, sums);
-                for (o, &s) in chunk.iter_mut().zip(sums.iter()) {
+                prepared.run(matrix, b * BLOCK, chunk.len(), block);
+                for (o, &s) in chunk.iter_mut().zip(&block.sums) {
                     *o = Self::score_from_sum(s, denominator);
                 }
                 if let Some(p) = control.progress {
@@ -138,42 +131,6 @@ impl IsolationForest {
             },
         )
     }
-
-    /// Sums, for each row of a full block buffer (`BLOCK` rows × `d`, row-major), the path lengths
-    /// over all trees in tree order.
-    fn path_sums(&self, rows: &[f32], d: usize, sums: &mut [f64]) {
-        sums.fill(0.0);
-        let nodes = &self.nodes[..];
-        for (&root, &depth) in self.roots.iter().zip(&self.depths) {
-            for (lane_rows, lane_sums) in rows
-                .chunks_exact(LANES * d)
-                .zip(sums.chunks_exact_mut(LANES))
-            {
-                let mut at = [root; LANES];
-                for _ in 0..depth {
-                    for (l, a) in at.iter_mut().enumerate() {
-                        let n = nodes[*a as usize];
-                        let x = lane_rows[l * d + n.feature as usize];
-                        *a = n.left + u32::from(x > n.threshold);
-                    }
-                }
-                for (s, &a) in lane_sums.iter_mut().zip(&at) {
-                    *s += self.path_len[a as usize];
-                }
-            }
-        }
-    }
-}
-
-/// Copies rows `first..first + len` into `buf` as row-major `f32`, zero-filling the rest of the block.
-fn load_block(matrix: &FeatureMatrix, first: usize, len: usize, buf: &mut [f32]) {
-    let d = matrix.features();
-    for (f, col) in matrix.columns.iter().enumerate() {
-        for (i, &v) in col[first..first + len].iter().enumerate() {
-            buf[i * d + f] = v as f32;
-        }
-    }
-    buf[len * d..].fill(0.0);
 }
 
 #[cfg(test)]
@@ -192,9 +149,7 @@ mod tests {
         (0..m.rows())
             .map(|r| {
                 let x: Vec<f32> = m.row(r).unwrap().iter().map(|&v| v as f32).collect();
-                let sum: f64 = (0..f.roots.len())
-                    .map(|t| f.path_len[f.walk(t, &x, |_| {}).0])
-                    .sum();
+                let sum: f64 = (0..f.trees()).map(|t| f.walk(t, &x, |_| {}).0).sum();
                 IsolationForest::score_from_sum(sum, f.denominator())
             })
             .collect()
@@ -210,12 +165,19 @@ mod tests {
 
     #[test]
     fn batch_scores_equal_row_by_row_scores() {
-        // 1234 rows: several blocks and a ragged last block and lane group.
+        // 1234 rows: several blocks and a ragged last block and lane group. Sample sizes give
+        // depth limits 1, 4, 8 and 11.
         let m = sample_matrix(1234);
-        let f = IsolationForest::fit(&m, &ForestParams::default()).unwrap();
-        let batch = f.score(&m, &RunControl::default()).unwrap();
-        assert_eq!(batch, reference_scores(&f, &m));
-        assert!(batch.iter().all(|s| *s > 0.0 && *s < 1.0));
+        for sample_size in [Some(2), Some(16), None, Some(1234)] {
+            let params = ForestParams {
+                sample_size,
+                ..ForestParams::default()
+            };
+            let f = IsolationForest::fit(&m, &params).unwrap();
+            let batch = f.score(&m, &RunControl::default()).unwrap();
+            assert_eq!(batch, reference_scores(&f, &m), "{sample_size:?}");
+            assert!(batch.iter().all(|s| *s > 0.0 && *s < 1.0));
+        }
     }
 
     #[test]

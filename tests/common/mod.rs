@@ -33,3 +33,5 @@ pub fn real_data(test: &str) -> Option<(PathBuf, serde_json::Value)> {
 pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300) || a == b
 }
+
+pub mod bench_csv;

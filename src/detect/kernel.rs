@@ -1,0 +1,429 @@
+//! The scoring hot loop: path-length sums for one block of rows through every tree.
+//!
+//! Owns the kernel's data layout ([`Prepared`] splits, the [`Block`] buffers) and its two
+//! implementations: portable scalar code, and an AVX2 version (x86-64, chosen at run time) that takes
+//! the first five levels of every tree eight rows per instruction. Both compare the same `f32` values
+//! with the same `>` and add the same `f64` path lengths in tree order, so they give bit-identical
+//! sums (a test checks this). Callers (`score.rs`) own parallelism, progress and cancellation; this
+//! file must not.
+//!
+//! Layout: a block is `BLOCK` rows in groups of `LANES`; inside a group values are feature-major
+//! (`group[f * LANES + lane]`), so a step reads `group[offset + lane]` with `offset = f * LANES`
+//! stored in the split. Splits are numbered from 1 per tree (children of `i` at `2i` and `2i + 1`, slot
+//! 0 unused), so one step is `a = 2a + (x > threshold)`; after `depth` steps `a − 2^depth` is the
+//! bottom slot. Steps are taken level by level over the whole block: the rows' walks are independent,
+//! so the CPU overlaps hundreds of them instead of waiting on each one's chain of loads.
+
+use super::forest::IsolationForest;
+use super::{DetectError, FeatureMatrix};
+
+/// Rows per block: big enough to amortise walking all trees' nodes through the cache, small enough
+/// for the buffers to stay in L1/L2 and for cancellation to be noticed within microseconds.
+pub(crate) const BLOCK: usize = 512;
+/// Rows per lane group of the block layout.
+const LANES: usize = 16;
+/// Above this many features the vector kernel's per-feature masking costs more than it saves
+/// (measured on the benchmarks: faster with 3 and 6 features, slower with 9 and 10).
+const SIMD_MAX_FEATURES: usize = 6;
+
+/// One split as the kernel reads it.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+struct Step {
+    threshold: f32,
+    /// `feature * LANES`: where the feature's values start inside a lane group.
+    offset: u32,
+}
+
+/// The forest's splits re-laid for the kernel, built once per scoring call.
+pub(crate) struct Prepared<'f> {
+    steps: Vec<Step>,
+    leaves: &'f [f64],
+    depth: u32,
+    d: usize,
+    /// Use the AVX2 kernel (only ever true on x86-64).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    avx2: bool,
+}
+
+/// Per-thread buffers for one block.
+pub(crate) struct Block {
+    /// Feature values in the kernel layout, `BLOCK · d`.
+    rows: Vec<f32>,
+    /// Each row's current split number.
+    at: Vec<u32>,
+    /// Each row's path-length sum over the trees so far.
+    pub(crate) sums: Vec<f64>,
+}
+
+impl<'f> Prepared<'f> {
+    /// Re-lays `forest` for scoring rows of `d` features.
+    pub(crate) fn new(forest: &'f IsolationForest, d: usize) -> Result<Self, DetectError> {
+        let internal = forest.nodes_per_tree();
+        let mut steps = Vec::with_capacity(forest.trees() * (internal + 1));
+        for t in 0..forest.trees() {
+            steps.push(Step {
+                threshold: f32::INFINITY,
+                offset: 0,
+            });
+            for n in &forest.nodes[t * internal..(t + 1) * internal] {
+                let feature = n.feature as usize;
+                // A forest is built with features < d; the kernels' unchecked reads rely on it, so
+                // it is checked here rather than trusted.
+                let offset = u32::try_from(feature * LANES)
+                    .ok()
+                    .filter(|_| feature < d)
+                    .ok_or_else(|| DetectError::FeatureMismatch {
+                        expected: forest.feature_names().join(", "),
+                        found: format!("a split on feature #{feature}"),
+                    })?;
+                steps.push(Step {
+                    threshold: n.threshold,
+                    offset,
+                });
+            }
+        }
+        Ok(Self {
+            steps,
+            leaves: &forest.leaves,
+            depth: forest.depth,
+            d,
+            avx2: d <= SIMD_MAX_FEATURES && avx2_available(),
+        })
+    }
+
+    /// Fresh buffers for one block.
+    pub(crate) fn block(&self) -> Block {
+        Block {
+            rows: vec![0.0; BLOCK * self.d],
+            at: vec![0; BLOCK],
+            sums: vec![0.0; BLOCK],
+        }
+    }
+
+    /// Loads rows `first..first + len` of `matrix` (`len <= BLOCK`) and sums their path lengths over
+    /// all trees into `block.sums` (entries past `len` are padding).
+    pub(crate) fn run(&self, matrix: &FeatureMatrix, first: usize, len: usize, block: &mut Block) {
+        // The kernels' unchecked reads rely on these sizes (a block made for another `d` would
+        // break them), so they are asserted, not assumed.
+        assert!(
+            block.rows.len() == BLOCK * self.d
+                && block.at.len() == BLOCK
+                && block.sums.len() == BLOCK
+                && matrix.features() == self.d,
+            "block buffers do not match the prepared forest"
+        );
+        load_block(matrix, first, len, &mut block.rows);
+        block.sums.fill(0.0);
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: AVX2 was detected at run time, `d <= SIMD_MAX_FEATURES`, the buffers were
+            // sized by `block()` for this `d`, and `new` checked every offset.
+            return unsafe { x86::path_sums(self, block) };
+        }
+        self.path_sums_scalar(block);
+    }
+
+    /// The portable kernel.
+    fn path_sums_scalar(&self, block: &mut Block) {
+        let width = 1usize << self.depth;
+        let trees = self
+            .steps
+            .chunks_exact(width)
+            .zip(self.leaves.chunks_exact(width));
+        for (steps, leaves) in trees {
+            block.at.fill(1);
+            self.finish_tree(steps, leaves, block, 0);
+        }
+    }
+
+    /// Takes every row of the block from level `from` (its split number in `block.at`) to the bottom
+    /// of one tree and adds the bottom slot's path length to the row's sum. Levels are taken one at
+    /// a time over the whole block; the last one is fused with the addition.
+    #[inline]
+    fn finish_tree(&self, steps: &[Step], leaves: &[f64], block: &mut Block, from: u32) {
+        debug_assert_eq!(steps.len(), 1 << self.depth);
+        let width = leaves.len();
+        let Block { rows, at, sums } = block;
+        let groups = || rows.chunks_exact(LANES * self.d);
+        let step = |group: &[f32], l: usize, i: usize| -> usize {
+            debug_assert!(i < steps.len());
+            // SAFETY: `steps.len() == 2^depth` and after k < depth steps `i < 2^(k+1)`.
+            let n = unsafe { *steps.get_unchecked(i) };
+            let o = n.offset as usize + l;
+            debug_assert!(o < group.len());
+            // SAFETY: `offset <= (d − 1)·LANES` (checked in `new`), `l < LANES`, and
+            // `group.len() == LANES·d`.
+            let x = unsafe { *group.get_unchecked(o) };
+            2 * i + usize::from(x > n.threshold)
+        };
+        if from >= self.depth {
+            for (s, &a) in sums.iter_mut().zip(at.iter()) {
+                *s += leaves[a as usize - width];
+            }
+            return;
+        }
+        for _ in from..self.depth - 1 {
+            for (group, at) in groups().zip(at.chunks_exact_mut(LANES)) {
+                for (l, a) in at.iter_mut().enumerate() {
+                    *a = step(group, l, *a as usize) as u32;
+                }
+            }
+        }
+        let lanes = at.chunks_exact(LANES).zip(sums.chunks_exact_mut(LANES));
+        for (group, (at, sums)) in groups().zip(lanes) {
+            for (l, (&a, s)) in at.iter().zip(sums.iter_mut()).enumerate() {
+                *s += leaves[step(group, l, a as usize) - width];
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx2_available() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx2_available() -> bool {
+    false
+}
+
+/// Copies rows `first..first + len` of `matrix` into `buf` as `f32` in the kernel's layout,
+/// zero-filling the rest of the block.
+fn load_block(matrix: &FeatureMatrix, first: usize, len: usize, buf: &mut [f32]) {
+    let d = matrix.features();
+    buf.fill(0.0);
+    for (f, col) in matrix.columns.iter().enumerate() {
+        for (i, &v) in col[first..first + len].iter().enumerate() {
+            buf[(i / LANES) * LANES * d + f * LANES + i % LANES] = v as f32;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+// Intrinsics are `unsafe fn`s up to Rust 1.86 and safe inside `#[target_feature]` functions from
+// 1.87: the `unsafe` blocks below are needed by the first and redundant for the second.
+#[allow(unused_unsafe)]
+mod x86 {
+    use super::{Block, LANES, Prepared, SIMD_MAX_FEATURES};
+    use std::arch::x86_64::*;
+
+    /// Levels the vector code takes: the splits of levels 0–4 (numbers 1–31) fit in four 8-entry
+    /// tables, looked up with in-register permutes rather than memory gathers (slow on many CPUs).
+    const TABLE_LEVELS: u32 = 5;
+
+    /// The AVX2 kernel: levels 0–4 eight rows per instruction, deeper levels scalar.
+    ///
+    /// # Safety
+    /// AVX2 must be available, `block` must come from `p.block()`, `p.d <= SIMD_MAX_FEATURES`, and
+    /// every step's offset must be `<= (d − 1)·LANES` (all guaranteed by `Prepared::run`).
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn path_sums(p: &Prepared<'_>, block: &mut Block) {
+        debug_assert!(p.d <= SIMD_MAX_FEATURES);
+        let width = 1usize << p.depth;
+        let table_levels = p.depth.min(TABLE_LEVELS);
+        let trees = p
+            .steps
+            .chunks_exact(width)
+            .zip(p.leaves.chunks_exact(width));
+        for (steps, leaves) in trees {
+            let mut thresholds = [f32::INFINITY; 32];
+            let mut offsets = [0i32; 32];
+            for (i, s) in steps.iter().take(32).enumerate() {
+                thresholds[i] = s.threshold;
+                offsets[i] = s.offset as i32;
+            }
+            // SAFETY: each load reads 8 values inside a 32-value array.
+            let tables: [(__m256, __m256i); 4] = std::array::from_fn(|k| unsafe {
+                (
+                    _mm256_loadu_ps(thresholds.as_ptr().add(8 * k)),
+                    _mm256_loadu_si256(offsets.as_ptr().add(8 * k).cast()),
+                )
+            });
+            let groups = block.rows.chunks_exact(LANES * p.d);
+            for (group, at) in groups.zip(block.at.chunks_exact_mut(LANES)) {
+                for (half, at) in at.chunks_exact_mut(8).enumerate() {
+                    // SAFETY: AVX2 is available (this function's contract); `group[half * 8..]`
+                    // holds `d` feature rows of `LANES` values from `half * 8`.
+                    let a = unsafe { table_walk(&tables, &group[half * 8..], p.d, table_levels) };
+                    // SAFETY: `at` has exactly 8 `u32`.
+                    unsafe { _mm256_storeu_si256(at.as_mut_ptr().cast(), a) };
+                }
+            }
+            p.finish_tree(steps, leaves, block, table_levels);
+        }
+    }
+
+    /// Steps eight rows (lanes `0..8` of `lanes`, a lane group from some offset) through the first
+    /// `levels` (≤ 5) levels using the four split tables; returns their split numbers.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn table_walk(
+        tables: &[(__m256, __m256i); 4],
+        lanes: &[f32],
+        d: usize,
+        levels: u32,
+    ) -> __m256i {
+        unsafe {
+            let one = _mm256_set1_epi32(1);
+            if levels == 0 {
+                return one;
+            }
+            // Level 0: every row is at the root, so its split applies to all lanes.
+            let root = lookup(tables[0], one);
+            let mut a = step(one, root, select_values(lanes, d, root.1));
+            for level in 1..levels {
+                let split = match level {
+                    1 | 2 => lookup(tables[0], a),
+                    3 => lookup(tables[1], a),
+                    _ => {
+                        let (t2, o2) = lookup(tables[2], a);
+                        let (t3, o3) = lookup(tables[3], a);
+                        // Splits 16–23 or 24–31: bit 3 of the number.
+                        let eight = _mm256_set1_epi32(8);
+                        let upper = _mm256_cmpeq_epi32(_mm256_and_si256(a, eight), eight);
+                        (
+                            _mm256_blendv_ps(t2, t3, _mm256_castsi256_ps(upper)),
+                            _mm256_blendv_epi8(o2, o3, upper),
+                        )
+                    }
+                };
+                a = step(a, split, select_values(lanes, d, split.1));
+            }
+            a
+        }
+    }
+
+    /// One level: `a = 2a + (x > threshold)`, the comparison's all-ones mask being −1.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn step(a: __m256i, (t, _): (__m256, __m256i), x: __m256) -> __m256i {
+        unsafe {
+            let right = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(x, t));
+            _mm256_sub_epi32(_mm256_add_epi32(a, a), right)
+        }
+    }
+
+    /// Threshold and offset of split `a` (its low three bits) from one 8-entry table.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn lookup((t, o): (__m256, __m256i), a: __m256i) -> (__m256, __m256i) {
+        unsafe {
+            (
+                _mm256_permutevar8x32_ps(t, a),
+                _mm256_permutevar8x32_epi32(o, a),
+            )
+        }
+    }
+
+    /// Each lane's value of the feature whose offset it holds: the lane group's feature rows masked
+    /// by "this lane's offset is this feature's" and OR-ed together (a shallower dependency chain
+    /// than a sequence of blends).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn select_values(lanes: &[f32], d: usize, offsets: __m256i) -> __m256 {
+        let masked = |f: usize| -> __m256 {
+            let v = &lanes[f * LANES..f * LANES + 8];
+            // SAFETY: `v` has exactly 8 elements; the rest are register operations.
+            unsafe {
+                let here = _mm256_cmpeq_epi32(offsets, _mm256_set1_epi32((f * LANES) as i32));
+                _mm256_and_ps(_mm256_loadu_ps(v.as_ptr()), _mm256_castsi256_ps(here))
+            }
+        };
+        let (mut even, mut odd) = (masked(0), unsafe { _mm256_setzero_ps() });
+        for f in 1..d {
+            if f % 2 == 1 {
+                odd = unsafe { _mm256_or_ps(odd, masked(f)) };
+            } else {
+                even = unsafe { _mm256_or_ps(even, masked(f)) };
+            }
+        }
+        unsafe { _mm256_or_ps(even, odd) }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::detect::ForestParams;
+
+    /// `n` rows of `d` features with negatives, zeros of both signs, repeats and large magnitudes.
+    fn awkward_matrix(n: usize, d: usize) -> FeatureMatrix {
+        let columns = (0..d)
+            .map(|f| {
+                (0..n)
+                    .map(|i| {
+                        let k = (i * (2 * f + 7) + f * 13) % 97;
+                        match k % 5 {
+                            0 => -0.0,
+                            1 => 0.0,
+                            2 => -(k as f64) * 1.5e6,
+                            _ => (k as f64).powi(3) / 7.0,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        FeatureMatrix::new((0..d).map(|f| format!("f{f}")).collect(), columns).unwrap()
+    }
+
+    fn sums(p: &Prepared<'_>, m: &FeatureMatrix) -> Vec<u64> {
+        let mut block = p.block();
+        let mut out = vec![];
+        for first in (0..m.rows()).step_by(BLOCK) {
+            let len = BLOCK.min(m.rows() - first);
+            p.run(m, first, len, &mut block);
+            out.extend(block.sums[..len].iter().map(|s| s.to_bits()));
+        }
+        out
+    }
+
+    #[test]
+    fn vector_and_scalar_kernels_agree_bit_for_bit() {
+        if !avx2_available() {
+            eprintln!("skipped: this CPU has no AVX2, only the scalar kernel runs here");
+            return;
+        }
+        // Depths 0 (identical rows), 1, 4 (< the five table levels), 8 and 10 (> five);
+        // 1 to SIMD_MAX_FEATURES features.
+        let cases = [(1, 256), (3, 2), (3, 16), (3, 256), (5, 256), (6, 1024)];
+        for (d, sample) in cases {
+            let m = awkward_matrix(1500, d);
+            let params = ForestParams {
+                trees: 20,
+                sample_size: Some(sample),
+                seed: d as u64,
+            };
+            let forest = IsolationForest::fit(&m, &params).unwrap();
+            let vector = Prepared::new(&forest, d).unwrap();
+            assert!(vector.avx2);
+            let mut scalar = Prepared::new(&forest, d).unwrap();
+            scalar.avx2 = false;
+            assert_eq!(
+                sums(&vector, &m),
+                sums(&scalar, &m),
+                "d = {d}, sample = {sample}"
+            );
+        }
+        let same = FeatureMatrix::new(vec!["a".into()], vec![vec![2.5; 40]]).unwrap();
+        let forest = IsolationForest::fit(&same, &ForestParams::default()).unwrap();
+        assert_eq!(forest.depth, 0);
+        let vector = Prepared::new(&forest, 1).unwrap();
+        let mut scalar = Prepared::new(&forest, 1).unwrap();
+        scalar.avx2 = false;
+        assert_eq!(sums(&vector, &same), sums(&scalar, &same));
+    }
+
+    #[test]
+    fn a_forest_is_checked_against_the_feature_count() {
+        let m = awkward_matrix(300, 3);
+        let forest = IsolationForest::fit(&m, &ForestParams::default()).unwrap();
+        assert!(Prepared::new(&forest, 3).is_ok());
+        assert!(matches!(
+            Prepared::new(&forest, 1),
+            Err(DetectError::FeatureMismatch { .. })
+        ));
+    }
+}
