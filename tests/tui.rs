@@ -173,7 +173,10 @@ fn real_file_rankings_and_anomalies_match_the_notebooks() {
     let path = csv.display().to_string();
     // The header shows the path cut to 40 columns; redact it so snapshots do not depend on where shared/ is.
     let shown = threatlens::sanitize::truncate_to_width(&path, 40).into_owned();
-    let redact = |s: String| s.replace(&shown, "<real file>").replace(&path, "<real file>");
+    let redact = |s: String| {
+        s.replace(&shown, "<real file>")
+            .replace(&path, "<real file>")
+    };
     let mut a = app(Source::Path(path.clone()));
     keys(&mut a, "4");
     let s = redact(screen(&a, 120, 36));
@@ -229,5 +232,48 @@ fn real_file_rankings_and_anomalies_match_the_notebooks() {
     assert!(
         s.contains(&format!("{expected} flagged")),
         "want {expected}: {s}"
+    );
+}
+
+#[test]
+fn geo_and_flows_on_the_real_file() {
+    let Some((csv, _)) = common::real_data("geo and flows") else {
+        return;
+    };
+    let path = csv.display().to_string();
+    let shown = threatlens::sanitize::truncate_to_width(&path, 40).into_owned();
+    let mut a = app(Source::Path(path.clone()));
+    keys(&mut a, "6");
+    let s = screen(&a, 120, 36).replace(&shown, "<real file>");
+    insta::assert_snapshot!("real_geo", s.clone());
+    assert!(s.contains("US United States"), "{s}");
+    let list = tui::tabs::geo::countries(&a);
+    assert_eq!(
+        (list[0].row.key.as_str(), list[1].row.key.as_str()),
+        ("US", "CA")
+    );
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.filter.as_deref(), Some("src_ip_country_code = \"CA\""));
+    assert_eq!(a.view.as_ref().unwrap().rows.len(), 72);
+    // Clear the filter, then the flows graph: every session goes to the one server.
+    keys(&mut a, "f");
+    key(&mut a, KeyCode::Char('u'));
+    for _ in 0..60 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    assert_eq!(a.filter, None);
+    keys(&mut a, "7");
+    let s = screen(&a, 120, 36).replace(&shown, "<real file>");
+    insta::assert_snapshot!("real_flows", s.clone());
+    let f = a.view.as_ref().unwrap().flows.as_ref().unwrap();
+    assert_eq!((f.unique_src, f.unique_dst, f.edges), (28, 1, 28));
+    assert_eq!(f.pairs.iter().map(|p| p.sessions).sum::<u64>(), 282);
+    assert_eq!(f.fan_in[0].peers, 28);
+    key(&mut a, KeyCode::Enter);
+    assert!(
+        a.filter.as_deref().unwrap_or("").starts_with("src_ip = "),
+        "{:?}",
+        a.filter
     );
 }

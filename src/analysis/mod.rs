@@ -5,6 +5,8 @@
 //! plain values, so the explorer can recompute them for a filtered view. This
 //! module holds no state, does no I/O and never touches the terminal.
 
+pub mod flows;
+pub mod geo;
 pub mod histogram;
 pub mod prep;
 pub mod rankings;

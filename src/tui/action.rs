@@ -15,15 +15,19 @@ pub enum Tab {
     Timeline,
     Rankings,
     Anomalies,
+    Geo,
+    Flows,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Records,
         Tab::Summary,
         Tab::Timeline,
         Tab::Rankings,
         Tab::Anomalies,
+        Tab::Geo,
+        Tab::Flows,
     ];
     pub fn title(self) -> &'static str {
         match self {
@@ -32,6 +36,8 @@ impl Tab {
             Tab::Timeline => "Timeline",
             Tab::Rankings => "Rankings",
             Tab::Anomalies => "Anomalies",
+            Tab::Geo => "Geo",
+            Tab::Flows => "Flows",
         }
     }
     pub fn index(self) -> usize {

@@ -127,6 +127,18 @@ pub struct RankingsState {
 }
 
 #[derive(Debug, Clone, Default)]
+pub struct GeoState {
+    pub cursor: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FlowsState {
+    pub cursor: usize,
+    /// 0 pairs, 1 fan-out, 2 fan-in.
+    pub list: usize,
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct AnomaliesState {
     pub cursor: usize,
     pub view: AnomalyView,
@@ -163,6 +175,8 @@ pub struct App {
     pub timeline: TimelineState,
     pub rankings: RankingsState,
     pub anomalies: AnomaliesState,
+    pub geo: GeoState,
+    pub flows: FlowsState,
     pub status: Option<String>,
     pub quit: bool,
     pub keymap: Keymap,
@@ -212,6 +226,8 @@ impl App {
             timeline: TimelineState::default(),
             rankings: RankingsState::default(),
             anomalies: AnomaliesState::default(),
+            geo: GeoState::default(),
+            flows: FlowsState::default(),
             status: None,
             quit: false,
             keymap,
@@ -449,6 +465,8 @@ impl App {
         self.rankings.cursor = 0;
         self.anomalies.cursor = 0;
         self.timeline.cursor = 0;
+        self.geo.cursor = 0;
+        self.flows.cursor = 0;
         self.request_view();
     }
 
@@ -663,6 +681,8 @@ impl App {
             Tab::Timeline => super::tabs::timeline::update(self, action),
             Tab::Rankings => super::tabs::rankings::update(self, action),
             Tab::Anomalies => super::tabs::anomalies::update(self, action),
+            Tab::Geo => super::tabs::geo::update(self, action),
+            Tab::Flows => super::tabs::flows::update(self, action),
         }
     }
 

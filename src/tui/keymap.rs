@@ -252,6 +252,22 @@ impl Default for Keymap {
                 "",
             ),
             b(
+                "tab_geo",
+                Action::GoTab(T::Geo),
+                &[c('6')],
+                Global,
+                "Geo tab (world map)",
+                "",
+            ),
+            b(
+                "tab_flows",
+                Action::GoTab(T::Flows),
+                &[c('7')],
+                Global,
+                "Flows tab (source → destination)",
+                "",
+            ),
+            b(
                 "filter",
                 Action::OpenFilter,
                 &[c('f')],
@@ -524,6 +540,14 @@ impl Default for Keymap {
                 an,
                 "list / score histogram / scatter / per-IP",
                 "view",
+            ),
+            b(
+                "flows_list",
+                Action::NextDimension,
+                &[c('d')],
+                Tab(T::Flows),
+                "pairs / fan-out per source / fan-in per destination",
+                "list",
             ),
             b(
                 "toggle",

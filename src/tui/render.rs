@@ -104,6 +104,8 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Tab::Timeline => tabs::timeline::render(app, body, buf),
             Tab::Rankings => tabs::rankings::render(app, body, buf),
             Tab::Anomalies => tabs::anomalies::render(app, body, buf),
+            Tab::Geo => tabs::geo::render(app, body, buf),
+            Tab::Flows => tabs::flows::render(app, body, buf),
         }
     }
     draw_status(app, status, buf);

@@ -57,6 +57,8 @@ pub struct ViewData {
     pub series: Series,
     /// Flagged sessions per time bucket of `series`.
     pub bucket_flagged: Vec<u64>,
+    /// The source → destination graph (None without src_ip and dst_ip).
+    pub flows: Option<crate::analysis::flows::Flows>,
     pub request: ViewRequest,
 }
 
@@ -188,6 +190,13 @@ pub fn compute(ds: &Dataset, req: ViewRequest, cancel: &AtomicBool) -> Result<Vi
         });
     }
     cancelled(cancel)?;
+    let flags = req.flagged.clone();
+    let flows = crate::analysis::flows::flows(ds, sel, 200, |r| {
+        flags
+            .as_ref()
+            .is_some_and(|f| f.get(r).copied().unwrap_or(false))
+    });
+    cancelled(cancel)?;
     if let Some((col, desc)) = req.sort {
         sort_rows(ds, &mut rows, col, desc);
     }
@@ -199,6 +208,7 @@ pub fn compute(ds: &Dataset, req: ViewRequest, cancel: &AtomicBool) -> Result<Vi
         rankings,
         series,
         bucket_flagged,
+        flows,
         request: req,
     })
 }

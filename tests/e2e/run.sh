@@ -75,6 +75,10 @@ key 2
 check "summary tab: statistics table" "bytes_per_sec"
 key 3
 check "timeline: quiet gap called out" "quiet"
+key 6
+check "geo tab: world map and country list" "US United States"
+key 7
+check "flows tab: 28 sources to one destination" "28 sources · 1 destinations · 28 edges"
 key 1
 key f
 key C-u

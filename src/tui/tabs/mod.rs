@@ -2,6 +2,8 @@
 //! `App::update`) and a pure `render(&App, Rect, &mut Buffer)`.
 
 pub mod anomalies;
+pub mod flows;
+pub mod geo;
 pub mod rankings;
 pub mod records;
 pub mod summary;
