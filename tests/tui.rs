@@ -277,3 +277,56 @@ fn geo_and_flows_on_the_real_file() {
         a.filter
     );
 }
+
+#[test]
+fn export_and_report_ask_before_replacing_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rows.csv").display().to_string();
+    let mut a = app(Source::Demo);
+    keys(&mut a, "f");
+    keys(&mut a, "country = RU");
+    key(&mut a, KeyCode::Enter);
+    keys(&mut a, "x");
+    key(&mut a, KeyCode::Char('u'));
+    let ev = Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    let act = event_action(&a, ev.clone()).unwrap();
+    a.update(act);
+    keys(&mut a, &csv);
+    key(&mut a, KeyCode::Enter);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1 + a.view.as_ref().unwrap().rows.len(),
+        "header + the filtered rows"
+    );
+    assert!(
+        text.lines().skip(1).all(|l| l.contains(",RU,")),
+        "only the filtered rows"
+    );
+    // Again: the explorer asks; 'n' keeps the file, 'y' replaces it.
+    std::fs::write(&csv, "old").unwrap();
+    for (answer, expect_old) in [('n', true), ('y', false)] {
+        keys(&mut a, "x");
+        a.update(event_action(&a, ev.clone()).unwrap());
+        keys(&mut a, &csv);
+        key(&mut a, KeyCode::Enter);
+        assert!(screen(&a, 120, 36).contains("replace it? (y/n)"));
+        keys(&mut a, &answer.to_string());
+        assert_eq!(
+            std::fs::read_to_string(&csv).unwrap() == "old",
+            expect_old,
+            "answer {answer}"
+        );
+    }
+    // The report of the filtered view, as HTML.
+    let html = dir.path().join("r.html").display().to_string();
+    keys(&mut a, "e");
+    a.update(event_action(&a, ev.clone()).unwrap());
+    keys(&mut a, &html);
+    key(&mut a, KeyCode::Enter);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("185.220.101.47"),
+        "the report covers the filtered view"
+    );
+}

@@ -80,6 +80,9 @@ pub struct DetectArgs {
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
+    /// Also write the flagged rows (every column, score, anomaly) to PATH: CSV, or JSON for a .json name.
+    #[arg(long, value_name = "PATH")]
+    pub export: Option<String>,
 }
 
 /// A flagged row in the JSON output.
@@ -205,7 +208,7 @@ pub fn flagged_rows(ds: &Dataset, outcome: &Outcome, limit: usize) -> Vec<Flagge
         .take(limit)
         .enumerate()
         .map(|(rank, row)| Flagged {
-            row,
+            row: ds.origin_row(row),
             rank: rank + 1,
             score: run.scores().get(row).copied().unwrap_or(0.0),
             src_ip: text(ds, row, Role::SrcIp),
@@ -232,7 +235,7 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
     let ds = load_input(&a.input)?;
     let outcome = run_detection(&ds, &a.detect)?;
     let text = match a.format {
-        DetectFormat::Csv => csv_output(&outcome),
+        DetectFormat::Csv => csv_output(&ds, &outcome),
         DetectFormat::Json => to_json(&json_output(&ds, &outcome))?,
         DetectFormat::Table => table_output(&ds, &outcome),
     };
@@ -241,11 +244,32 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
         text.as_bytes(),
         a.force,
     )?;
+    if let Some(path) = &a.export {
+        let index = &outcome.run.detection.index;
+        let rows: Vec<u32> = index
+            .flagged(&outcome.selection)
+            .map(|r| r as u32)
+            .collect();
+        let flagged = |r: usize| index.is_flagged(&outcome.selection, r);
+        let scores = crate::report::export::Scores {
+            scores: outcome.run.scores(),
+            flagged: &flagged,
+        };
+        let fmt = crate::report::export::ExportFormat::from_path(path);
+        let bytes =
+            crate::report::export::export_rows(&ds, &rows, Some(&scores), fmt).map_err(|e| {
+                Failure {
+                    code: 1,
+                    message: e,
+                }
+            })?;
+        write_output(&Target::from_arg(Some(path)), &bytes, a.force)?;
+    }
     Ok(())
 }
 
 /// `row,score,anomaly[,label]` for every row.
-pub fn csv_output(o: &Outcome) -> String {
+pub fn csv_output(ds: &Dataset, o: &Outcome) -> String {
     let index = &o.run.detection.index;
     let mut out = String::from(if o.labels.is_some() {
         "row,score,anomaly,label\n"
@@ -254,12 +278,13 @@ pub fn csv_output(o: &Outcome) -> String {
     });
     for (row, score) in o.run.scores().iter().enumerate() {
         let flag = u8::from(index.is_flagged(&o.selection, row));
+        let id = ds.origin_row(row);
         match &o.labels {
             Some(l) => out.push_str(&format!(
-                "{row},{score},{flag},{}\n",
+                "{id},{score},{flag},{}\n",
                 u8::from(l.get(row).copied().unwrap_or(false))
             )),
-            None => out.push_str(&format!("{row},{score},{flag}\n")),
+            None => out.push_str(&format!("{id},{score},{flag}\n")),
         }
     }
     out

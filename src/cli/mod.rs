@@ -6,7 +6,6 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
-pub mod json;
 pub mod output;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
@@ -60,6 +59,10 @@ pub struct InputArgs {
     /// IQR outliers (1.5×IQR fences): report, cap to the fences, or remove rows.
     #[arg(long, default_value = "report", value_name = "POLICY")]
     pub outliers: OutlierPolicy,
+    /// Keep only rows matching a filter expression (as the explorer's `f`), e.g.
+    /// "country = US and bytes_in > 1M" or "src_ip in 155.91.45.0/24".
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 impl InputArgs {
@@ -89,6 +92,12 @@ pub struct SummaryArgs {
     /// How many countries and source IPs to list.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+    /// Also write the (filtered) rows to PATH: CSV, or JSON for a .json name.
+    #[arg(long, value_name = "PATH")]
+    pub export: Option<String>,
+    /// Replace an existing export file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,14 +197,42 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Loads a file and applies the requested preprocessing.
+/// Loads a file, applies the requested preprocessing, then the filter.
 pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
-    let ds = ingest::load_path(&input.file, LoadProgress::new())?;
+    let mut ds = ingest::load_path(&input.file, LoadProgress::new())?;
     let opts = input.prep();
-    if opts == PrepOptions::default() {
-        return Ok(ds);
+    if opts != PrepOptions::default() {
+        ds = prep::apply(&ds, &opts).0;
     }
-    let (ds, _) = prep::apply(&ds, &opts);
+    if let Some(text) = input
+        .filter
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let f = crate::filter::build(text, &ds)
+            .map_err(|e| Failure::usage(format!("--filter: {}", e.one_line(text))))?;
+        if f.needs_detection() {
+            return Err(Failure::usage(
+                "--filter: 'anomaly' and 'score' need the explorer (headless filters run before detection)",
+            ));
+        }
+        let rows: Vec<usize> = f
+            .select(&ds, &crate::filter::EvalContext::NONE)
+            .into_iter()
+            .map(|r| r as usize)
+            .collect();
+        if rows.is_empty() {
+            return Err(Failure::usage(format!("--filter '{text}' matches no row")));
+        }
+        let mut kept = ds.select_rows(&rows);
+        kept.notes.push(format!(
+            "filtered to {} of {} rows by: {text}",
+            rows.len(),
+            ds.rows
+        ));
+        ds = kept;
+    }
     Ok(ds)
 }
 
@@ -211,12 +248,22 @@ fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
         SummaryFormat::Json => to_json(&s)?,
     };
     write_output(&Target::Stdout, text.as_bytes(), false)?;
+    if let Some(path) = &a.export {
+        let rows: Vec<u32> = (0..ds.rows as u32).collect();
+        let fmt = crate::report::export::ExportFormat::from_path(path);
+        let bytes =
+            crate::report::export::export_rows(&ds, &rows, None, fmt).map_err(|e| Failure {
+                code: 1,
+                message: e,
+            })?;
+        write_output(&Target::from_arg(Some(path)), &bytes, a.force)?;
+    }
     Ok(())
 }
 
 /// Pretty JSON with a trailing newline, safe to print on a terminal.
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
-    json::to_string(v).map_err(|e| Failure {
+    crate::report::json::to_string(v).map_err(|e| Failure {
         code: 1,
         message: format!("cannot encode JSON: {e}"),
     })

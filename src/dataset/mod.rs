@@ -177,6 +177,9 @@ pub struct Dataset {
     pub notes: Vec<String>,
     /// Size of the input in bytes (after decompression), when known.
     pub input_bytes: u64,
+    /// For a subset (filtered or preprocessed), the 0-based data row of the input
+    /// each row came from; `None` when rows are the input's own.
+    pub origin: Option<Vec<u32>>,
 }
 
 impl Dataset {
@@ -347,6 +350,15 @@ impl Dataset {
             rejects: self.rejects.clone(),
             notes: self.notes.clone(),
             input_bytes: self.input_bytes,
+            origin: Some(rows.iter().map(|&r| self.origin_row(r) as u32).collect()),
+        }
+    }
+
+    /// The input's 0-based data row for a row of this dataset.
+    pub fn origin_row(&self, row: usize) -> usize {
+        match &self.origin {
+            Some(o) => o.get(row).map_or(row, |&r| r as usize),
+            None => row,
         }
     }
 }

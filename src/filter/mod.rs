@@ -121,6 +121,22 @@ impl FilterError {
     /// `input` on one line and `^~~~` under the bad span on the next, aligned
     /// by display width. Control, bidi and zero-width characters in the echoed
     /// input are shown as `�` so the two lines stay aligned and inert.
+    /// The message and where it points, on one line (for status lines and stderr).
+    pub fn one_line(&self, input: &str) -> String {
+        let near: String = input
+            .chars()
+            .skip(self.pos)
+            .take(self.len.clamp(1, 24))
+            .collect();
+        format!(
+            "{} (at column {}: '{}')",
+            self.message,
+            self.pos + 1,
+            crate::sanitize::inert(&near)
+        )
+    }
+
+    /// The input on one line and a `^~~~` under the bad span on the next (no message).
     pub fn caret_line(&self, input: &str) -> String {
         let mut line = String::with_capacity(input.len());
         let mut pad = 0usize;

@@ -441,6 +441,7 @@ impl<'a> Loader<'a> {
             rejects,
             notes,
             input_bytes: self.input_bytes,
+            origin: None,
         };
         let (zero, negative) = derived::non_positive_durations(&ds);
         if zero + negative > 0 {

@@ -3,8 +3,10 @@
 //! Pure functions from analysis values to text; every data value passes
 //! through the sanitiser. No terminal, no files (the CLI decides where text goes).
 
+pub mod export;
 pub mod findings;
 pub mod html;
+pub mod json;
 pub mod markdown;
 pub mod summary;
 pub mod table;

@@ -87,6 +87,12 @@ pub enum Action {
     Toggle,
     NextView,
     FilterToSelection,
+    /// Export the current table (CSV or JSON by file name).
+    Export,
+    /// Write the findings report of the current view.
+    ExportReport,
+    /// Save the detection parameters to the config file.
+    SaveConfig,
     /// Text typed into the active input line.
     Input(InputEdit),
     /// A click on a tab title.

@@ -49,6 +49,12 @@ pub enum InputKind {
     Search,
     Contamination,
     TopK,
+    /// A path to export the current table to.
+    Export,
+    /// A path to write the findings report of the current view to.
+    Report,
+    /// y/n: replace the existing file `pending_write` would overwrite.
+    ConfirmOverwrite,
 }
 
 /// A popup over the tabs.
@@ -185,6 +191,10 @@ pub struct App {
     pub tick: usize,
     /// Detection parameters from the config, applied once data has loaded.
     pending_params: Option<DetectParams>,
+    /// A file write waiting for the user to confirm overwriting.
+    pub pending_write: Option<(std::path::PathBuf, Vec<u8>)>,
+    /// Where `W` saves the detection parameters.
+    pub config_path: Option<std::path::PathBuf>,
     worker: Worker,
 }
 
@@ -235,6 +245,8 @@ impl App {
             size: (80, 24),
             tick: 0,
             pending_params: params,
+            pending_write: None,
+            config_path: None,
             worker: Worker::start(),
         };
         app.start_load(source);
@@ -332,6 +344,29 @@ impl App {
             Action::OpenFilter => {
                 self.open_input(InputKind::Filter, self.filter.clone().unwrap_or_default())
             }
+            Action::Export => {
+                let name = if self.tab == Tab::Anomalies {
+                    "threatlens-anomalies.csv"
+                } else {
+                    "threatlens-rows.csv"
+                };
+                self.open_input(InputKind::Export, name.into());
+            }
+            Action::ExportReport => {
+                self.open_input(InputKind::Report, "threatlens-report.md".into())
+            }
+            Action::SaveConfig => {
+                self.status = Some(match &self.config_path {
+                    Some(p) => match super::config::save_params(p, &self.params, self.threshold) {
+                        Ok(()) => format!(
+                            "detection parameters saved to {}",
+                            crate::sanitize::inert(&p.display().to_string())
+                        ),
+                        Err(e) => crate::sanitize::inert(&e).into_owned(),
+                    },
+                    None => "no config directory on this system: pass --config PATH".into(),
+                });
+            }
             _ => self.on_tab_action(action),
         }
     }
@@ -348,6 +383,17 @@ impl App {
 
     fn on_input(&mut self, edit: InputEdit) {
         let Mode::Input(kind) = self.mode else { return };
+        if kind == InputKind::ConfirmOverwrite {
+            self.mode = Mode::Normal;
+            let pending = self.pending_write.take();
+            match (edit, pending) {
+                (InputEdit::Char('y' | 'Y'), Some((path, bytes))) => {
+                    self.write_file(&path, &bytes, true)
+                }
+                _ => self.status = Some("not written".into()),
+            }
+            return;
+        }
         let line = &mut self.input;
         let byte_at = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
         match edit {
@@ -419,7 +465,7 @@ impl App {
                     && let Err(e) = crate::filter::parse(&text)
                         .and_then(|ast| crate::filter::compile(&ast, ds).map(|_| ()))
                 {
-                    self.input.error = Some(e.caret_line(&text));
+                    self.input.error = Some(e.one_line(&text));
                     return;
                 }
                 self.mode = Mode::Normal;
@@ -447,6 +493,25 @@ impl App {
                 }
                 Err(e) => self.input.error = Some(e.to_string()),
             },
+            InputKind::Export | InputKind::Report => {
+                self.mode = Mode::Normal;
+                if text.is_empty() {
+                    return;
+                }
+                match super::export::prepare(self, kind == InputKind::Report, &text) {
+                    Ok(bytes) => {
+                        let path = std::path::PathBuf::from(&text);
+                        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                            self.pending_write = Some((path, bytes));
+                            self.open_input(InputKind::ConfirmOverwrite, String::new());
+                        } else {
+                            self.write_file(&path, &bytes, false);
+                        }
+                    }
+                    Err(e) => self.status = Some(e),
+                }
+            }
+            InputKind::ConfirmOverwrite => {}
             InputKind::TopK => match text.parse::<usize>() {
                 Ok(k) if k > 0 => {
                     self.mode = Mode::Normal;
@@ -455,6 +520,18 @@ impl App {
                 _ => self.input.error = Some(format!("'{text}' is not a positive whole number")),
             },
         }
+    }
+
+    /// Writes a file atomically and says what happened in the status line.
+    pub fn write_file(&mut self, path: &std::path::Path, bytes: &[u8], force: bool) {
+        self.status = Some(match crate::cli::output::write_file(path, bytes, force) {
+            Ok(()) => format!(
+                "wrote {} ({} bytes)",
+                crate::sanitize::inert(&path.display().to_string()),
+                bytes.len()
+            ),
+            Err(e) => crate::sanitize::inert(&e.to_string()).into_owned(),
+        });
     }
 
     /// Applies (or clears) the global filter.

@@ -208,3 +208,86 @@ mod tests {
         assert!(parse("not toml [[[").warnings[0].contains("not valid TOML"));
     }
 }
+
+/// Writes the detection parameters into the `[detect]` table of the config file,
+/// keeping its other settings (comments are not kept). Atomic.
+pub fn save_params(
+    path: &Path,
+    params: &DetectParams,
+    threshold: super::app::Threshold,
+) -> Result<(), String> {
+    let mut table: toml::Table = match std::fs::read_to_string(path) {
+        Ok(text) => text.parse().map_err(|e: toml::de::Error| {
+            format!(
+                "config {}: not valid TOML ({}); not changed",
+                path.display(),
+                e.message()
+            )
+        })?,
+        Err(_) => toml::Table::new(),
+    };
+    let mut d = toml::Table::new();
+    let list = |v: &[String]| {
+        toml::Value::Array(v.iter().map(|s| toml::Value::String(s.clone())).collect())
+    };
+    d.insert("features".into(), list(&params.features));
+    d.insert("log1p".into(), list(&params.log1p));
+    d.insert("trees".into(), toml::Value::Integer(params.trees as i64));
+    d.insert(
+        "sample".into(),
+        toml::Value::Integer(params.sample.unwrap_or(0) as i64),
+    );
+    d.insert("seed".into(), toml::Value::Integer(params.seed as i64));
+    match threshold {
+        super::app::Threshold::Contamination(c) => {
+            d.insert("contamination".into(), toml::Value::Float(c))
+        }
+        super::app::Threshold::Auto => {
+            d.insert("contamination".into(), toml::Value::String("auto".into()))
+        }
+        super::app::Threshold::TopK(_) => None,
+    };
+    table.insert("detect".into(), toml::Value::Table(d));
+    let text = toml::to_string(&table).map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "{}: cannot create: {}",
+                dir.display(),
+                crate::ingest::io_cause(&e)
+            )
+        })?;
+    }
+    crate::cli::output::write_file(path, text.as_bytes(), true).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod save_tests {
+    use super::*;
+
+    #[test]
+    fn saved_parameters_load_back_and_other_settings_stay() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("sub").join("config.toml");
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&p, "[ui]\ntheme = \"mono\"\n").unwrap_or_else(|e| panic!("{e}"));
+        let params = DetectParams {
+            features: vec!["bytes_in".into(), "session_duration".into()],
+            log1p: vec!["bytes_in".into()],
+            trees: 150,
+            sample: Some(512),
+            seed: 7,
+        };
+        save_params(
+            &p,
+            &params,
+            super::super::app::Threshold::Contamination(0.065),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = load(Some(&p));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.params, Some(params));
+        assert_eq!(c.contamination.as_deref(), Some("0.065"));
+        assert_eq!(c.theme.as_deref(), Some("mono"));
+    }
+}

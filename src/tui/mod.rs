@@ -9,6 +9,7 @@
 pub mod action;
 pub mod app;
 pub mod config;
+pub mod export;
 pub mod keymap;
 pub mod render;
 pub mod tabs;
@@ -57,6 +58,7 @@ pub fn build_app(files: &[String], config: Option<&Path>) -> (App, Vec<String>) 
         ));
     }
     let mut app = App::new(source, keymap, theme, cfg.params.clone());
+    app.config_path = config::config_path(config);
     if let Some(c) = cfg
         .contamination
         .as_deref()

@@ -185,6 +185,9 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
                 InputKind::Search => "search> ",
                 InputKind::Contamination => "contamination (0.05, 5%, auto)> ",
                 InputKind::TopK => "top k> ",
+                InputKind::Export => "export to (.csv or .json)> ",
+                InputKind::Report => "report to (.md, .html or .json)> ",
+                InputKind::ConfirmOverwrite => "the file exists: replace it? (y/n) ",
             };
             match &app.input.error {
                 Some(e) => Line::from(vec![

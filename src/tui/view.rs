@@ -101,7 +101,7 @@ pub fn select(
     let Some(text) = filter.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    let compiled = crate::filter::build(text, ds).map_err(|e| e.caret_line(text))?;
+    let compiled = crate::filter::build(text, ds).map_err(|e| e.one_line(text))?;
     let ctx = crate::filter::EvalContext { flagged, scores };
     Ok(Some(compiled.select(ds, &ctx)))
 }
