@@ -398,9 +398,52 @@ fn assert_no_nan_in_statistics(case: &str, text: &str) {
     }
 }
 
-/// Asserts one case three ways: the library loader, `summary`, `summary --format json`.
+/// `detect` (table and JSON) on a case: never a panic, inert output; a file that
+/// cannot be read exits 2 with the same one line as `summary`; a file that loads
+/// either gets a defined answer (JSON that parses, no NaN) or, when it has nothing
+/// to detect on, exits 2 with one line.
+fn assert_detect(case: &str, shown: &str, outcome: &Outcome) {
+    for format in ["table", "json"] {
+        let run = threatlens(&["detect", "--format", format, shown]);
+        let what = format!("{case} (detect {format})");
+        let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert!(
+            matches!(run.code, Some(0 | 2)),
+            "{what}: exit {:?}: {stderr}",
+            run.code
+        );
+        assert_inert(&what, "stdout", &run.stdout);
+        assert_inert(&what, "stderr", &run.stderr);
+        match (outcome, run.code) {
+            (Exit2(needle), _) => {
+                assert_eq!(run.code, Some(2), "{what}");
+                assert!(stderr.contains(needle), "{what}: {stderr}");
+                assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+            }
+            (Loads { .. }, Some(2)) => {
+                assert_eq!(stderr.lines().count(), 1, "{what}: one line: {stderr}");
+                assert!(run.stdout.is_empty(), "{what}");
+            }
+            (Loads { rows, .. }, _) => {
+                let out = String::from_utf8_lossy(&run.stdout);
+                assert!(
+                    !out.contains("NaN") && !out.contains("inf"),
+                    "{what}: {out}"
+                );
+                if format == "json" {
+                    let v: Value =
+                        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{what}: {e}"));
+                    assert_eq!(v["rows"], *rows, "{what}");
+                }
+            }
+        }
+    }
+}
+
+/// Asserts one case four ways: the library loader, `summary`, `summary --format json`, `detect`.
 fn assert_case(case: &str, path: &Path, outcome: &Outcome, check: Check) {
     let shown = path.to_str().unwrap();
+    assert_detect(case, shown, outcome);
     let loaded = ingest::load_path(shown, LoadProgress::new());
     let text = threatlens(&["summary", shown]);
     let json = threatlens(&["summary", "--format", "json", shown]);

@@ -451,3 +451,94 @@ fn remove_outliers(ds: &mut Dataset, actions: &mut Vec<String>) {
     *ds = ds.select_rows(&keep);
     actions.push(format!("removed {removed} rows outside the 1.5×IQR fences"));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ds() -> Dataset {
+        crate::ingest::load_bytes(
+            "<t>",
+            b"bytes_in,country,note\n10,US, a  b \n10,US, a  b \n20,,x\n,CA,y\n30,CA,y\n40,CA,y\n1000000,DE,y\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn quality_reports_without_changing_anything() {
+        let d = ds();
+        let q = quality(&d, Rows::All(d.rows));
+        assert_eq!(q.duplicate_rows, 1);
+        assert_eq!(
+            q.missing,
+            vec![("bytes_in".to_string(), 1), ("country".to_string(), 1)]
+        );
+        let o = &q.outliers[0];
+        assert_eq!((o.column.as_str(), o.above, o.below), ("bytes_in", 1, 0));
+    }
+
+    #[test]
+    fn every_step_does_what_it_says_and_says_so() {
+        let d = ds();
+        let (t, a) = apply(
+            &d,
+            &PrepOptions {
+                trim_text: true,
+                ..PrepOptions::default()
+            },
+        );
+        assert_eq!(t.cell_text(0, 2), "a b");
+        assert!(a[0].contains("trimmed"));
+        let (t, a) = apply(
+            &d,
+            &PrepOptions {
+                drop_duplicates: true,
+                ..PrepOptions::default()
+            },
+        );
+        assert_eq!((t.rows, a[0].as_str()), (6, "dropped 1 duplicate rows"));
+        assert_eq!(t.origin_row(1), 2, "rows keep their input numbers");
+        let (t, a) = apply(
+            &d,
+            &PrepOptions {
+                missing: MissingPolicy::Impute,
+                ..PrepOptions::default()
+            },
+        );
+        assert_eq!(t.cell_text(3, 0), "25", "median of 10,10,20,30,40,1e6");
+        assert_eq!(t.cell_text(2, 1), "CA", "most frequent country");
+        assert_eq!(a.len(), 2);
+        let (t, _) = apply(
+            &d,
+            &PrepOptions {
+                missing: MissingPolicy::Drop,
+                ..PrepOptions::default()
+            },
+        );
+        assert_eq!(t.rows, 5);
+        let (t, a) = apply(
+            &d,
+            &PrepOptions {
+                outliers: OutlierPolicy::Cap,
+                ..PrepOptions::default()
+            },
+        );
+        assert!(
+            t.columns[0].data.number(6).is_some_and(|x| x < 1_000_000.0),
+            "{a:?}"
+        );
+        let (t, a) = apply(
+            &d,
+            &PrepOptions {
+                outliers: OutlierPolicy::Remove,
+                ..PrepOptions::default()
+            },
+        );
+        assert_eq!(t.rows, 6, "{a:?}");
+        assert!(
+            t.notes
+                .iter()
+                .any(|n| n.starts_with("preprocessing: removed 1 rows"))
+        );
+    }
+}

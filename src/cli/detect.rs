@@ -358,7 +358,11 @@ fn table_output(ds: &Dataset, o: &Outcome) -> String {
             f.explanation,
         ]);
     }
-    out.push_str(&t.render(""));
+    if o.selection.count == 0 {
+        out.push_str("No row is flagged at this threshold.\n");
+    } else {
+        out.push_str(&t.render(""));
+    }
     let ips: Vec<GroupSummary> = by_group(ds, o, Role::SrcIp)
         .into_iter()
         .filter(|g| g.flagged > 0)

@@ -172,6 +172,18 @@ impl DetectionRun {
         let detection =
             Detection::run(&matrix, &forest_params, control).map_err(|e| e.to_string())?;
         drop(matrix);
+        let scores = &detection.scores;
+        if scores.windows(2).all(|w| w[0] == w[1]) {
+            notes.push(format!(
+                "every row scores the same ({:.4}): the chosen features do not vary, so nothing stands out",
+                scores.first().copied().unwrap_or(0.5)
+            ));
+        } else if ds.rows < 16 {
+            notes.push(format!(
+                "only {} rows: too few for the isolation forest to separate much; read the scores with care",
+                ds.rows
+            ));
+        }
         let (patterns, per_ip) = pattern_reference(ds);
         Ok(DetectionRun {
             params: params.clone(),
