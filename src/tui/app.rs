@@ -191,6 +191,8 @@ pub struct App {
     pub tick: usize,
     /// Detection parameters from the config, applied once data has loaded.
     pending_params: Option<DetectParams>,
+    /// Flags and scores shared with view jobs, for one selection of one run.
+    flag_cache: Option<(Selection, Arc<DetectionRun>, Arc<Vec<bool>>, Arc<Vec<f64>>)>,
     /// A file write waiting for the user to confirm overwriting.
     pub pending_write: Option<(std::path::PathBuf, Vec<u8>)>,
     /// Where `W` saves the detection parameters.
@@ -245,6 +247,7 @@ impl App {
             size: (80, 24),
             tick: 0,
             pending_params: params,
+            flag_cache: None,
             pending_write: None,
             config_path: None,
             worker: Worker::start(),
@@ -553,18 +556,7 @@ impl App {
         self.view_gen += 1;
         self.view_stale = true;
         let generation = self.view_gen;
-        let (flagged, scores) = match (&self.det, &self.selection) {
-            (Some(det), Some(sel)) => {
-                let mut f = vec![false; ds.rows];
-                for r in det.detection.index.flagged(sel) {
-                    if let Some(x) = f.get_mut(r) {
-                        *x = true;
-                    }
-                }
-                (Some(Arc::new(f)), Some(Arc::new(det.scores().to_vec())))
-            }
-            _ => (None, None),
-        };
+        let (flagged, scores) = self.flag_arrays(&ds);
         let req = ViewRequest {
             filter: self.filter.clone(),
             sort: self.records.sort,
@@ -572,12 +564,37 @@ impl App {
             zoom: self.timeline.zoom,
             flagged,
             scores,
+            prev: self.view.clone(),
         };
         self.worker
             .submit(Slot::View, move |cancel| JobResult::View {
                 generation,
                 result: view::compute(&ds, req, cancel).map(Arc::new),
             });
+    }
+
+    /// Flags and scores of every row for the current selection, built once per
+    /// selection and shared with the worker (so an unchanged view is reused).
+    fn flag_arrays(&mut self, ds: &Dataset) -> (Option<Arc<Vec<bool>>>, Option<Arc<Vec<f64>>>) {
+        let (Some(det), Some(sel)) = (&self.det, &self.selection) else {
+            return (None, None);
+        };
+        if let Some((cached_sel, cached_det, f, s)) = &self.flag_cache
+            && cached_sel == sel
+            && Arc::ptr_eq(cached_det, det)
+        {
+            return (Some(f.clone()), Some(s.clone()));
+        }
+        let mut f = vec![false; ds.rows];
+        for r in det.detection.index.flagged(sel) {
+            if let Some(x) = f.get_mut(r) {
+                *x = true;
+            }
+        }
+        let f = Arc::new(f);
+        let s = Arc::new(det.scores().to_vec());
+        self.flag_cache = Some((*sel, det.clone(), f.clone(), s.clone()));
+        (Some(f), Some(s))
     }
 
     /// Submits a refit with the current parameters.

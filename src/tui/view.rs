@@ -10,6 +10,7 @@ use crate::analysis::rankings::{self, Groups, RankBy, RankRow};
 use crate::analysis::summary::{self, Summary, SummaryOptions};
 use crate::analysis::timeseries::{self, Series};
 use crate::dataset::{ColumnData, Dataset, Role};
+use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -25,6 +26,17 @@ pub struct ViewRequest {
     pub zoom: Option<(i64, i64)>,
     pub flagged: Option<Arc<Vec<bool>>>,
     pub scores: Option<Arc<Vec<f64>>>,
+    /// The view this request replaces: its selection and statistics are reused
+    /// when only the sort order or the timeline changed.
+    pub prev: Option<Arc<ViewData>>,
+}
+
+fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// One ranking (one dimension).
@@ -115,38 +127,76 @@ fn cancelled(c: &AtomicBool) -> Result<(), String> {
 }
 
 /// Computes the view.
-pub fn compute(ds: &Dataset, req: ViewRequest, cancel: &AtomicBool) -> Result<ViewData, String> {
-    let selected = select(
-        ds,
-        req.filter.as_deref(),
-        req.flagged.as_deref().map(Vec::as_slice),
-        req.scores.as_deref().map(Vec::as_slice),
-    )?;
-    cancelled(cancel)?;
-    let filtered = selected.is_some();
-    let mut rows: Vec<u32> = selected.unwrap_or_else(|| (0..ds.rows as u32).collect());
-    let member = filtered.then(|| {
-        let mut m = vec![false; ds.rows];
-        for &r in &rows {
-            if let Some(x) = m.get_mut(r as usize) {
-                *x = true;
-            }
-        }
-        Arc::new(m)
+pub fn compute(
+    ds: &Dataset,
+    mut req: ViewRequest,
+    cancel: &AtomicBool,
+) -> Result<ViewData, String> {
+    // Same filter and flags as the previous view: only the order or the timeline changed.
+    let reuse = req.prev.take().filter(|p| {
+        p.request.filter == req.filter
+            && same(&p.request.flagged, &req.flagged)
+            && same(&p.request.scores, &req.scores)
     });
+    let (filtered, mut rows, member, summary, rankings, flows) = match &reuse {
+        Some(p) => {
+            let mut rows = p.rows.as_ref().clone();
+            if p.request.sort.is_some() && req.sort.is_none() {
+                rows.par_sort_unstable();
+            }
+            (
+                p.filtered,
+                rows,
+                p.member.clone(),
+                Some(p.summary.clone()),
+                Some(p.rankings.clone()),
+                Some(p.flows.clone()),
+            )
+        }
+        None => {
+            let selected = select(
+                ds,
+                req.filter.as_deref(),
+                req.flagged.as_deref().map(Vec::as_slice),
+                req.scores.as_deref().map(Vec::as_slice),
+            )?;
+            let filtered = selected.is_some();
+            let rows: Vec<u32> = selected.unwrap_or_else(|| (0..ds.rows as u32).collect());
+            let member = filtered.then(|| {
+                let mut m = vec![false; ds.rows];
+                for &r in &rows {
+                    if let Some(x) = m.get_mut(r as usize) {
+                        *x = true;
+                    }
+                }
+                Arc::new(m)
+            });
+            (filtered, rows, member, None, None, None)
+        }
+    };
+    cancelled(cancel)?;
+    if let Some((col, desc)) = req.sort
+        && reuse.as_ref().is_none_or(|p| p.request.sort != req.sort)
+        && reuse.is_some()
+    {
+        sort_rows(ds, &mut rows, col, desc);
+    }
     let sel = if filtered {
         Rows::Subset(&rows)
     } else {
         Rows::All(ds.rows)
     };
-    let summary = summary::summarize(
-        ds,
-        sel,
-        SummaryOptions {
-            top: 50,
-            rejects_shown: 0,
-        },
-    );
+    let summary = match summary {
+        Some(s) => s,
+        None => summary::summarize(
+            ds,
+            sel,
+            SummaryOptions {
+                top: 50,
+                rejects_shown: 0,
+            },
+        ),
+    };
     cancelled(cancel)?;
     let range = timeseries::time_range(ds, sel);
     let window = req.zoom.or(range);
@@ -177,27 +227,40 @@ pub fn compute(ds: &Dataset, req: ViewRequest, cancel: &AtomicBool) -> Result<Vi
             }
         }
     }
-    let mut rankings = Vec::new();
-    for (label, col) in dimensions(ds) {
-        cancelled(cancel)?;
-        let Some(groups) = rankings::groups(ds, col) else {
-            continue;
-        };
-        let ranked = rankings::rank_groups(ds, &groups, sel, RankBy::Sessions);
-        rankings.push(Ranking {
-            dimension: label,
-            rows: enrich(ds, &groups, ranked, sel, &req, range),
-        });
-    }
+    let rankings = match rankings {
+        Some(r) => r,
+        None => {
+            let mut rankings = Vec::new();
+            for (label, col) in dimensions(ds) {
+                cancelled(cancel)?;
+                let Some(groups) = rankings::groups(ds, col) else {
+                    continue;
+                };
+                let ranked = rankings::rank_groups(ds, &groups, sel, RankBy::Sessions);
+                rankings.push(Ranking {
+                    dimension: label,
+                    rows: enrich(ds, &groups, ranked, sel, &req, range),
+                });
+            }
+            rankings
+        }
+    };
     cancelled(cancel)?;
-    let flags = req.flagged.clone();
-    let flows = crate::analysis::flows::flows(ds, sel, 200, |r| {
-        flags
-            .as_ref()
-            .is_some_and(|f| f.get(r).copied().unwrap_or(false))
-    });
+    let flows = match flows {
+        Some(f) => f,
+        None => {
+            let flags = req.flagged.clone();
+            crate::analysis::flows::flows(ds, sel, 200, |r| {
+                flags
+                    .as_ref()
+                    .is_some_and(|f| f.get(r).copied().unwrap_or(false))
+            })
+        }
+    };
     cancelled(cancel)?;
-    if let Some((col, desc)) = req.sort {
+    if let Some((col, desc)) = req.sort
+        && reuse.is_none()
+    {
         sort_rows(ds, &mut rows, col, desc);
     }
     Ok(ViewData {
@@ -299,11 +362,11 @@ pub fn sort_rows(ds: &Dataset, rows: &mut [u32], col: usize, desc: bool) {
                     .and_then(|c| rank.get(c as usize))
                     .copied()
             };
-            rows.sort_by(|&a, &b| flip(key(a).cmp(&key(b))));
+            rows.par_sort_by(|&a, &b| flip(key(a).cmp(&key(b))));
         }
         ColumnData::Ip(d) => {
             let key = |r: u32| d.value(r as usize).copied().flatten();
-            rows.sort_by(|&a, &b| match (key(a), key(b)) {
+            rows.par_sort_by(|&a, &b| match (key(a), key(b)) {
                 (Some(x), Some(y)) => flip(x.cmp(&y)),
                 (Some(_), None) => O::Less,
                 (None, Some(_)) => O::Greater,
@@ -316,7 +379,7 @@ pub fn sort_rows(ds: &Dataset, rows: &mut [u32], col: usize, desc: bool) {
                     .copied()
                     .filter(|x| *x != crate::dataset::MISSING_TIME)
             };
-            rows.sort_by(|&a, &b| match (key(a), key(b)) {
+            rows.par_sort_by(|&a, &b| match (key(a), key(b)) {
                 (Some(x), Some(y)) => flip(x.cmp(&y)),
                 (Some(_), None) => O::Less,
                 (None, Some(_)) => O::Greater,
@@ -325,7 +388,7 @@ pub fn sort_rows(ds: &Dataset, rows: &mut [u32], col: usize, desc: bool) {
         }
         data => {
             let key = |r: u32| data.number(r as usize);
-            rows.sort_by(|&a, &b| match (key(a), key(b)) {
+            rows.par_sort_by(|&a, &b| match (key(a), key(b)) {
                 (Some(x), Some(y)) => flip(x.total_cmp(&y)),
                 (Some(_), None) => O::Less,
                 (None, Some(_)) => O::Greater,

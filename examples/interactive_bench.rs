@@ -1,0 +1,135 @@
+//! Interactive figures of the explorer, measured headlessly through the same
+//! `App::update` path a key press takes and drawn on a TestBackend:
+//! first frame after start, a contamination change (update + redraw), a feature
+//! change (refit + rescore on the worker), and a sort and a filter of Records.
+//!
+//! `cargo run --release --example interactive_bench -- FILE` (e.g. a 1 M-row file
+//! from `threatlens demo --rows 1000000 -o /tmp/d.csv`). Prints medians of a few
+//! runs; it asserts nothing (timings belong in BENCHMARKS.md, not tests).
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use std::time::{Duration, Instant};
+use threatlens::tui::action::Action;
+use threatlens::tui::app::{App, Source};
+use threatlens::tui::event_action;
+use threatlens::tui::keymap::Keymap;
+use threatlens::tui::theme::Theme;
+
+fn draw(app: &App, t: &mut Terminal<TestBackend>) {
+    let _ = t.draw(|f| f.render_widget(app, f.area()));
+}
+
+fn press(app: &mut App, c: char) {
+    if let Some(a) = event_action(
+        app,
+        Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+    ) {
+        app.update(a);
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: interactive_bench FILE");
+        std::process::exit(2);
+    };
+    let mut term = match Terminal::new(TestBackend::new(160, 48)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    // First frame: the loading screen with its progress bar.
+    let start = Instant::now();
+    let mut app = App::new(
+        Source::Path(path.clone()),
+        Keymap::default(),
+        Theme::default(),
+        None,
+    );
+    app.update(Action::Resize(160, 48));
+    draw(&app, &mut term);
+    let first_frame = start.elapsed();
+    app.wait_idle();
+    let ready = start.elapsed();
+    let rows = app.ds.as_ref().map_or(0, |d| d.rows);
+    println!("file {path}: {rows} rows");
+    println!("first frame (progress bar)      {}", ms(first_frame));
+    println!("loaded, fitted and summarised   {}", ms(ready));
+
+    // Contamination change: update + redraw of the anomaly list, no refit.
+    press(&mut app, '5');
+    app.wait_idle();
+    draw(&app, &mut term);
+    let mut times = Vec::new();
+    for i in 0..20 {
+        let t0 = Instant::now();
+        press(&mut app, if i % 2 == 0 { '+' } else { '-' });
+        draw(&app, &mut term);
+        times.push(t0.elapsed());
+        app.wait_idle();
+    }
+    println!(
+        "contamination change + redraw   {} (median of 20)",
+        ms(median(times))
+    );
+
+    // Feature change: refit + rescore in the background; the UI stays responsive.
+    let mut refits = Vec::new();
+    let mut frames = Vec::new();
+    for _ in 0..3 {
+        press(&mut app, 'F');
+        let t0 = Instant::now();
+        press(&mut app, 'j');
+        press(&mut app, 'j');
+        press(&mut app, 'j');
+        press(&mut app, ' ');
+        // Input keeps being handled while the worker refits.
+        let f0 = Instant::now();
+        press(&mut app, 'k');
+        press(&mut app, 'j');
+        draw(&app, &mut term);
+        frames.push(f0.elapsed());
+        while app.det_stale {
+            app.poll_worker();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        refits.push(t0.elapsed());
+        press(&mut app, ' ');
+        app.update(Action::Close);
+        app.wait_idle();
+    }
+    println!(
+        "feature change: refit + rescore {} (median of 3)",
+        ms(median(refits))
+    );
+    println!("  a key press during the refit  {}", ms(median(frames)));
+
+    // Sort and filter of Records, on the worker.
+    press(&mut app, '1');
+    app.wait_idle();
+    let t0 = Instant::now();
+    press(&mut app, 'S');
+    app.wait_idle();
+    println!("sort Records by bytes_in        {}", ms(t0.elapsed()));
+    let t0 = Instant::now();
+    app.set_filter(Some("bytes_in > 100000 and country != US".into()));
+    app.wait_idle();
+    println!(
+        "filter Records ({} rows match)  {}",
+        app.view.as_ref().map_or(0, |v| v.rows.len()),
+        ms(t0.elapsed())
+    );
+}
