@@ -150,6 +150,9 @@ pub struct AnomaliesState {
     pub view: AnomalyView,
 }
 
+/// Per-row flags and scores shared with view jobs.
+type FlagArrays = (Arc<Vec<bool>>, Arc<Vec<f64>>);
+
 /// The whole explorer state.
 pub struct App {
     pub source: Source,
@@ -192,7 +195,7 @@ pub struct App {
     /// Detection parameters from the config, applied once data has loaded.
     pending_params: Option<DetectParams>,
     /// Flags and scores shared with view jobs, for one selection of one run.
-    flag_cache: Option<(Selection, Arc<DetectionRun>, Arc<Vec<bool>>, Arc<Vec<f64>>)>,
+    flag_cache: Option<(Selection, Arc<DetectionRun>, FlagArrays)>,
     /// A file write waiting for the user to confirm overwriting.
     pub pending_write: Option<(std::path::PathBuf, Vec<u8>)>,
     /// Where `W` saves the detection parameters.
@@ -579,7 +582,7 @@ impl App {
         let (Some(det), Some(sel)) = (&self.det, &self.selection) else {
             return (None, None);
         };
-        if let Some((cached_sel, cached_det, f, s)) = &self.flag_cache
+        if let Some((cached_sel, cached_det, (f, s))) = &self.flag_cache
             && cached_sel == sel
             && Arc::ptr_eq(cached_det, det)
         {
@@ -593,7 +596,7 @@ impl App {
         }
         let f = Arc::new(f);
         let s = Arc::new(det.scores().to_vec());
-        self.flag_cache = Some((*sel, det.clone(), f.clone(), s.clone()));
+        self.flag_cache = Some((*sel, det.clone(), (f.clone(), s.clone())));
         (Some(f), Some(s))
     }
 
