@@ -559,7 +559,7 @@ impl App {
         self.view_gen += 1;
         self.view_stale = true;
         let generation = self.view_gen;
-        let (flagged, scores) = self.flag_arrays(&ds);
+        let (flagged, scores) = self.flag_arrays(&ds).unzip();
         let req = ViewRequest {
             filter: self.filter.clone(),
             sort: self.records.sort,
@@ -578,15 +578,15 @@ impl App {
 
     /// Flags and scores of every row for the current selection, built once per
     /// selection and shared with the worker (so an unchanged view is reused).
-    fn flag_arrays(&mut self, ds: &Dataset) -> (Option<Arc<Vec<bool>>>, Option<Arc<Vec<f64>>>) {
+    fn flag_arrays(&mut self, ds: &Dataset) -> Option<FlagArrays> {
         let (Some(det), Some(sel)) = (&self.det, &self.selection) else {
-            return (None, None);
+            return None;
         };
-        if let Some((cached_sel, cached_det, (f, s))) = &self.flag_cache
+        if let Some((cached_sel, cached_det, arrays)) = &self.flag_cache
             && cached_sel == sel
             && Arc::ptr_eq(cached_det, det)
         {
-            return (Some(f.clone()), Some(s.clone()));
+            return Some(arrays.clone());
         }
         let mut f = vec![false; ds.rows];
         for r in det.detection.index.flagged(sel) {
@@ -597,7 +597,7 @@ impl App {
         let f = Arc::new(f);
         let s = Arc::new(det.scores().to_vec());
         self.flag_cache = Some((*sel, det.clone(), (f.clone(), s.clone())));
-        (Some(f), Some(s))
+        Some((f, s))
     }
 
     /// Submits a refit with the current parameters.
