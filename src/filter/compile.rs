@@ -564,7 +564,7 @@ const MAX_U64: u64 = u64::MAX - 1;
 /// `cell op x` for whole-number cells as an inclusive range; `None` when no
 /// cell can pass.
 fn uint_test(op: CmpOp, x: f64) -> Option<IntTest<u64>> {
-    let exact = (x >= 0.0 && x < TWO_64 && x.fract() == 0.0).then_some(x as u64);
+    let exact = ((0.0..TWO_64).contains(&x) && x.fract() == 0.0).then_some(x as u64);
     let range = |lo: u64, hi: u64| (lo <= hi).then_some(IntTest::Range(lo, hi.min(MAX_U64)));
     match op {
         CmpOp::Eq => exact.and_then(|v| range(v, v)),
