@@ -40,6 +40,10 @@ impl Gen {
         let i = self.rng.random_range(0..items.len());
         &items[i.min(items.len() - 1)]
     }
+    fn pick_str(&mut self, items: &[&'static str]) -> &'static str {
+        let s: &&'static str = self.pick(items);
+        s
+    }
     /// A start time outside the quiet gap, within one day, aligned to 10 minutes or not.
     fn busy_time(&mut self, aligned: bool) -> i64 {
         loop {
@@ -127,7 +131,7 @@ pub fn write_demo(out: &mut dyn Write, rows: usize, seed: u64) -> std::io::Resul
             protocol: if https { "HTTPS" } else { "HTTP" },
             code: *g.pick(&[200, 200, 200, 200, 200, 200, 301, 304, 404, 403, 500]),
             port: if https { 443 } else { 80 },
-            dst: g.pick::<&str>(&SERVERS),
+            dst: g.pick_str(&SERVERS),
             rule: "Suspicious Web Traffic",
             observation: "Adversary Infrastructure Interaction",
             detection: "waf_rule",
@@ -202,7 +206,7 @@ pub fn write_demo(out: &mut dyn Write, rows: usize, seed: u64) -> std::io::Resul
             start: burst + g.rng.random_range(0..600),
             secs: g.rng.random_range(5..20),
             src: format!("203.0.113.{}", 1 + i % 250),
-            country: g.pick::<&str>(&["BR", "VN", "IN", "ID"]),
+            country: g.pick_str(&["BR", "VN", "IN", "ID"]),
             protocol: "HTTPS",
             code: *g.pick(&[200, 503]),
             port: 443,

@@ -5,6 +5,7 @@
 //! plain values, so the explorer can recompute them for a filtered view. This
 //! module holds no state, does no I/O and never touches the terminal.
 
+pub mod correlation;
 pub mod flows;
 pub mod geo;
 pub mod histogram;
@@ -13,6 +14,8 @@ pub mod rankings;
 pub mod stats;
 pub mod summary;
 pub mod timeseries;
+
+use crate::dataset::{Dataset, NumericSource, SeriesReader};
 
 /// Which rows an analysis covers: all of them, or a subset by index.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +39,17 @@ impl Rows<'_> {
         match self {
             Rows::All(n) => (0..*n).for_each(f),
             Rows::Subset(s) => s.iter().for_each(|&r| f(r as usize)),
+        }
+    }
+    /// The selected values of a numeric source (missing as `NaN`), computed once.
+    pub fn series(&self, ds: &Dataset, src: NumericSource) -> Vec<f64> {
+        match self {
+            Rows::All(_) => ds.values(src),
+            Rows::Subset(s) => {
+                let mut out = vec![0.0; s.len()];
+                SeriesReader::new(ds, src).fill_rows(s, &mut out);
+                out
+            }
         }
     }
     /// The selected values of a full-length series.

@@ -7,11 +7,13 @@
 //! a line per action taken. Nothing happens silently. Pure functions.
 
 use super::Rows;
-use super::stats;
+use super::stats::{self, Stats};
 use crate::dataset::{
-    ColumnData, Dataset, Derived, MISSING_TIME, MISSING_U64, NumericSource, Role,
+    Codes, ColumnData, Dataset, Derived, MISSING_TIME, MISSING_U64, NumericSource, Role,
+    SeriesReader,
 };
-use rustc_hash::FxHashMap;
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 /// Outliers of one numeric column by the 1.5×IQR rule.
@@ -120,17 +122,153 @@ fn cell_key(data: &ColumnData, row: usize) -> u64 {
     }
 }
 
+/// Mixes one cell's key into a row hash (the splitmix64 finaliser: every input bit moves
+/// every output bit, so rows differing in any cell almost never share a hash).
+#[inline]
+fn mix(h: u64, key: u64) -> u64 {
+    let mut z = (h ^ key).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Hashes rows `first..first + out.len()` over every column's [`cell_key`], column by column.
+fn row_hashes(ds: &Dataset, first: usize, out: &mut [u64]) {
+    /// `fallback` is cell_key's value for a row past the column's end.
+    fn each<T: Copy>(
+        v: &[T],
+        first: usize,
+        out: &mut [u64],
+        fallback: u64,
+        key: impl Fn(T) -> u64,
+    ) {
+        let part = v.get(first..).unwrap_or(&[]);
+        for (k, h) in out.iter_mut().enumerate() {
+            *h = mix(*h, part.get(k).map_or(fallback, |&x| key(x)));
+        }
+    }
+    fn codes(c: &Codes, first: usize, out: &mut [u64]) {
+        match c {
+            Codes::U8(v) => each(v, first, out, 0, u64::from),
+            Codes::U16(v) => each(v, first, out, 0, u64::from),
+            Codes::U32(v) => each(v, first, out, 0, u64::from),
+        }
+    }
+    out.fill(0);
+    for c in &ds.columns {
+        match &c.data {
+            ColumnData::UInt(v) => each(v, first, out, MISSING_U64, |x| x),
+            ColumnData::Float(v) => each(v, first, out, 0, f64::to_bits),
+            ColumnData::Time(v) => each(v, first, out, 0, |x| x as u64),
+            ColumnData::Ip(d) => codes(&d.codes, first, out),
+            ColumnData::Text(d) => codes(&d.codes, first, out),
+        }
+    }
+}
+
+/// Whether two rows have the same key in every column.
+fn same_row(ds: &Dataset, a: usize, b: usize) -> bool {
+    ds.columns
+        .iter()
+        .all(|c| cell_key(&c.data, a) == cell_key(&c.data, b))
+}
+
 /// Rows (in order) that repeat an earlier row exactly.
+///
+/// Hashes every row without allocating per row, finds the hash values that occur more than
+/// once, then compares only the rows with those hashes cell by cell, so the answer is exact
+/// whatever the hash does.
 pub fn duplicate_rows(ds: &Dataset) -> Vec<usize> {
-    let mut first: FxHashMap<Vec<u64>, usize> = FxHashMap::default();
+    const BLOCK: usize = 16 * 1024;
+    let n = ds.rows;
+    if n < 2 {
+        return Vec::new();
+    }
+    let mut hashes = vec![0u64; n];
+    hashes
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(b, out)| row_hashes(ds, b * BLOCK, out));
+    hashes.par_sort_unstable();
+    let repeated: FxHashSet<u64> = hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    drop(hashes);
+    if repeated.is_empty() {
+        return Vec::new();
+    }
+    // Distinct rows seen so far per repeated hash; a row equal to one of them is a duplicate.
+    let mut seen: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
     let mut dups = Vec::new();
-    for row in 0..ds.rows {
-        let key: Vec<u64> = ds.columns.iter().map(|c| cell_key(&c.data, row)).collect();
-        if first.insert(key, row).is_some() {
-            dups.push(row);
+    let mut block = vec![0u64; BLOCK];
+    for first in (0..n).step_by(BLOCK) {
+        let len = BLOCK.min(n - first);
+        row_hashes(ds, first, &mut block[..len]);
+        for (k, h) in block[..len].iter().enumerate() {
+            if !repeated.contains(h) {
+                continue;
+            }
+            let row = first + k;
+            let distinct = seen.entry(*h).or_default();
+            if distinct.iter().any(|&d| same_row(ds, d, row)) {
+                dups.push(row);
+            } else {
+                distinct.push(row);
+            }
         }
     }
     dups
+}
+
+/// Missing cells and whether the present ones are all equal, for one column over the rows.
+fn column_quality(data: &ColumnData, rows: Rows<'_>) -> (usize, bool) {
+    /// `key(row)` is `None` for a missing cell.
+    fn scan(rows: Rows<'_>, key: impl Fn(usize) -> Option<u64>) -> (usize, bool) {
+        let mut missing = 0;
+        let mut first: Option<u64> = None;
+        let mut constant = true;
+        rows.for_each(|r| match key(r) {
+            None => missing += 1,
+            Some(k) => match first {
+                None => first = Some(k),
+                Some(f) if f != k => constant = false,
+                _ => {}
+            },
+        });
+        (missing, constant)
+    }
+    match data {
+        ColumnData::UInt(v) => scan(rows, |r| v.get(r).copied().filter(|x| *x != MISSING_U64)),
+        ColumnData::Float(v) => scan(rows, |r| {
+            v.get(r).filter(|x| !x.is_nan()).map(|x| x.to_bits())
+        }),
+        ColumnData::Time(v) => scan(rows, |r| {
+            v.get(r)
+                .copied()
+                .filter(|x| *x != MISSING_TIME)
+                .map(|x| x as u64)
+        }),
+        ColumnData::Ip(d) => {
+            let absent: Vec<bool> = d.values.iter().map(Option::is_none).collect();
+            scan(rows, |r| dict_key(&d.codes, &absent, r))
+        }
+        ColumnData::Text(d) => {
+            let absent: Vec<bool> = d.values.iter().map(|s| s.trim().is_empty()).collect();
+            scan(rows, |r| dict_key(&d.codes, &absent, r))
+        }
+    }
+}
+
+/// The code of a dictionary cell, `None` when its value counts as missing.
+#[inline]
+fn dict_key(codes: &Codes, absent: &[bool], row: usize) -> Option<u64> {
+    let c = codes.get(row)?;
+    match absent.get(c as usize) {
+        Some(false) => Some(u64::from(c)),
+        _ => None,
+    }
 }
 
 /// The numeric input columns the outlier rule applies to.
@@ -145,26 +283,18 @@ fn outlier_columns(ds: &Dataset) -> Vec<usize> {
 
 /// The data-quality report over the selected rows.
 pub fn quality(ds: &Dataset, rows: Rows<'_>) -> Quality {
+    quality_with(ds, rows, &[])
+}
+
+/// [`quality`], reusing the statistics of input columns (by index) already described over the
+/// same rows, so their values are not sorted again.
+pub fn quality_with(ds: &Dataset, rows: Rows<'_>, known: &[(usize, &Stats)]) -> Quality {
     let mut q = Quality {
         duplicate_rows: duplicate_rows(ds).len(),
         ..Quality::default()
     };
     for c in &ds.columns {
-        let mut n = 0;
-        let mut distinct: Option<u64> = None;
-        let mut constant = true;
-        rows.for_each(|r| {
-            if is_missing(&c.data, r) {
-                n += 1;
-            } else {
-                let k = cell_key(&c.data, r);
-                match distinct {
-                    None => distinct = Some(k),
-                    Some(d) if d != k => constant = false,
-                    _ => {}
-                }
-            }
-        });
+        let (n, constant) = column_quality(&c.data, rows);
         if n > 0 {
             q.missing.push((c.name.clone(), n));
         }
@@ -173,20 +303,36 @@ pub fn quality(ds: &Dataset, rows: Rows<'_>) -> Quality {
         }
     }
     for d in Derived::ALL.into_iter().filter(|d| d.available(ds)) {
-        let v = rows.gather(&ds.values(NumericSource::Derived(d)));
-        let mut finite = v.iter().filter(|x| !x.is_nan());
-        if let Some(first) = finite.next()
-            && finite.all(|x| x == first)
-        {
+        let reader = SeriesReader::new(ds, NumericSource::Derived(d));
+        let mut first: Option<f64> = None;
+        let mut constant = true;
+        rows.for_each(|r| {
+            let x = reader.get_or_nan(r);
+            if constant && !x.is_nan() {
+                match first {
+                    None => first = Some(x),
+                    Some(f) => constant = x == f,
+                }
+            }
+        });
+        if first.is_some() && constant {
             q.constant_columns.push(d.name().to_string());
         }
     }
     for i in outlier_columns(ds) {
-        let v = rows.gather(&ds.values(NumericSource::Column(i)));
-        let s = stats::describe(&v);
+        let src = NumericSource::Column(i);
+        let s = match known.iter().find(|(k, _)| *k == i) {
+            Some((_, s)) => (*s).clone(),
+            None => stats::describe_owned(rows.series(ds, src)),
+        };
         if let Some((lo, hi)) = stats::iqr_fences(&s, 1.5) {
-            let below = v.iter().filter(|x| **x < lo).count();
-            let above = v.iter().filter(|x| **x > hi).count();
+            let reader = SeriesReader::new(ds, src);
+            let (mut below, mut above) = (0, 0);
+            rows.for_each(|r| {
+                let x = reader.get_or_nan(r);
+                below += usize::from(x < lo);
+                above += usize::from(x > hi);
+            });
             q.outliers.push(Outliers {
                 column: ds
                     .columns
@@ -453,7 +599,11 @@ fn remove_outliers(ds: &mut Dataset, actions: &mut Vec<String>) {
 }
 
 #[cfg(test)]
-mod tests {
+#[path = "prep_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+mod steps {
     use super::*;
 
     fn ds() -> Dataset {

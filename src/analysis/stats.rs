@@ -28,20 +28,38 @@ pub struct Stats {
     pub missing: usize,
 }
 
+/// A running compensated (Neumaier) sum. Adding values one by one gives exactly [`sum`] of
+/// them in that order, so a sum can be carried across blocks of rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Neumaier {
+    s: f64,
+    c: f64,
+}
+
+impl Neumaier {
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let t = self.s + x;
+        if self.s.abs() >= x.abs() {
+            self.c += (self.s - t) + x;
+        } else {
+            self.c += (x - t) + self.s;
+        }
+        self.s = t;
+    }
+    #[inline]
+    pub fn value(&self) -> f64 {
+        self.s + self.c
+    }
+}
+
 /// Compensated (Neumaier) sum: as accurate as numpy's pairwise sum or better.
 pub fn sum(values: impl IntoIterator<Item = f64>) -> f64 {
-    let mut s = 0.0f64;
-    let mut c = 0.0f64;
+    let mut acc = Neumaier::default();
     for x in values {
-        let t = s + x;
-        if s.abs() >= x.abs() {
-            c += (s - t) + x;
-        } else {
-            c += (x - t) + s;
-        }
-        s = t;
+        acc.add(x);
     }
-    s + c
+    acc.value()
 }
 
 /// The linearly interpolated quantile of sorted data (numpy "linear", type 7).
@@ -69,14 +87,20 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
 
 /// Computes [`Stats`] of a series; `NaN` entries are missing.
 pub fn describe(values: &[f64]) -> Stats {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    let missing = values.len() - sorted.len();
-    if sorted.len() > 50_000 {
-        sorted.par_sort_unstable_by(f64::total_cmp);
+    describe_owned(values.to_vec())
+}
+
+/// [`describe`] of a series the caller no longer needs: sorts it in place instead of copying.
+pub fn describe_owned(mut values: Vec<f64>) -> Stats {
+    let total = values.len();
+    values.retain(|x| !x.is_nan());
+    let missing = total - values.len();
+    if values.len() > 50_000 {
+        values.par_sort_unstable_by(f64::total_cmp);
     } else {
-        sorted.sort_unstable_by(f64::total_cmp);
+        values.sort_unstable_by(f64::total_cmp);
     }
-    describe_sorted(&sorted, missing)
+    describe_sorted(&values, missing)
 }
 
 /// [`describe`] on data already sorted ascending without NaN.
@@ -161,26 +185,73 @@ pub fn mode_sorted(sorted: &[f64]) -> Option<f64> {
     best.map(|(v, _)| v)
 }
 
+/// The linearly interpolated quantile of unsorted data without NaN, as [`quantile_sorted`] of
+/// the sorted data but in linear time; reorders `values`.
+pub fn quantile_unsorted(values: &mut [f64], p: f64) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let (_, &mut a, right) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    // The next order statistic is the smallest value to the right of the lo-th.
+    let b = right.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
+    let t = h - lo as f64;
+    Some(if t >= 0.5 {
+        b - (b - a) * (1.0 - t)
+    } else {
+        a + (b - a) * t
+    })
+}
+
 /// Pearson correlation of two series over rows where both are present;
 /// `None` when either is constant or fewer than two pairs exist.
 pub fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
-    let pairs: Vec<(f64, f64)> = a
-        .iter()
-        .zip(b)
-        .filter(|(x, y)| !x.is_nan() && !y.is_nan())
-        .map(|(x, y)| (*x, *y))
-        .collect();
-    if pairs.len() < 2 {
+    let pairs = || {
+        a.iter()
+            .zip(b)
+            .filter(|(x, y)| !x.is_nan() && !y.is_nan())
+            .map(|(x, y)| (*x, *y))
+    };
+    let count = pairs().count();
+    if count < 2 {
         return None;
     }
-    let r = pearson_scaled(&pairs, 1.0, 1.0).or_else(|| {
-        // r does not depend on the scale of either series: retry on values
-        // divided by their largest magnitude when a sum of squares overflowed.
-        let largest =
-            |f: fn(&(f64, f64)) -> f64| pairs.iter().map(|p| f(p).abs()).fold(0.0, f64::max);
-        pearson_scaled(&pairs, largest(|p| p.0), largest(|p| p.1))
-    })?;
+    let n = count as f64;
+    let (mut sa, mut sb) = (Neumaier::default(), Neumaier::default());
+    for (x, y) in pairs() {
+        sa.add(x);
+        sb.add(y);
+    }
+    let (ma, mb) = (sa.value() / n, sb.value() / n);
+    let (mut sab, mut saa, mut sbb) = (
+        Neumaier::default(),
+        Neumaier::default(),
+        Neumaier::default(),
+    );
+    for (x, y) in pairs() {
+        sab.add((x - ma) * (y - mb));
+        saa.add((x - ma).powi(2));
+        sbb.add((y - mb).powi(2));
+    }
+    if saa.value().is_finite() && sbb.value().is_finite() && sab.value().is_finite() {
+        return pearson_from(sab.value(), saa.value(), sbb.value());
+    }
+    // A sum of squares overflowed (values near f64::MAX): r does not depend on
+    // scale, so retry on values divided by their largest magnitude.
+    let all: Vec<(f64, f64)> = pairs().collect();
+    let largest = |f: fn(&(f64, f64)) -> f64| all.iter().map(|p| f(p).abs()).fold(0.0, f64::max);
+    let r = pearson_scaled(&all, largest(|p| p.0), largest(|p| p.1))?;
     r.is_finite().then(|| r.clamp(-1.0, 1.0))
+}
+
+/// The correlation from the centred sums of products and of squares (shared by [`pearson`] and
+/// the streaming correlation matrix, so both give the same bits).
+#[inline]
+pub fn pearson_from(sab: f64, saa: f64, sbb: f64) -> Option<f64> {
+    let r = sab / (saa.sqrt() * sbb.sqrt());
+    (saa > 0.0 && sbb > 0.0 && r.is_finite()).then(|| r.clamp(-1.0, 1.0))
 }
 
 /// Pearson's r of `(a / sa, b / sb)`; `None` when a series is constant or a sum
@@ -270,6 +341,41 @@ mod tests {
         assert!(close(s.range, big));
         assert!(close(pearson(&[-big, 0.0, big], &[1.0, 2.0, 3.0]), 1.0));
         assert!(close(pearson(&[-big, big, -big], &[big, -big, big]), -1.0));
+    }
+
+    #[test]
+    fn unsorted_quantiles_equal_sorted_ones_bit_for_bit() {
+        let mut v: Vec<f64> = (0..1001)
+            .map(|i| ((i * 7919) % 1009) as f64 * if i % 3 == 0 { -0.5 } else { 1.25 })
+            .collect();
+        v.extend([0.0, -0.0, 1e300, -1e300]);
+        let mut sorted = v.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        for n in [0, 1, 2, 5, v.len()] {
+            let mut part = v[..n].to_vec();
+            let mut sorted_part = part.clone();
+            sorted_part.sort_unstable_by(f64::total_cmp);
+            for p in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0] {
+                assert_eq!(
+                    quantile_unsorted(&mut part, p).map(f64::to_bits),
+                    quantile_sorted(&sorted_part, p).map(f64::to_bits),
+                    "n {n} p {p}"
+                );
+            }
+        }
+        let mut tame: Vec<f64> = v.iter().copied().filter(|x| x.abs() < 1e6).collect();
+        tame.push(f64::NAN);
+        assert_eq!(describe_owned(tame.clone()), describe(&tame));
+    }
+
+    #[test]
+    fn running_sum_equals_the_sum_function() {
+        let v = [1e16, 1.0, -1e16, 3.5, 1e-3, -7.25];
+        let mut acc = Neumaier::default();
+        v.iter().for_each(|&x| acc.add(x));
+        assert_eq!(acc.value().to_bits(), sum(v).to_bits());
+        // The compensation recovers the 1.0 a naive sum loses to 1e16.
+        assert!((sum(v) - (-2.749)).abs() < 1e-12, "{}", sum(v));
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //! (key names follow the reference values computed with pandas). Pure.
 
 use super::Rows;
+use super::correlation;
 use super::prep::{self, Quality};
 use super::rankings::{self, ByteAgg, RankBy};
 use super::stats::{self, Stats};
 use super::timeseries;
-use crate::dataset::{Dataset, Reject, Role, SchemaMode, format_time};
+use crate::dataset::{Dataset, NumericSource, Reject, Role, SchemaMode, format_time};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::collections::BTreeMap;
 
@@ -123,28 +124,31 @@ impl Default for SummaryOptions {
 /// Builds the summary of the selected rows.
 pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary {
     let sources = ds.numeric_sources();
-    let series: Vec<(String, Vec<f64>)> = sources
+    let names: Vec<String> = sources.iter().map(|&s| ds.source_name(s)).collect();
+    // One series in memory at a time: computed, sorted in place, described, dropped.
+    let described: Vec<Stats> = sources
         .iter()
-        .map(|&s| (ds.source_name(s), rows.gather(&ds.values(s))))
+        .map(|&s| stats::describe_owned(rows.series(ds, s)))
         .collect();
-    let numeric = Ordered(
-        series
-            .iter()
-            .map(|(n, v)| (n.clone(), stats::describe(v)))
-            .collect(),
-    );
+    let complete: Vec<bool> = described.iter().map(|st| st.missing == 0).collect();
+    let matrix = correlation::matrix(ds, &sources, rows, &complete);
     let pearson_correlation = Ordered(
-        series
+        names
             .iter()
-            .map(|(a, va)| {
-                let row = series
-                    .iter()
-                    .map(|(b, vb)| (b.clone(), stats::pearson(va, vb)))
-                    .collect();
-                (a.clone(), Ordered(row))
-            })
+            .zip(matrix)
+            .map(|(a, row)| (a.clone(), Ordered(names.iter().cloned().zip(row).collect())))
             .collect(),
     );
+    let known: Vec<(usize, &Stats)> = sources
+        .iter()
+        .zip(&described)
+        .filter_map(|(s, st)| match s {
+            NumericSource::Column(i) => Some((*i, st)),
+            NumericSource::Derived(_) => None,
+        })
+        .collect();
+    let data_quality = prep::quality_with(ds, rows, &known);
+    let numeric = Ordered(names.into_iter().zip(described).collect());
     let countries = ds
         .role_index(Role::Country)
         .map(|i| rankings::rank(ds, i, rows, RankBy::Sessions))
@@ -230,7 +234,7 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
                 bytes_out: b.bytes_out,
             })
             .collect(),
-        data_quality: prep::quality(ds, rows),
+        data_quality,
         notes,
     }
 }

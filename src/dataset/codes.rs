@@ -115,9 +115,42 @@ impl Codes {
         out
     }
 
-    /// Appends `other`'s codes, each mapped through `remap`.
+    /// Appends `other`'s codes, each mapped through `remap` (a code without an entry maps to 0).
+    /// The result is what pushing the mapped codes one by one gives, in two tight passes: the
+    /// widest mapped code first (to widen once), then the copy.
     pub fn extend_mapped(&mut self, other: &Codes, remap: &[u32]) {
-        other.for_each(|_, c| self.push(remap.get(c as usize).copied().unwrap_or(0)));
+        let map = |c: u32| remap.get(c as usize).copied().unwrap_or(0);
+        let mut widest = 0;
+        other.for_each(|_, c| widest = widest.max(map(c)));
+        if other.is_empty() {
+            return;
+        }
+        if match self {
+            Codes::U8(_) => widest > u32::from(u8::MAX),
+            Codes::U16(_) => widest > u32::from(u16::MAX),
+            Codes::U32(_) => false,
+        } {
+            self.widen_for(widest);
+        }
+        fn copy<T>(
+            dst: &mut Vec<T>,
+            other: &Codes,
+            map: impl Fn(u32) -> u32,
+            cast: impl Fn(u32) -> T,
+        ) {
+            dst.reserve(other.len());
+            match other {
+                Codes::U8(v) => dst.extend(v.iter().map(|&c| cast(map(u32::from(c))))),
+                Codes::U16(v) => dst.extend(v.iter().map(|&c| cast(map(u32::from(c))))),
+                Codes::U32(v) => dst.extend(v.iter().map(|&c| cast(map(c)))),
+            }
+        }
+        // The casts cannot truncate: every mapped code is at most `widest`, which fits.
+        match self {
+            Codes::U8(d) => copy(d, other, map, |c| c as u8),
+            Codes::U16(d) => copy(d, other, map, |c| c as u16),
+            Codes::U32(d) => copy(d, other, map, |c| c),
+        }
     }
 
     pub fn shrink_to_fit(&mut self) {
@@ -152,6 +185,43 @@ mod tests {
         assert_eq!(c.to_vec(), vec![3, 300, 70_000]);
         assert_eq!(c.get(1), Some(300));
         assert_eq!(c.get(3), None);
+    }
+
+    #[test]
+    fn extend_mapped_equals_pushing_one_by_one() {
+        let sources = [
+            (0..200u32).collect::<Vec<_>>(),
+            (0..300u32).map(|i| i * 7 % 300).collect(),
+            vec![],
+        ];
+        let remaps = [
+            (0..300u32).collect::<Vec<_>>(),
+            (0..300u32).map(|i| 299 - i).collect(),
+            (0..300u32).map(|i| i * 1000).collect(),
+            vec![5, 9],
+        ];
+        for start in [vec![], vec![1u32], vec![70_000]] {
+            for src in &sources {
+                for remap in &remaps {
+                    let mut other = Codes::default();
+                    src.iter().for_each(|&c| other.push(c));
+                    let mut fast = Codes::default();
+                    let mut slow = Codes::default();
+                    for &c in &start {
+                        fast.push(c);
+                        slow.push(c);
+                    }
+                    fast.extend_mapped(&other, remap);
+                    other.for_each(|_, c| slow.push(remap.get(c as usize).copied().unwrap_or(0)));
+                    assert_eq!(fast.to_vec(), slow.to_vec());
+                    assert_eq!(
+                        std::mem::discriminant(&fast),
+                        std::mem::discriminant(&slow),
+                        "same width"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! `hour` and `day_of_week` (Monday = 0, as pandas) of the start time. A zero or
 //! negative duration makes `bytes_per_sec` undefined (`None`), never inf or NaN.
 //! Nothing is stored: a derived value costs a few loads, which keeps the dataset lean.
+//! [`Derived::value`] is the per-row definition (it looks its columns up on every call);
+//! loops over many rows use [`SeriesReader`](super::SeriesReader), which resolves them once.
 
 use super::{ColumnData, Dataset, MISSING_TIME, MISSING_U64, Role};
 use chrono::{Datelike, Timelike};
@@ -118,10 +120,12 @@ fn duration_secs(ds: &Dataset, row: usize) -> Option<f64> {
 
 /// Counts rows whose duration is zero or negative (for a data-quality note).
 pub fn non_positive_durations(ds: &Dataset) -> (usize, usize) {
+    let reader =
+        super::SeriesReader::new(ds, super::NumericSource::Derived(Derived::SessionDuration));
     let mut zero = 0;
     let mut negative = 0;
     for row in 0..ds.rows {
-        match duration_secs(ds, row) {
+        match reader.get(row) {
             Some(0.0) => zero += 1,
             Some(d) if d < 0.0 => negative += 1,
             _ => {}

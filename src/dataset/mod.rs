@@ -11,6 +11,7 @@
 pub mod codes;
 pub mod derived;
 pub mod schema;
+pub mod series;
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -18,6 +19,7 @@ use std::net::IpAddr;
 pub use codes::Codes;
 pub use derived::{Derived, NumericSource};
 pub use schema::{Role, SchemaMode};
+pub use series::SeriesReader;
 
 /// Sentinel for a missing unsigned integer (byte counts, ports).
 pub const MISSING_U64: u64 = u64::MAX;
@@ -310,21 +312,26 @@ impl Dataset {
         }
     }
 
-    /// All values of a numeric source (missing as `NaN`).
+    /// All values of a numeric source (missing as `NaN`), computed in parallel blocks.
     pub fn values(&self, src: NumericSource) -> Vec<f64> {
-        match src {
-            NumericSource::Column(i) => match self.columns.get(i).map(|c| &c.data) {
-                Some(ColumnData::Float(v)) => v.clone(),
-                Some(ColumnData::UInt(v)) => v
-                    .iter()
-                    .map(|&x| if x == MISSING_U64 { f64::NAN } else { x as f64 })
-                    .collect(),
-                _ => vec![f64::NAN; self.rows],
-            },
-            NumericSource::Derived(d) => (0..self.rows)
-                .map(|r| d.value(self, r).unwrap_or(f64::NAN))
-                .collect(),
+        let mut out = vec![0.0; self.rows];
+        self.values_into(src, 0, &mut out);
+        out
+    }
+
+    /// The values of rows `first..first + out.len()` of a numeric source, written into `out`
+    /// (missing as `NaN`).
+    pub fn values_into(&self, src: NumericSource, first: usize, out: &mut [f64]) {
+        use rayon::prelude::*;
+        const BLOCK: usize = 64 * 1024;
+        let reader = SeriesReader::new(self, src);
+        if out.len() <= BLOCK {
+            reader.fill(first, out);
+            return;
         }
+        out.par_chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(b, chunk)| reader.fill(first + b * BLOCK, chunk));
     }
 
     /// Approximate heap bytes held by the columns.

@@ -8,8 +8,8 @@
 //! row by row when a row is explained, to keep memory flat at millions of rows.
 
 use super::{
-    DetectError, Detection, Explanation, FeatureMatrix, ForestParams, Pattern, PatternReference,
-    RowFacts, RunControl,
+    DetectError, Detection, Explanation, FeatureMatrix, ForestParams, IsolationForest, Pattern,
+    PatternReference, RowFacts, RunControl, ScoreIndex,
 };
 use crate::dataset::{Dataset, Derived, NumericSource, Role, SchemaMode};
 use serde::Serialize;
@@ -145,13 +145,16 @@ impl DetectionRun {
         let mut medians = Vec::with_capacity(f.sources.len());
         for ((src, name), &log) in f.sources.iter().zip(&f.names).zip(&f.log) {
             let mut v = ds.values(*src);
-            for x in v.iter_mut() {
-                *x = transform(*x, log);
+            if log {
+                for x in v.iter_mut() {
+                    *x = transform(*x, log);
+                }
             }
             let mut present: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
             let missing = v.len() - present.len();
-            present.sort_unstable_by(f64::total_cmp);
-            let median = crate::analysis::stats::quantile_sorted(&present, 0.5).unwrap_or(0.0);
+            let median =
+                crate::analysis::stats::quantile_unsorted(&mut present, 0.5).unwrap_or(0.0);
+            drop(present);
             if missing > 0 {
                 for x in v.iter_mut().filter(|x| !x.is_finite()) {
                     *x = median;
@@ -169,9 +172,17 @@ impl DetectionRun {
             sample_size: params.sample,
             seed: params.seed,
         };
-        let detection =
-            Detection::run(&matrix, &forest_params, control).map_err(|e| e.to_string())?;
+        // Detection::run's steps, freeing the matrix before the scores are indexed so the
+        // two never coexist (the peak memory of a run at millions of rows).
+        let forest = IsolationForest::fit(&matrix, &forest_params).map_err(|e| e.to_string())?;
+        let scores = forest.score(&matrix, control).map_err(|e| e.to_string())?;
         drop(matrix);
+        let index = ScoreIndex::new(&scores).map_err(|e| e.to_string())?;
+        let detection = Detection {
+            forest,
+            scores,
+            index,
+        };
         let scores = &detection.scores;
         if scores.windows(2).all(|w| w[0] == w[1]) {
             notes.push(format!(
@@ -289,16 +300,12 @@ impl DetectionRun {
 
 /// Pattern cut-offs and per-IP session counts, when the dataset has byte columns.
 fn pattern_reference(ds: &Dataset) -> (Option<PatternReference>, Vec<(usize, usize)>) {
-    let (Some(bin), Some(bout)) = (ds.role(Role::BytesIn), ds.role(Role::BytesOut)) else {
+    let (Some(bin), Some(bout)) = (ds.role_index(Role::BytesIn), ds.role_index(Role::BytesOut))
+    else {
         return (None, Vec::new());
     };
-    let n = ds.rows;
-    let get = |c: &crate::dataset::Column| -> Vec<f64> {
-        (0..n)
-            .map(|r| c.data.number(r).unwrap_or(f64::NAN))
-            .collect()
-    };
-    let (vin, vout) = (get(bin), get(bout));
+    let vin = ds.values(NumericSource::Column(bin));
+    let vout = ds.values(NumericSource::Column(bout));
     let rates = Derived::BytesPerSec
         .available(ds)
         .then(|| ds.values(NumericSource::Derived(Derived::BytesPerSec)));

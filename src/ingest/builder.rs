@@ -30,12 +30,30 @@ pub struct ColPlan {
 }
 
 /// Interned raw byte strings with their codes.
+///
+/// Values are found by a hash of their bytes (one allocation per distinct value, none per
+/// lookup); the rare value whose hash another value already has is kept in a second map, so
+/// interning is exact whatever the hash does.
 #[derive(Debug, Default)]
 pub struct Interner {
-    map: FxHashMap<Box<[u8]>, u32>,
+    /// Hash of the bytes → code of the first value with that hash.
+    map: FxHashMap<u64, u32>,
+    /// Values whose hash an earlier, different value already had.
+    collided: FxHashMap<Box<[u8]>, u32>,
     pub values: Vec<Box<[u8]>>,
+    /// The hash of each value, so a merge does not hash them again.
+    hashes: Vec<u64>,
     pub codes: Codes,
     last: Option<u32>,
+}
+
+#[inline]
+fn hash_bytes(b: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(b);
+    h.write_usize(b.len());
+    h.finish()
 }
 
 impl Interner {
@@ -46,28 +64,67 @@ impl Interner {
         {
             return Some(last);
         }
-        self.map.get(b).copied()
+        self.lookup_hashed(b, hash_bytes(b))
+    }
+
+    #[inline]
+    fn lookup_hashed(&self, b: &[u8], h: u64) -> Option<u32> {
+        let &c = self.map.get(&h)?;
+        if self.values.get(c as usize).is_some_and(|v| **v == *b) {
+            return Some(c);
+        }
+        self.collided.get(b).copied()
     }
 
     #[inline]
     pub fn intern(&mut self, b: &[u8]) -> u32 {
         let code = match self.lookup(b) {
             Some(c) => c,
-            None => {
-                let c = self.values.len() as u32;
-                self.values.push(b.into());
-                self.map.insert(b.into(), c);
-                c
-            }
+            None => self.insert(b, hash_bytes(b)),
         };
         self.last = Some(code);
         code
+    }
+
+    /// [`Interner::intern`] with the hash already known.
+    #[inline]
+    fn intern_hashed(&mut self, b: &[u8], h: u64) -> u32 {
+        match self.lookup_hashed(b, h) {
+            Some(c) => c,
+            None => self.insert(b, h),
+        }
+    }
+
+    fn insert(&mut self, b: &[u8], h: u64) -> u32 {
+        let c = self.values.len() as u32;
+        self.values.push(b.into());
+        self.hashes.push(h);
+        match self.map.entry(h) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collided.insert(b.into(), c);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(c);
+            }
+        }
+        c
     }
 
     #[inline]
     fn push(&mut self, b: &[u8]) {
         let c = self.intern(b);
         self.codes.push(c);
+    }
+
+    /// Appends another interner's rows, re-coding its values into this one.
+    fn append(&mut self, other: &Interner) {
+        let remap: Vec<u32> = other
+            .values
+            .iter()
+            .zip(&other.hashes)
+            .map(|(v, &h)| self.intern_hashed(v, h))
+            .collect();
+        self.codes.extend_mapped(&other.codes, &remap);
     }
 }
 
@@ -154,7 +211,7 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
             }
         }
         let line = lines.record_at(from(record.position()));
-        match stage_record(&record, plan, &mut staged) {
+        match stage_record(&record, plan, &out.cols, &mut staged) {
             Ok(()) => {
                 commit(&record, &staged, &mut out.cols);
                 out.rows += 1;
@@ -224,9 +281,12 @@ pub fn quote_value(b: &[u8]) -> String {
     format!("'{cut}'")
 }
 
+/// Checks a record field by field; `cols` are the chunk's buffers so far (an IP address already
+/// interned there is known to be valid and is not parsed again).
 fn stage_record(
     record: &ByteRecord,
     plan: &[ColPlan],
+    cols: &[ColBuf],
     staged: &mut Vec<Staged>,
 ) -> Result<(), Pending> {
     staged.clear();
@@ -252,7 +312,7 @@ fn stage_record(
             ),
         });
     }
-    for (field, col) in record.iter().zip(plan) {
+    for ((field, col), buf) in record.iter().zip(plan).zip(cols) {
         if field.len() > MAX_FIELD_BYTES {
             return Err(Pending {
                 column: Some(col.name.clone()),
@@ -284,7 +344,9 @@ fn stage_record(
             RoleType::Time if fields::is_missing(t) => Staged::T(MISSING_TIME),
             RoleType::Time => Staged::T(fields::parse_time(t).map_err(fail)?),
             RoleType::Ip => {
-                if !fields::is_missing(t) {
+                // Only valid addresses (and missing cells, as "") are ever interned.
+                let known = matches!(buf, ColBuf::Ip(i) if i.lookup(t).is_some());
+                if !known && !fields::is_missing(t) {
                     fields::parse_ip(t).map_err(fail)?;
                 }
                 Staged::Interned
@@ -339,8 +401,7 @@ impl Merger {
                 (ColBuf::Float(d), ColBuf::Float(s)) => d.extend_from_slice(&s),
                 (ColBuf::Time(d), ColBuf::Time(s)) => d.extend_from_slice(&s),
                 (ColBuf::Ip(d), ColBuf::Ip(s)) | (ColBuf::Text(d), ColBuf::Text(s)) => {
-                    let remap: Vec<u32> = s.values.iter().map(|v| d.intern(v)).collect();
-                    d.codes.extend_mapped(&s.codes, &remap);
+                    d.append(&s);
                 }
                 _ => {}
             }

@@ -108,6 +108,12 @@ pub fn parse_u64(b: &[u8]) -> Result<u64, FieldError> {
 /// A finite floating-point number.
 #[inline]
 pub fn parse_f64(b: &[u8]) -> Result<f64, FieldError> {
+    // Plain digits (ports, status codes): exact as an integer below 2^53, so the same value the
+    // general parser gives.
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        let v = b.iter().fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
+        return Ok(v as f64);
+    }
     let s = std::str::from_utf8(b).map_err(|_| FieldError::NotANumber)?;
     // Reject forms Rust accepts but people do not mean as numbers.
     let lower_start = s.trim_start_matches(['+', '-']);
@@ -253,13 +259,40 @@ fn fast_datetime(b: &[u8]) -> Option<i64> {
         _ => return None,
     };
     // A leap second (:60) is clamped into the last second, as chrono's parser does.
-    let t = NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_milli_opt(
-        hour,
-        min,
-        sec.min(59),
-        millis,
-    )?;
-    Some(t.and_utc().timestamp_millis() - offset_secs * 1000)
+    let sec = sec.min(59);
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || min > 59 {
+        return None;
+    }
+    let secs = days_from_civil(i64::from(year), month, day) * 86_400
+        + i64::from(hour * 3600 + min * 60 + sec);
+    Some(secs * 1000 + i64::from(millis) - offset_secs * 1000)
+}
+
+fn is_leap(year: u32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// An IP address (v4 or v6), with IPv4-mapped IPv6 folded to IPv4.
@@ -320,6 +353,51 @@ mod tests {
         assert_eq!(parse_time(b"2024-04-25"), Ok(T0 - 23 * 3_600_000));
         assert_eq!(parse_time(b"-"), Err(FieldError::BadTimestamp));
         assert_eq!(parse_time(b"2024-13-45"), Err(FieldError::BadTimestamp));
+    }
+
+    /// The date arithmetic agrees with chrono on every day of years around the edges of the
+    /// calendar rules, and rejects the same impossible dates.
+    #[test]
+    fn fast_dates_agree_with_chrono() {
+        let chrono_ms = |y: i32, m: u32, d: u32, hh: u32, mm: u32, ss: u32, ms: u32| {
+            NaiveDate::from_ymd_opt(y, m, d)
+                .and_then(|t| t.and_hms_milli_opt(hh, mm, ss.min(59), ms))
+                .map(|t| t.and_utc().timestamp_millis())
+        };
+        for y in [
+            0, 1, 4, 99, 100, 400, 1600, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 9999,
+        ] {
+            for m in 0..=13 {
+                for d in [0, 1, 15, 28, 29, 30, 31, 32] {
+                    let (hh, mm, ss, ms) =
+                        ((y as u32 + d) % 25, (m * 7) % 61, d % 61, d * 31 % 1000);
+                    let text = format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{ms:03}Z");
+                    let valid = (1..=12).contains(&m) && hh < 24 && mm < 60;
+                    let want = if valid {
+                        chrono_ms(y, m, d, hh, mm, ss, ms)
+                    } else {
+                        None
+                    };
+                    assert_eq!(fast_datetime(text.as_bytes()), want, "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn integer_fast_path_gives_the_general_parse() {
+        for s in ["0", "7", "200", "443", "65535", "000123", "999999999999999"] {
+            let general: f64 = s.parse().unwrap_or(f64::NAN);
+            assert_eq!(
+                parse_f64(s.as_bytes()).map(f64::to_bits),
+                Ok(general.to_bits()),
+                "{s}"
+            );
+        }
+        assert_eq!(
+            parse_f64(b"12345678901234567890"),
+            Ok(12345678901234567890.0)
+        );
     }
 
     #[test]
