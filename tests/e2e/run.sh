@@ -78,7 +78,7 @@ check "timeline: quiet gap called out" "quiet"
 key 6
 check "geo tab: world map and country list" "US United States"
 key 7
-check "flows tab: 28 sources to one destination" "28 sources · 1 destinations · 28 edges"
+check "flows tab follows the filter: one source, one destination" "sources 1 · destinations 1 · edges 1"
 key 1
 key f
 key C-u

@@ -98,7 +98,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ]
         })
         .chain([Span::raw(format!(
-            "   {} sources · {} destinations · {} edges",
+            "   sources {} · destinations {} · edges {}",
             f.unique_src, f.unique_dst, f.edges
         ))])
         .collect();
