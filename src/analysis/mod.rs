@@ -9,6 +9,7 @@ pub mod correlation;
 pub mod histogram;
 pub mod prep;
 pub mod rankings;
+pub mod sort;
 pub mod stats;
 pub mod summary;
 pub mod timeseries;

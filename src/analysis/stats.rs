@@ -6,7 +6,6 @@
 //! (bias-corrected, `Series.kurt`). Missing values (`NaN`) are skipped, as pandas
 //! does. Undefined statistics are `None`, never NaN. Pure functions, no I/O.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 /// The statistics of one numeric series; keys match pandas' `describe()` plus extras.
@@ -91,12 +90,8 @@ pub fn describe_owned(mut values: Vec<f64>) -> Stats {
     let total = values.len();
     values.retain(|x| !x.is_nan());
     let missing = total - values.len();
-    if values.len() > 50_000 {
-        values.par_sort_unstable_by(f64::total_cmp);
-    } else {
-        values.sort_unstable_by(f64::total_cmp);
-    }
-    describe_sorted(&values, missing)
+    let sorted = super::sort::sort_floats(values);
+    describe_sorted(&sorted, missing)
 }
 
 /// [`describe`] on data already sorted ascending without NaN.
@@ -108,9 +103,20 @@ pub fn describe_sorted(sorted: &[f64], missing: usize) -> Stats {
     let constant = min == max;
     let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
     if let Some(mu) = mean {
-        m2 = sum(sorted.iter().map(|x| (x - mu).powi(2)));
-        m3 = sum(sorted.iter().map(|x| (x - mu).powi(3)));
-        m4 = sum(sorted.iter().map(|x| (x - mu).powi(4)));
+        // One pass, three running sums: each sees its terms in the same order as a pass of
+        // its own would.
+        let (mut s2, mut s3, mut s4) = (
+            Neumaier::default(),
+            Neumaier::default(),
+            Neumaier::default(),
+        );
+        for x in sorted {
+            let d = x - mu;
+            s2.add(d.powi(2));
+            s3.add(d.powi(3));
+            s4.add(d.powi(4));
+        }
+        (m2, m3, m4) = (s2.value(), s3.value(), s4.value());
     }
     let std = (n > 1).then(|| (m2 / (nf - 1.0)).sqrt());
     let skewness = (n > 2 && !constant && m2 > 0.0)
