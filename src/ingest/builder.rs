@@ -9,7 +9,8 @@
 use super::fields::{self, FieldError};
 use crate::dataset::schema::RoleType;
 use crate::dataset::{
-    Codes, Column, ColumnData, Dict, MISSING_TIME, MISSING_U64, Reject, RejectReport, Role,
+    Codes, Column, ColumnData, Dict, Floats, MISSING_TIME, MISSING_U64, Reject, RejectReport, Role,
+    Times, UInts,
 };
 use crate::sanitize;
 use csv::ByteRecord;
@@ -131,9 +132,9 @@ impl Interner {
 /// The typed buffer of one column within a chunk.
 #[derive(Debug)]
 pub enum ColBuf {
-    UInt(Vec<u64>),
-    Float(Vec<f64>),
-    Time(Vec<i64>),
+    UInt(UInts),
+    Float(Floats),
+    Time(Times),
     Ip(Interner),
     Text(Interner),
 }
@@ -141,9 +142,9 @@ pub enum ColBuf {
 impl ColBuf {
     fn new(kind: RoleType, cap: usize) -> Self {
         match kind {
-            RoleType::UInt => ColBuf::UInt(Vec::with_capacity(cap)),
-            RoleType::Float => ColBuf::Float(Vec::with_capacity(cap)),
-            RoleType::Time => ColBuf::Time(Vec::with_capacity(cap)),
+            RoleType::UInt => ColBuf::UInt(UInts::with_capacity(cap)),
+            RoleType::Float => ColBuf::Float(Floats::with_capacity(cap)),
+            RoleType::Time => ColBuf::Time(Times::with_capacity(cap)),
             RoleType::Ip => ColBuf::Ip(Interner::default()),
             RoleType::Text => ColBuf::Text(Interner::default()),
         }
@@ -353,9 +354,9 @@ impl Merger {
     pub fn push(&mut self, chunk: ChunkOut) {
         for (dst, src) in self.cols.iter_mut().zip(chunk.cols) {
             match (dst, src) {
-                (ColBuf::UInt(d), ColBuf::UInt(s)) => d.extend_from_slice(&s),
-                (ColBuf::Float(d), ColBuf::Float(s)) => d.extend_from_slice(&s),
-                (ColBuf::Time(d), ColBuf::Time(s)) => d.extend_from_slice(&s),
+                (ColBuf::UInt(d), ColBuf::UInt(s)) => d.append(&s),
+                (ColBuf::Float(d), ColBuf::Float(s)) => d.append(&s),
+                (ColBuf::Time(d), ColBuf::Time(s)) => d.append(&s),
                 (ColBuf::Ip(d), ColBuf::Ip(s)) | (ColBuf::Text(d), ColBuf::Text(s)) => {
                     d.append(&s);
                 }
