@@ -55,7 +55,7 @@ fn chunked_parallel_parse_equals_sequential_read_with_quoted_newlines() {
     let ColumnData::UInt(b) = &ds.role(Role::BytesIn).unwrap().data else {
         panic!()
     };
-    assert!(b.iter().enumerate().all(|(i, &v)| v == i as u64));
+    assert!(b.to_vec().iter().enumerate().all(|(i, &v)| v == i as u64));
 }
 
 #[test]

@@ -191,7 +191,7 @@ mod tests {
                 .map(|(i, v)| Column {
                     name: format!("c{i}"),
                     role: None,
-                    data: ColumnData::Float(v),
+                    data: ColumnData::Float(v.into()),
                 })
                 .collect(),
             rows,

@@ -97,11 +97,11 @@ pub fn flows(
             .map(|p| p as u32);
         let e = edges.entry((s, d)).or_default();
         e.sessions += 1;
-        if let Some(x) = bin.and_then(|v| v.get(r)).filter(|x| **x != MISSING_U64) {
-            e.bytes_in += u128::from(*x);
+        if let Some(x) = bin.and_then(|v| v.get(r)).filter(|x| *x != MISSING_U64) {
+            e.bytes_in += u128::from(x);
         }
-        if let Some(x) = bout.and_then(|v| v.get(r)).filter(|x| **x != MISSING_U64) {
-            e.bytes_out += u128::from(*x);
+        if let Some(x) = bout.and_then(|v| v.get(r)).filter(|x| *x != MISSING_U64) {
+            e.bytes_out += u128::from(x);
         }
         if let Some(p) = p {
             e.ports.insert(p);

@@ -11,6 +11,7 @@ pub mod geo;
 pub mod histogram;
 pub mod prep;
 pub mod rankings;
+pub mod sort;
 pub mod stats;
 pub mod summary;
 pub mod timeseries;

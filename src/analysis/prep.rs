@@ -103,9 +103,9 @@ pub struct PrepOptions {
 
 fn is_missing(data: &ColumnData, row: usize) -> bool {
     match data {
-        ColumnData::UInt(v) => v.get(row).is_none_or(|x| *x == MISSING_U64),
+        ColumnData::UInt(v) => v.get(row).is_none_or(|x| x == MISSING_U64),
         ColumnData::Float(v) => v.get(row).is_none_or(|x| x.is_nan()),
-        ColumnData::Time(v) => v.get(row).is_none_or(|x| *x == MISSING_TIME),
+        ColumnData::Time(v) => v.get(row).is_none_or(|x| x == MISSING_TIME),
         ColumnData::Ip(d) => d.value(row).is_none_or(|ip| ip.is_none()),
         ColumnData::Text(d) => d.value(row).is_none_or(|s| s.trim().is_empty()),
     }
@@ -114,9 +114,9 @@ fn is_missing(data: &ColumnData, row: usize) -> bool {
 /// A hashable image of one cell.
 fn cell_key(data: &ColumnData, row: usize) -> u64 {
     match data {
-        ColumnData::UInt(v) => v.get(row).copied().unwrap_or(MISSING_U64),
+        ColumnData::UInt(v) => v.get(row).unwrap_or(MISSING_U64),
         ColumnData::Float(v) => v.get(row).map_or(0, |x| x.to_bits()),
-        ColumnData::Time(v) => v.get(row).map_or(0, |x| *x as u64),
+        ColumnData::Time(v) => v.get(row).map_or(0, |x| x as u64),
         ColumnData::Ip(d) => u64::from(d.codes.get(row).unwrap_or(0)),
         ColumnData::Text(d) => u64::from(d.codes.get(row).unwrap_or(0)),
     }
@@ -154,12 +154,52 @@ fn row_hashes(ds: &Dataset, first: usize, out: &mut [u64]) {
             Codes::U32(v) => each(v, first, out, 0, u64::from),
         }
     }
+    /// A packed column, decoded a block at a time.
+    fn packed<T: Copy + Default>(
+        len: usize,
+        first: usize,
+        out: &mut [u64],
+        copy: impl Fn(usize, &mut [T]) -> bool,
+        key: impl Fn(T) -> u64,
+        fallback: u64,
+    ) {
+        let mut buf = vec![T::default(); out.len()];
+        if copy(first, &mut buf) {
+            each(&buf, 0, out, fallback, key);
+        } else {
+            // Runs past the end: the part inside, then the fallback.
+            let inside = len.saturating_sub(first).min(out.len());
+            let ok = copy(first, &mut buf[..inside]);
+            each(&buf[..if ok { inside } else { 0 }], 0, out, fallback, key);
+        }
+    }
     out.fill(0);
     for c in &ds.columns {
         match &c.data {
-            ColumnData::UInt(v) => each(v, first, out, MISSING_U64, |x| x),
-            ColumnData::Float(v) => each(v, first, out, 0, f64::to_bits),
-            ColumnData::Time(v) => each(v, first, out, 0, |x| x as u64),
+            ColumnData::UInt(v) => packed(
+                v.len(),
+                first,
+                out,
+                |f, b| v.copy_range(f, b),
+                |x| x,
+                MISSING_U64,
+            ),
+            ColumnData::Float(v) => packed(
+                v.len(),
+                first,
+                out,
+                |f, b| v.copy_range(f, b),
+                f64::to_bits,
+                0,
+            ),
+            ColumnData::Time(v) => packed(
+                v.len(),
+                first,
+                out,
+                |f, b| v.copy_range(f, b),
+                |x: i64| x as u64,
+                0,
+            ),
             ColumnData::Ip(d) => codes(&d.codes, first, out),
             ColumnData::Text(d) => codes(&d.codes, first, out),
         }
@@ -240,15 +280,12 @@ fn column_quality(data: &ColumnData, rows: Rows<'_>) -> (usize, bool) {
         (missing, constant)
     }
     match data {
-        ColumnData::UInt(v) => scan(rows, |r| v.get(r).copied().filter(|x| *x != MISSING_U64)),
+        ColumnData::UInt(v) => scan(rows, |r| v.get(r).filter(|x| *x != MISSING_U64)),
         ColumnData::Float(v) => scan(rows, |r| {
             v.get(r).filter(|x| !x.is_nan()).map(|x| x.to_bits())
         }),
         ColumnData::Time(v) => scan(rows, |r| {
-            v.get(r)
-                .copied()
-                .filter(|x| *x != MISSING_TIME)
-                .map(|x| x as u64)
+            v.get(r).filter(|x| *x != MISSING_TIME).map(|x| x as u64)
         }),
         ColumnData::Ip(d) => {
             let absent: Vec<bool> = d.values.iter().map(Option::is_none).collect();
@@ -449,7 +486,8 @@ fn handle_missing(ds: &mut Dataset, policy: MissingPolicy, actions: &mut Vec<Str
 
 fn impute(data: &mut ColumnData, rows: usize) -> String {
     match data {
-        ColumnData::UInt(v) => {
+        ColumnData::UInt(packed) => {
+            let mut v = packed.to_vec();
             let vals: Vec<f64> = v
                 .iter()
                 .filter(|x| **x != MISSING_U64)
@@ -459,14 +497,18 @@ fn impute(data: &mut ColumnData, rows: usize) -> String {
             v.iter_mut()
                 .filter(|x| **x == MISSING_U64)
                 .for_each(|x| *x = m);
+            *packed = v.into();
             format!("the median {m}")
         }
-        ColumnData::Float(v) => {
-            let m = stats::describe(v).median.unwrap_or(0.0);
+        ColumnData::Float(packed) => {
+            let mut v = packed.to_vec();
+            let m = stats::describe(&v).median.unwrap_or(0.0);
             v.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = m);
+            *packed = v.into();
             format!("the median {}", crate::dataset::format_number(m))
         }
-        ColumnData::Time(v) => {
+        ColumnData::Time(packed) => {
+            let mut v = packed.to_vec();
             let vals: Vec<f64> = v
                 .iter()
                 .filter(|x| **x != MISSING_TIME)
@@ -476,6 +518,7 @@ fn impute(data: &mut ColumnData, rows: usize) -> String {
             v.iter_mut()
                 .filter(|x| **x == MISSING_TIME)
                 .for_each(|x| *x = m);
+            *packed = v.into();
             format!("the median time {}", crate::dataset::format_time(m))
         }
         ColumnData::Text(d) => {
@@ -550,20 +593,24 @@ fn cap_outliers(ds: &mut Dataset, actions: &mut Vec<String>) {
         };
         let mut n = 0;
         match &mut c.data {
-            ColumnData::UInt(v) => {
+            ColumnData::UInt(packed) => {
+                let mut v = packed.to_vec();
                 let (lo, hi) = (lo.max(0.0).ceil() as u64, hi.max(0.0).floor() as u64);
                 for x in v.iter_mut().filter(|x| **x != MISSING_U64) {
                     let y = (*x).clamp(lo, hi.max(lo));
                     n += usize::from(y != *x);
                     *x = y;
                 }
+                *packed = v.into();
             }
-            ColumnData::Float(v) => {
+            ColumnData::Float(packed) => {
+                let mut v = packed.to_vec();
                 for x in v.iter_mut().filter(|x| !x.is_nan()) {
                     let y = x.clamp(lo, hi);
                     n += usize::from(y != *x);
                     *x = y;
                 }
+                *packed = v.into();
             }
             _ => {}
         }

@@ -64,9 +64,13 @@ fn dataset(n: usize, seed: u64) -> Dataset {
     let values: Vec<Box<str>> = (0..310).map(|i| i.to_string().into()).collect();
     Dataset {
         columns: vec![
-            col("bytes_in", Some(Role::BytesIn), ColumnData::UInt(a)),
-            col("x", None, ColumnData::Float(f)),
-            col("creation_time", Some(Role::Start), ColumnData::Time(t)),
+            col("bytes_in", Some(Role::BytesIn), ColumnData::UInt(a.into())),
+            col("x", None, ColumnData::Float(f.into())),
+            col(
+                "creation_time",
+                Some(Role::Start),
+                ColumnData::Time(t.into()),
+            ),
             col(
                 "src_ip",
                 Some(Role::SrcIp),
@@ -104,7 +108,7 @@ fn duplicate_rows_match_the_definition() {
     }
     // No duplicates at all: the early exit.
     let unique = Dataset {
-        columns: vec![col("a", None, ColumnData::UInt((0..1000).collect()))],
+        columns: vec![col("a", None, ColumnData::UInt((0..1000u64).collect()))],
         rows: 1000,
         ..Dataset::default()
     };
@@ -139,8 +143,8 @@ fn quality_reuses_known_statistics_without_changing_the_report() {
 fn constant_columns_skip_missing_cells() {
     let ds = Dataset {
         columns: vec![
-            col("a", None, ColumnData::UInt(vec![MISSING_U64, 4, 4])),
-            col("b", None, ColumnData::UInt(vec![1, 2, MISSING_U64])),
+            col("a", None, ColumnData::UInt(vec![MISSING_U64, 4, 4].into())),
+            col("b", None, ColumnData::UInt(vec![1, 2, MISSING_U64].into())),
             col(
                 "t",
                 None,

@@ -5,7 +5,7 @@
 //! means and maxima (exact integer sums). Pure functions over a row selection.
 
 use super::Rows;
-use crate::dataset::{ColumnData, Dataset, MISSING_U64, Role, format_number};
+use crate::dataset::{ColumnData, Dataset, MISSING_U64, Role, UInts, format_number};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -81,7 +81,7 @@ pub enum RankBy {
     BytesOut,
 }
 
-fn byte_value(ds: &Dataset, role: Role) -> Option<&Vec<u64>> {
+fn byte_value(ds: &Dataset, role: Role) -> Option<&UInts> {
     match &ds.role(role)?.data {
         ColumnData::UInt(v) => Some(v),
         _ => None,
@@ -113,8 +113,8 @@ pub fn rank_groups(ds: &Dataset, groups: &Groups, rows: Rows<'_>, by: RankBy) ->
             group: i as u32,
         })
         .collect();
-    let add = |agg: &mut ByteAgg, v: Option<&Vec<u64>>, r: usize| {
-        if let Some(&x) = v.and_then(|v| v.get(r))
+    let add = |agg: &mut ByteAgg, v: Option<&UInts>, r: usize| {
+        if let Some(x) = v.and_then(|v| v.get(r))
             && x != MISSING_U64
         {
             agg.sum += u128::from(x);

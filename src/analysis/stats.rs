@@ -6,7 +6,6 @@
 //! (bias-corrected, `Series.kurt`). Missing values (`NaN`) are skipped, as pandas
 //! does. Undefined statistics are `None`, never NaN. Pure functions, no I/O.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 /// The statistics of one numeric series; keys match pandas' `describe()` plus extras.
@@ -95,12 +94,8 @@ pub fn describe_owned(mut values: Vec<f64>) -> Stats {
     let total = values.len();
     values.retain(|x| !x.is_nan());
     let missing = total - values.len();
-    if values.len() > 50_000 {
-        values.par_sort_unstable_by(f64::total_cmp);
-    } else {
-        values.sort_unstable_by(f64::total_cmp);
-    }
-    describe_sorted(&values, missing)
+    let sorted = super::sort::sort_floats(values);
+    describe_sorted(&sorted, missing)
 }
 
 /// [`describe`] on data already sorted ascending without NaN.

@@ -91,7 +91,7 @@ pub fn time_range(ds: &Dataset, rows: Rows<'_>) -> Option<(i64, i64)> {
     };
     let mut range: Option<(i64, i64)> = None;
     rows.for_each(|r| {
-        if let Some(&v) = t.get(r).filter(|v| **v != crate::dataset::MISSING_TIME) {
+        if let Some(v) = t.get(r).filter(|v| *v != crate::dataset::MISSING_TIME) {
             range = Some(range.map_or((v, v), |(a, b)| (a.min(v), b.max(v))));
         }
     });
@@ -126,16 +126,16 @@ pub fn series(ds: &Dataset, rows: Rows<'_>, width_secs: i64) -> Series {
     };
     let (bin, bout) = (bytes(Role::BytesIn), bytes(Role::BytesOut));
     rows.for_each(|r| {
-        let Some(&ts) = t.get(r).filter(|v| **v != crate::dataset::MISSING_TIME) else {
+        let Some(ts) = t.get(r).filter(|v| *v != crate::dataset::MISSING_TIME) else {
             return;
         };
         let i = (ts.div_euclid(width_ms) - origin) as usize;
         if let Some(b) = buckets.get_mut(i) {
             b.sessions += 1;
-            if let Some(&x) = bin.and_then(|v| v.get(r)).filter(|x| **x != MISSING_U64) {
+            if let Some(x) = bin.and_then(|v| v.get(r)).filter(|x| *x != MISSING_U64) {
                 b.bytes_in += u128::from(x);
             }
-            if let Some(&x) = bout.and_then(|v| v.get(r)).filter(|x| **x != MISSING_U64) {
+            if let Some(x) = bout.and_then(|v| v.get(r)).filter(|x| *x != MISSING_U64) {
                 b.bytes_out += u128::from(x);
             }
         }
@@ -205,7 +205,7 @@ mod tests {
             columns: vec![Column {
                 name: "creation_time".into(),
                 role: Some(Role::Start),
-                data: ColumnData::Time(ms),
+                data: ColumnData::Time(ms.into()),
             }],
             ..Dataset::default()
         }

@@ -5,15 +5,17 @@
 //! (`row,score,anomaly[,label]` for every row) or JSON (counts, threshold,
 //! parameters, flagged rows, per-IP aggregation, evaluation against a label).
 
-use super::output::{Target, write_output};
-use super::{Failure, InputArgs, load_input, to_json};
+use super::output::{Target, write_output, write_output_with};
+use super::{Failure, InputArgs, load_input};
 use crate::analysis::rankings;
 use crate::dataset::{Dataset, Role};
 use crate::detect::pipeline::{DetectParams, DetectionRun, default_features};
 use crate::detect::{Contamination, Evaluation, GroupSummary, Rule, RunControl, Selection};
 use crate::report::table::{Table, num};
 use clap::{Args, ValueEnum};
+use rayon::prelude::*;
 use serde::Serialize;
+use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DetectFormat {
@@ -102,14 +104,15 @@ pub struct Flagged {
 }
 
 /// The detect result as JSON.
-#[derive(Debug, Serialize)]
-pub struct DetectJson {
+#[derive(Serialize)]
+pub struct DetectJson<'a> {
     pub source: String,
     pub rows: usize,
     pub anomalies: usize,
     pub threshold: f64,
     pub params: serde_json::Value,
-    pub flagged: Vec<Flagged>,
+    /// Built while being written (there is one per flagged row: 5% of millions of rows).
+    pub flagged: FlaggedRows<'a>,
     pub by_ip: Vec<GroupSummary>,
     pub by_country: Vec<GroupSummary>,
     pub evaluation: Option<Evaluation>,
@@ -199,51 +202,97 @@ fn text(ds: &Dataset, row: usize, role: Role) -> Option<String> {
     (!t.is_empty()).then(|| t.into_owned())
 }
 
-/// The flagged rows with their explanations, most anomalous first.
-pub fn flagged_rows(ds: &Dataset, outcome: &Outcome, limit: usize) -> Vec<Flagged> {
+/// One flagged row with its explanation (`rank` counts from 1).
+pub fn flagged_row(ds: &Dataset, outcome: &Outcome, rank: usize, row: usize) -> Flagged {
     let run = &outcome.run;
-    run.detection
+    let explanation = run.explain(ds, row);
+    let patterns = run.patterns(ds, row);
+    Flagged {
+        row: ds.origin_row(row),
+        rank,
+        score: run.scores().get(row).copied().unwrap_or(0.0),
+        src_ip: text(ds, row, Role::SrcIp),
+        country: text(ds, row, Role::Country),
+        time: ds.start_time(row).map(crate::dataset::format_time),
+        bytes_in: ds.role(Role::BytesIn).and_then(|c| c.data.number(row)),
+        bytes_out: ds.role(Role::BytesOut).and_then(|c| c.data.number(row)),
+        explanation: run.explanation_line_for(explanation.as_ref(), &patterns),
+        contributions: explanation.map(|e| e.contributions).unwrap_or_default(),
+        patterns: patterns.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+/// The flagged rows with their explanations, most anomalous first (explained in parallel).
+pub fn flagged_rows(ds: &Dataset, outcome: &Outcome, limit: usize) -> Vec<Flagged> {
+    let rows: Vec<usize> = outcome
+        .run
+        .detection
         .index
         .flagged(&outcome.selection)
         .take(limit)
+        .collect();
+    rows.par_iter()
         .enumerate()
-        .map(|(rank, row)| Flagged {
-            row: ds.origin_row(row),
-            rank: rank + 1,
-            score: run.scores().get(row).copied().unwrap_or(0.0),
-            src_ip: text(ds, row, Role::SrcIp),
-            country: text(ds, row, Role::Country),
-            time: ds.start_time(row).map(crate::dataset::format_time),
-            bytes_in: ds.role(Role::BytesIn).and_then(|c| c.data.number(row)),
-            bytes_out: ds.role(Role::BytesOut).and_then(|c| c.data.number(row)),
-            explanation: run.explanation_line(ds, row),
-            contributions: run
-                .explain(ds, row)
-                .map(|e| e.contributions)
-                .unwrap_or_default(),
-            patterns: run
-                .patterns(ds, row)
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
-        })
+        .map(|(i, &row)| flagged_row(ds, outcome, i + 1, row))
         .collect()
+}
+
+/// The flagged rows as a JSON list, explained in parallel batches while being written, so the
+/// list is never held whole.
+pub struct FlaggedRows<'a> {
+    ds: &'a Dataset,
+    outcome: &'a Outcome,
+    limit: usize,
+}
+
+impl Serialize for FlaggedRows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        const BATCH: usize = 4096;
+        let index = &self.outcome.run.detection.index;
+        let count = self.outcome.selection.count.min(self.limit);
+        let mut seq = s.serialize_seq(Some(count))?;
+        let mut rows = index.flagged(&self.outcome.selection).take(count);
+        let mut rank = 0;
+        loop {
+            let batch: Vec<usize> = rows.by_ref().take(BATCH).collect();
+            if batch.is_empty() {
+                break;
+            }
+            let explained: Vec<Flagged> = batch
+                .par_iter()
+                .enumerate()
+                .map(|(i, &row)| flagged_row(self.ds, self.outcome, rank + i + 1, row))
+                .collect();
+            rank += batch.len();
+            for f in &explained {
+                seq.serialize_element(f)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 /// The `detect` subcommand.
 pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
     let ds = load_input(&a.input)?;
     let outcome = run_detection(&ds, &a.detect)?;
-    let text = match a.format {
-        DetectFormat::Csv => csv_output(&ds, &outcome),
-        DetectFormat::Json => to_json(&json_output(&ds, &outcome))?,
-        DetectFormat::Table => table_output(&ds, &outcome),
-    };
-    write_output(
-        &Target::from_arg(a.output.as_deref()),
-        text.as_bytes(),
-        a.force,
-    )?;
+    let target = Target::from_arg(a.output.as_deref());
+    match a.format {
+        // Both have a line per row (or per flagged row): streamed, never built whole.
+        DetectFormat::Csv => write_output_with(&target, a.force, |w| write_csv(&ds, &outcome, w))?,
+        DetectFormat::Json => write_output_with(&target, a.force, |w| {
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut *w,
+                crate::report::json::InertFormatter::default(),
+            );
+            serde::Serialize::serialize(&json_output(&ds, &outcome), &mut ser)?;
+            w.write_all(b"\n")
+        })?,
+        DetectFormat::Table => {
+            write_output(&target, table_output(&ds, &outcome).as_bytes(), a.force)?;
+        }
+    }
     if let Some(path) = &a.export {
         let index = &outcome.run.detection.index;
         let rows: Vec<u32> = index
@@ -270,27 +319,36 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
 
 /// `row,score,anomaly[,label]` for every row.
 pub fn csv_output(ds: &Dataset, o: &Outcome) -> String {
-    let index = &o.run.detection.index;
-    let mut out = String::from(if o.labels.is_some() {
-        "row,score,anomaly,label\n"
-    } else {
-        "row,score,anomaly\n"
-    });
-    for (row, score) in o.run.scores().iter().enumerate() {
-        let flag = u8::from(index.is_flagged(&o.selection, row));
-        let id = ds.origin_row(row);
-        match &o.labels {
-            Some(l) => out.push_str(&format!(
-                "{id},{score},{flag},{}\n",
-                u8::from(l.get(row).copied().unwrap_or(false))
-            )),
-            None => out.push_str(&format!("{id},{score},{flag}\n")),
-        }
-    }
-    out
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_csv(ds, o, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
-pub fn json_output(ds: &Dataset, o: &Outcome) -> DetectJson {
+/// [`csv_output`], written to `w` as it is produced.
+pub fn write_csv(ds: &Dataset, o: &Outcome, w: &mut dyn Write) -> std::io::Result<()> {
+    let index = &o.run.detection.index;
+    w.write_all(if o.labels.is_some() {
+        b"row,score,anomaly,label\n"
+    } else {
+        b"row,score,anomaly\n"
+    })?;
+    for (row, score) in o.run.scores().iter().enumerate() {
+        let flag = u8::from(index.is_flagged(&o.selection, row));
+        match &o.labels {
+            Some(l) => writeln!(
+                w,
+                "{},{score},{flag},{}",
+                ds.origin_row(row),
+                u8::from(l.get(row).copied().unwrap_or(false))
+            )?,
+            None => writeln!(w, "{},{score},{flag}", ds.origin_row(row))?,
+        }
+    }
+    Ok(())
+}
+
+pub fn json_output<'a>(ds: &'a Dataset, o: &'a Outcome) -> DetectJson<'a> {
     let p = o.run.detection.params();
     DetectJson {
         source: ds.source.clone(),
@@ -306,7 +364,11 @@ pub fn json_output(ds: &Dataset, o: &Outcome) -> DetectJson {
             "max_depth": p.max_depth,
             "seed": p.seed,
         }),
-        flagged: flagged_rows(ds, o, usize::MAX),
+        flagged: FlaggedRows {
+            ds,
+            outcome: o,
+            limit: usize::MAX,
+        },
         by_ip: by_group(ds, o, Role::SrcIp)
             .into_iter()
             .filter(|g| g.flagged > 0)

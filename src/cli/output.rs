@@ -4,7 +4,8 @@
 //! the same directory and renamed over the target, and an existing one is only
 //! replaced with `--force`. A target that exists but is not a regular file
 //! (`/dev/null`, a FIFO, a terminal) is written to directly, never replaced.
-//! Every error names the path and the cause.
+//! Every error names the path and the cause. Large outputs are streamed through a buffer
+//! ([`write_output_with`]) instead of being built in memory first.
 
 use std::io::Write;
 use std::path::Path;
@@ -45,29 +46,51 @@ impl Target {
 
 /// Writes `bytes` to the target (see the module docs for the rules).
 pub fn write_output(target: &Target, bytes: &[u8], force: bool) -> Result<(), OutputError> {
+    write_output_with(target, force, |w| w.write_all(bytes))
+}
+
+/// Writes what `produce` writes to the target, streamed through a buffer rather than held
+/// in memory whole (same rules as [`write_output`]).
+pub fn write_output_with(
+    target: &Target,
+    force: bool,
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     match target {
         Target::Stdout => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(bytes).and_then(|()| out.flush()) {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match produce(&mut out).and_then(|()| out.flush()) {
                 // A closed pipe (e.g. `| head`) is not an error worth reporting.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r.map_err(|e| OutputError::io(Path::new("<stdout>"), &e)),
             }
         }
-        Target::File(path) => write_file(path, bytes, force),
+        Target::File(path) => write_file_with(path, force, produce),
     }
 }
 
 /// Writes a file atomically (see the module docs).
 pub fn write_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
+    write_file_with(path, force, |w| w.write_all(bytes))
+}
+
+/// [`write_file`] with the content streamed by `produce`.
+pub fn write_file_with(
+    path: &Path,
+    force: bool,
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() && !meta.is_dir() => {
             // A device, FIFO or socket: write in place, never rename over it.
-            let mut f = std::fs::OpenOptions::new()
+            let f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .map_err(|e| OutputError::io(path, &e))?;
-            return f.write_all(bytes).map_err(|e| OutputError::io(path, &e));
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+            return produce(&mut w)
+                .and_then(|()| w.flush())
+                .map_err(|e| OutputError::io(path, &e));
         }
         Ok(meta) if meta.is_dir() => {
             return Err(OutputError::Io {
@@ -87,8 +110,14 @@ pub fn write_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputEr
         _ => std::path::PathBuf::from("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| OutputError::io(&dir, &e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        produce(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| OutputError::io(path, &e))?;
+    }
+    tmp.as_file()
+        .sync_all()
         .map_err(|e| OutputError::io(path, &e))?;
     if force {
         tmp.persist(path)

@@ -100,14 +100,14 @@ impl Derived {
 
 fn uint(ds: &Dataset, role: Role, row: usize) -> Option<u64> {
     match &ds.role(role)?.data {
-        ColumnData::UInt(v) => v.get(row).copied().filter(|x| *x != MISSING_U64),
+        ColumnData::UInt(v) => v.get(row).filter(|x| *x != MISSING_U64),
         other => other.number(row).map(|x| x as u64),
     }
 }
 
 fn time(ds: &Dataset, role: Role, row: usize) -> Option<i64> {
     match &ds.role(role)?.data {
-        ColumnData::Time(v) => v.get(row).copied().filter(|x| *x != MISSING_TIME),
+        ColumnData::Time(v) => v.get(row).filter(|x| *x != MISSING_TIME),
         _ => None,
     }
 }

@@ -2,14 +2,17 @@
 //!
 //! A [`Dataset`] owns one [`Column`] per input column (in header order), each with
 //! an optional [`Role`] from the schema layer, plus the reject report and the
-//! data-quality notes gathered while loading. Storage is compact: byte counts are
-//! `u64`, timestamps UTC epoch milliseconds (`i64`), IP addresses and text are
-//! dictionary-encoded with codes as narrow as the dictionary allows.
+//! data-quality notes gathered while loading. Storage is compact: byte counts read as
+//! `u64`, timestamps as UTC epoch milliseconds (`i64`) and other numbers as `f64`, but each
+//! column is stored as narrow as its values allow ([`packed`]: 32-bit counts, seconds and
+//! floats whenever that is exact); IP addresses and text are dictionary-encoded with codes
+//! as narrow as the dictionary allows.
 //! This module must not read files (that is `ingest`) nor compute statistics
 //! (that is `analysis`); it only stores and answers questions about cells.
 
 pub mod codes;
 pub mod derived;
+pub mod packed;
 pub mod schema;
 pub mod series;
 
@@ -18,6 +21,7 @@ use std::net::IpAddr;
 
 pub use codes::Codes;
 pub use derived::{Derived, NumericSource};
+pub use packed::{Floats, Times, UInts};
 pub use schema::{Role, SchemaMode};
 pub use series::SeriesReader;
 
@@ -30,11 +34,11 @@ pub const MISSING_TIME: i64 = i64::MIN;
 #[derive(Debug, Clone)]
 pub enum ColumnData {
     /// Non-negative integers (byte counts); [`MISSING_U64`] marks a missing cell.
-    UInt(Vec<u64>),
+    UInt(UInts),
     /// Other numbers; `NaN` marks a missing cell.
-    Float(Vec<f64>),
+    Float(Floats),
     /// UTC epoch milliseconds; [`MISSING_TIME`] marks a missing cell.
-    Time(Vec<i64>),
+    Time(Times),
     /// Interned IP addresses; `None` in the dictionary marks a missing cell.
     Ip(Dict<Option<IpAddr>>),
     /// Interned text (the empty string is a missing cell).
@@ -89,24 +93,24 @@ impl ColumnData {
     /// Numeric value of a cell (`None` when missing or not numeric).
     pub fn number(&self, row: usize) -> Option<f64> {
         match self {
-            ColumnData::UInt(v) => v.get(row).filter(|x| **x != MISSING_U64).map(|x| *x as f64),
-            ColumnData::Float(v) => v.get(row).copied().filter(|x| !x.is_nan()),
+            ColumnData::UInt(v) => v.get(row).filter(|x| *x != MISSING_U64).map(|x| x as f64),
+            ColumnData::Float(v) => v.get(row).filter(|x| !x.is_nan()),
             _ => None,
         }
     }
     /// Timestamp of a cell in epoch milliseconds.
     pub fn time(&self, row: usize) -> Option<i64> {
         match self {
-            ColumnData::Time(v) => v.get(row).copied().filter(|x| *x != MISSING_TIME),
+            ColumnData::Time(v) => v.get(row).filter(|x| *x != MISSING_TIME),
             _ => None,
         }
     }
     /// Approximate heap bytes used by the column.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            ColumnData::UInt(v) => v.capacity() * 8,
-            ColumnData::Float(v) => v.capacity() * 8,
-            ColumnData::Time(v) => v.capacity() * 8,
+            ColumnData::UInt(v) => v.heap_bytes(),
+            ColumnData::Float(v) => v.heap_bytes(),
+            ColumnData::Time(v) => v.heap_bytes(),
             ColumnData::Ip(d) => d.codes.heap_bytes() + d.values.capacity() * 17,
             ColumnData::Text(d) => {
                 d.codes.heap_bytes() + d.values.iter().map(|s| s.len() + 16).sum::<usize>()
@@ -240,15 +244,15 @@ impl Dataset {
         };
         match &column.data {
             ColumnData::UInt(v) => match v.get(row) {
-                Some(&x) if x != MISSING_U64 => Cow::Owned(x.to_string()),
+                Some(x) if x != MISSING_U64 => Cow::Owned(x.to_string()),
                 _ => Cow::Borrowed(""),
             },
             ColumnData::Float(v) => match v.get(row) {
-                Some(x) if !x.is_nan() => Cow::Owned(format_number(*x)),
+                Some(x) if !x.is_nan() => Cow::Owned(format_number(x)),
                 _ => Cow::Borrowed(""),
             },
             ColumnData::Time(v) => match v.get(row) {
-                Some(&t) if t != MISSING_TIME => Cow::Owned(format_time(t)),
+                Some(t) if t != MISSING_TIME => Cow::Owned(format_time(t)),
                 _ => Cow::Borrowed(""),
             },
             ColumnData::Ip(d) => match d.value(row) {
@@ -371,15 +375,20 @@ impl Dataset {
 }
 
 fn select(data: &ColumnData, rows: &[usize]) -> ColumnData {
-    fn pick<T: Copy>(v: &[T], rows: &[usize], missing: T) -> Vec<T> {
-        rows.iter()
-            .map(|&r| v.get(r).copied().unwrap_or(missing))
-            .collect()
-    }
     match data {
-        ColumnData::UInt(v) => ColumnData::UInt(pick(v, rows, MISSING_U64)),
-        ColumnData::Float(v) => ColumnData::Float(pick(v, rows, f64::NAN)),
-        ColumnData::Time(v) => ColumnData::Time(pick(v, rows, MISSING_TIME)),
+        ColumnData::UInt(v) => ColumnData::UInt(
+            rows.iter()
+                .map(|&r| v.get(r).unwrap_or(MISSING_U64))
+                .collect(),
+        ),
+        ColumnData::Float(v) => {
+            ColumnData::Float(rows.iter().map(|&r| v.get(r).unwrap_or(f64::NAN)).collect())
+        }
+        ColumnData::Time(v) => ColumnData::Time(
+            rows.iter()
+                .map(|&r| v.get(r).unwrap_or(MISSING_TIME))
+                .collect(),
+        ),
         ColumnData::Ip(d) => ColumnData::Ip(Dict {
             codes: d.codes.select(rows),
             values: d.values.clone(),

@@ -7,13 +7,15 @@
 //! It only reads; it allocates nothing per row.
 
 use super::derived::Derived;
-use super::{ColumnData, Dataset, MISSING_TIME, MISSING_U64, NumericSource, Role};
+use super::{
+    ColumnData, Dataset, Floats, MISSING_TIME, MISSING_U64, NumericSource, Role, Times, UInts,
+};
 
 /// A byte-count input: read as `u64` the way [`Derived::value`] does.
 #[derive(Debug, Clone, Copy)]
 enum Count<'a> {
-    UInt(&'a [u64]),
-    Float(&'a [f64]),
+    UInt(&'a UInts),
+    Float(&'a Floats),
     None,
 }
 
@@ -29,18 +31,14 @@ impl Count<'_> {
     #[inline]
     fn get(self, row: usize) -> Option<u64> {
         match self {
-            Count::UInt(v) => v.get(row).copied().filter(|x| *x != MISSING_U64),
-            Count::Float(v) => v
-                .get(row)
-                .copied()
-                .filter(|x| !x.is_nan())
-                .map(|x| x as u64),
+            Count::UInt(v) => v.get(row).filter(|x| *x != MISSING_U64),
+            Count::Float(v) => v.get(row).filter(|x| !x.is_nan()).map(|x| x as u64),
             Count::None => None,
         }
     }
 }
 
-fn times(ds: &Dataset, role: Role) -> Option<&[i64]> {
+fn times(ds: &Dataset, role: Role) -> Option<&Times> {
     match ds.role(role).map(|c| &c.data) {
         Some(ColumnData::Time(v)) => Some(v),
         _ => None,
@@ -48,8 +46,8 @@ fn times(ds: &Dataset, role: Role) -> Option<&[i64]> {
 }
 
 #[inline]
-fn time_at(v: Option<&[i64]>, row: usize) -> Option<i64> {
-    v?.get(row).copied().filter(|x| *x != MISSING_TIME)
+fn time_at(v: Option<&Times>, row: usize) -> Option<i64> {
+    v?.get(row).filter(|x| *x != MISSING_TIME)
 }
 
 /// The range of epoch milliseconds chrono can represent (outside it, hour and weekday are undefined).
@@ -65,17 +63,17 @@ const MS_PER_DAY: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind<'a> {
-    UInt(&'a [u64]),
-    Float(&'a [f64]),
+    UInt(&'a UInts),
+    Float(&'a Floats),
     /// A column that holds no numbers, or a feature whose inputs are absent: always missing.
     Missing,
     Duration {
-        start: Option<&'a [i64]>,
-        end: Option<&'a [i64]>,
+        start: Option<&'a Times>,
+        end: Option<&'a Times>,
     },
     Rate {
-        start: Option<&'a [i64]>,
-        end: Option<&'a [i64]>,
+        start: Option<&'a Times>,
+        end: Option<&'a Times>,
         bytes_in: Count<'a>,
         bytes_out: Count<'a>,
     },
@@ -86,7 +84,7 @@ enum Kind<'a> {
     /// Hour (true) or day of week (false) of the start time: creation_time, else time, else end_time.
     Clock {
         hour: bool,
-        times: [Option<&'a [i64]>; 3],
+        times: [Option<&'a Times>; 3],
         range: (i64, i64),
     },
 }
@@ -146,8 +144,8 @@ impl<'a> SeriesReader<'a> {
             return None;
         }
         match self.kind {
-            Kind::UInt(v) => v.get(row).filter(|x| **x != MISSING_U64).map(|x| *x as f64),
-            Kind::Float(v) => v.get(row).copied().filter(|x| !x.is_nan()),
+            Kind::UInt(v) => v.get(row).filter(|x| *x != MISSING_U64).map(|x| x as f64),
+            Kind::Float(v) => v.get(row).filter(|x| !x.is_nan()),
             Kind::Missing => None,
             Kind::Duration { start, end } => duration(start, end, row),
             Kind::Rate {
@@ -197,22 +195,97 @@ impl<'a> SeriesReader<'a> {
     /// Writes the values of rows `first..first + out.len()` into `out` (`NaN` when missing).
     pub fn fill(&self, first: usize, out: &mut [f64]) {
         let end = first.saturating_add(out.len());
+        if end > self.rows || !self.fill_fast(first, end, out) {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = self.get_or_nan(first + k);
+            }
+        }
+    }
+
+    /// The common layouts as straight loops over decoded blocks of the columns; `false` when
+    /// the layout is unusual and the per-row path must be used.
+    fn fill_fast(&self, first: usize, end: usize, out: &mut [f64]) -> bool {
+        let n = end - first;
+        let times = |t: Option<&Times>| {
+            let mut buf = vec![0i64; n];
+            t.is_some_and(|t| t.copy_range(first, &mut buf))
+                .then_some(buf)
+        };
+        let counts = |c: Count<'_>| {
+            let mut buf = vec![0u64; n];
+            matches!(c, Count::UInt(v) if v.copy_range(first, &mut buf)).then_some(buf)
+        };
+        let secs = |s: i64, e: i64| {
+            if s == MISSING_TIME || e == MISSING_TIME {
+                f64::NAN
+            } else {
+                e.saturating_sub(s) as f64 / 1000.0
+            }
+        };
         match self.kind {
-            // The plain columns: straight conversions the compiler can vectorise.
-            Kind::UInt(v) if end <= v.len() && end <= self.rows => {
-                for (o, &x) in out.iter_mut().zip(&v[first..end]) {
+            Kind::UInt(v) => {
+                let Some(v) = counts(Count::UInt(v)) else {
+                    return false;
+                };
+                for (o, &x) in out.iter_mut().zip(&v) {
                     *o = if x == MISSING_U64 { f64::NAN } else { x as f64 };
                 }
             }
-            Kind::Float(v) if end <= v.len() && end <= self.rows => {
-                out.copy_from_slice(&v[first..end]);
-            }
-            _ => {
-                for (k, o) in out.iter_mut().enumerate() {
-                    *o = self.get_or_nan(first + k);
+            Kind::Float(v) => return v.copy_range(first, out),
+            Kind::Missing => out.fill(f64::NAN),
+            Kind::Duration { start, end } => {
+                let (Some(s), Some(e)) = (times(start), times(end)) else {
+                    return false;
+                };
+                for ((o, &a), &b) in out.iter_mut().zip(&s).zip(&e) {
+                    *o = secs(a, b);
                 }
             }
+            Kind::Rate {
+                start,
+                end,
+                bytes_in,
+                bytes_out,
+            } => {
+                let (Some(s), Some(e), Some(i), Some(x)) = (
+                    times(start),
+                    times(end),
+                    counts(bytes_in),
+                    counts(bytes_out),
+                ) else {
+                    return false;
+                };
+                for ((((o, &a), &b), &bi), &bo) in out.iter_mut().zip(&s).zip(&e).zip(&i).zip(&x) {
+                    let d = secs(a, b);
+                    *o = if d > 0.0 && bi != MISSING_U64 && bo != MISSING_U64 {
+                        let total = match bi.checked_add(bo) {
+                            Some(t) => t as f64,
+                            None => (u128::from(bi) + u128::from(bo)) as f64,
+                        };
+                        total / d
+                    } else {
+                        f64::NAN
+                    };
+                }
+            }
+            Kind::Ratio {
+                bytes_in,
+                bytes_out,
+            } => {
+                let (Some(i), Some(x)) = (counts(bytes_in), counts(bytes_out)) else {
+                    return false;
+                };
+                for ((o, &bi), &bo) in out.iter_mut().zip(&i).zip(&x) {
+                    *o = if bi == MISSING_U64 || bo == MISSING_U64 {
+                        f64::NAN
+                    } else {
+                        bi as f64 / (bo as f64 + 1.0)
+                    };
+                }
+            }
+            Kind::Clock { .. } => return false,
         }
+        true
     }
 
     /// Writes the values of the listed rows into `out` (one per row, `NaN` when missing).
@@ -224,7 +297,7 @@ impl<'a> SeriesReader<'a> {
 }
 
 #[inline]
-fn duration(start: Option<&[i64]>, end: Option<&[i64]>, row: usize) -> Option<f64> {
+fn duration(start: Option<&Times>, end: Option<&Times>, row: usize) -> Option<f64> {
     let s = time_at(start, row)?;
     let e = time_at(end, row)?;
     Some(e.saturating_sub(s) as f64 / 1000.0)
@@ -278,15 +351,29 @@ mod tests {
         let n = start.len();
         Dataset {
             columns: vec![
-                col("bytes_in", Some(Role::BytesIn), ColumnData::UInt(bin)),
-                col("bytes_out", Some(Role::BytesOut), ColumnData::UInt(bout)),
-                col("creation_time", Some(Role::Start), ColumnData::Time(start)),
-                col("end_time", Some(Role::End), ColumnData::Time(end)),
-                col("time", Some(Role::Time), ColumnData::Time(time)),
+                col(
+                    "bytes_in",
+                    Some(Role::BytesIn),
+                    ColumnData::UInt(bin.into()),
+                ),
+                col(
+                    "bytes_out",
+                    Some(Role::BytesOut),
+                    ColumnData::UInt(bout.into()),
+                ),
+                col(
+                    "creation_time",
+                    Some(Role::Start),
+                    ColumnData::Time(start.into()),
+                ),
+                col("end_time", Some(Role::End), ColumnData::Time(end.into())),
+                col("time", Some(Role::Time), ColumnData::Time(time.into())),
                 col(
                     "f",
                     None,
-                    ColumnData::Float(vec![1.5, f64::NAN, -2.0, 0.0, 3.0, 4.0, 5.0, 6.0, 7.0]),
+                    ColumnData::Float(
+                        vec![1.5, f64::NAN, -2.0, 0.0, 3.0, 4.0, 5.0, 6.0, 7.0].into(),
+                    ),
                 ),
             ],
             rows: n,
@@ -315,9 +402,77 @@ mod tests {
         s
     }
 
+    /// Typical log data: whole seconds, 32-bit counts, f32-exact numbers (the narrow layouts).
+    fn tidy() -> Dataset {
+        let t0 = 1_714_086_000_000i64;
+        let n = 50;
+        let start: Vec<i64> = (0..n)
+            .map(|i| {
+                if i % 9 == 4 {
+                    MISSING_TIME
+                } else {
+                    t0 + i * 60_000
+                }
+            })
+            .collect();
+        let end: Vec<i64> = (0..n)
+            .map(|i| t0 + i * 60_000 + (i % 4) * 300_000)
+            .collect();
+        let bin: Vec<u64> = (0..n as u64)
+            .map(|i| if i % 7 == 3 { MISSING_U64 } else { i * 1000 })
+            .collect();
+        let bout: Vec<u64> = (0..n as u64).map(|i| i * 17 % 400).collect();
+        let ds = Dataset {
+            columns: vec![
+                col(
+                    "bytes_in",
+                    Some(Role::BytesIn),
+                    ColumnData::UInt(bin.into()),
+                ),
+                col(
+                    "bytes_out",
+                    Some(Role::BytesOut),
+                    ColumnData::UInt(bout.into()),
+                ),
+                col(
+                    "creation_time",
+                    Some(Role::Start),
+                    ColumnData::Time(start.into()),
+                ),
+                col("end_time", Some(Role::End), ColumnData::Time(end.into())),
+                col(
+                    "port",
+                    None,
+                    ColumnData::Float((0..n).map(|i| (i % 3) as f64 * 100.0).collect()),
+                ),
+            ],
+            rows: n as usize,
+            ..Dataset::default()
+        };
+        assert!(matches!(
+            ds.columns[0].data,
+            ColumnData::UInt(UInts::U32(_))
+        ));
+        assert!(matches!(
+            ds.columns[2].data,
+            ColumnData::Time(Times::Secs { .. })
+        ));
+        assert!(matches!(
+            ds.columns[4].data,
+            ColumnData::Float(Floats::F32(_))
+        ));
+        ds
+    }
+
     #[test]
     fn reader_agrees_with_the_per_row_definition_bit_for_bit() {
-        let ds = awkward();
+        for ds in [awkward(), tidy()] {
+            check_reader(&ds);
+        }
+    }
+
+    fn check_reader(ds: &Dataset) {
+        let ds = ds.clone();
         for src in all_sources(&ds) {
             let r = SeriesReader::new(&ds, src);
             let mut filled = vec![0.0; ds.rows];
@@ -340,6 +495,17 @@ mod tests {
                 );
             }
             assert_eq!(r.get(ds.rows), None);
+            // A range inside, and one running past the end (filled as missing).
+            let mut part = vec![0.0; 4];
+            r.fill(3, &mut part);
+            assert_eq!(
+                part.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                filled[3..7].iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+            let mut past = vec![0.0; 3];
+            r.fill(ds.rows - 1, &mut past);
+            assert_eq!(past[0].to_bits(), filled[ds.rows - 1].to_bits());
+            assert!(past[1].is_nan() && past[2].is_nan());
         }
     }
 
@@ -366,7 +532,11 @@ mod tests {
         }
         let n = times.len();
         let ds = Dataset {
-            columns: vec![col("time", Some(Role::Time), ColumnData::Time(times))],
+            columns: vec![col(
+                "time",
+                Some(Role::Time),
+                ColumnData::Time(times.into()),
+            )],
             rows: n,
             ..Dataset::default()
         };
@@ -386,12 +556,12 @@ mod tests {
                 col(
                     "bytes_in",
                     Some(Role::BytesIn),
-                    ColumnData::Float(vec![1.9, f64::NAN, -3.0]),
+                    ColumnData::Float(vec![1.9, f64::NAN, -3.0].into()),
                 ),
                 col(
                     "bytes_out",
                     Some(Role::BytesOut),
-                    ColumnData::Float(vec![2.0, 1.0, 1.0]),
+                    ColumnData::Float(vec![2.0, 1.0, 1.0].into()),
                 ),
             ],
             rows: 3,

@@ -234,36 +234,75 @@ impl PatternReference {
                 found: bytes_out.len(),
             });
         }
-        let finite = |v: &[f64]| {
-            v.iter()
-                .copied()
+        // Past a slice's end a value reads as NaN, which every quantile skips.
+        fn at(v: &[f64]) -> impl Fn(usize) -> f64 + '_ {
+            move |r| v.get(r).copied().unwrap_or(f64::NAN)
+        }
+        let rate = bytes_per_sec.map(at);
+        let duration = durations.map(at);
+        let rows = [Some(bytes_in), bytes_per_sec, durations]
+            .into_iter()
+            .flatten()
+            .map(<[f64]>::len)
+            .max()
+            .unwrap_or(0);
+        Ok(Self::from_fn(
+            rows,
+            at(bytes_in),
+            at(bytes_out),
+            rate.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
+            duration.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
+            sessions_per_ip,
+        ))
+    }
+
+    /// [`PatternReference::new`] reading each row's inputs on demand (`rows` rows), so that
+    /// only one working copy of one series exists at a time, whatever the row count.
+    pub fn from_fn(
+        rows: usize,
+        bytes_in: impl Fn(usize) -> f64,
+        bytes_out: impl Fn(usize) -> f64,
+        bytes_per_sec: Option<&dyn Fn(usize) -> f64>,
+        durations: Option<&dyn Fn(usize) -> f64>,
+        sessions_per_ip: &[usize],
+    ) -> Self {
+        let finite = |v: &dyn Fn(usize) -> f64| {
+            (0..rows)
+                .map(v)
                 .filter(|x| x.is_finite())
                 .collect::<Vec<_>>()
         };
-        let mut inb = finite(bytes_in);
-        let mut ratio: Vec<f64> = bytes_in
-            .iter()
-            .zip(bytes_out)
-            .map(|(i, o)| i / (o + 1.0))
-            .filter(|r| r.is_finite())
-            .collect();
-        let rates = bytes_per_sec.map(finite);
-        let durs = durations.map(finite);
-        let mut per_ip: Vec<f64> = sessions_per_ip.iter().map(|&c| c as f64).collect();
         let q = |v: &mut Vec<f64>, p| {
             let x = quantile(v, p);
             x.is_finite().then_some(x)
         };
-        Ok(Self {
-            bytes_in_high: quantile(&mut inb, 0.9),
-            bytes_in_median: quantile(&mut inb, 0.5),
-            in_out_ratio_high: quantile(&mut ratio, 0.9).max(2.0),
-            rate_very_high: rates.clone().and_then(|mut r| q(&mut r, 0.99)),
-            rate_median: rates.and_then(|mut r| q(&mut r, 0.5)),
-            duration_median: durs.and_then(|mut d| q(&mut d, 0.5)),
+        let mut inb = finite(&bytes_in);
+        let bytes_in_high = quantile(&mut inb, 0.9);
+        let bytes_in_median = quantile(&mut inb, 0.5);
+        drop(inb);
+        let mut ratio: Vec<f64> = (0..rows)
+            .map(|r| bytes_in(r) / (bytes_out(r) + 1.0))
+            .filter(|r| r.is_finite())
+            .collect();
+        let in_out_ratio_high = quantile(&mut ratio, 0.9).max(2.0);
+        drop(ratio);
+        // Quantiles do not depend on the buffer's order, so both come from one copy.
+        let (rate_very_high, rate_median) = match bytes_per_sec.map(finite) {
+            Some(mut r) => (q(&mut r, 0.99), q(&mut r, 0.5)),
+            None => (None, None),
+        };
+        let duration_median = durations.map(finite).and_then(|mut d| q(&mut d, 0.5));
+        let mut per_ip: Vec<f64> = sessions_per_ip.iter().map(|&c| c as f64).collect();
+        Self {
+            bytes_in_high,
+            bytes_in_median,
+            in_out_ratio_high,
+            rate_very_high,
+            rate_median,
+            duration_median,
             many_sessions: (quantile(&mut per_ip, 0.95).ceil().max(0.0) as usize)
                 .max(MIN_SHORT_SESSIONS),
-        })
+        }
     }
 
     /// Whether a session of this length counts as short: at most [`SHORT_SESSION_MAX_SECS`] and

@@ -11,7 +11,7 @@ use super::{
     DetectError, Detection, Explanation, FeatureMatrix, ForestParams, IsolationForest, Pattern,
     PatternReference, RowFacts, RunControl, ScoreIndex,
 };
-use crate::dataset::{Dataset, Derived, NumericSource, Role, SchemaMode};
+use crate::dataset::{Dataset, Derived, NumericSource, Role, SchemaMode, SeriesReader};
 use serde::Serialize;
 
 /// What to fit on and how.
@@ -140,6 +140,8 @@ impl DetectionRun {
             return Err(DetectError::NoRows.to_string());
         }
         let f = resolve(ds, params)?;
+        // First, while nothing else of this run is held: it reads several full-length series.
+        let (patterns, per_ip) = pattern_reference(ds);
         let mut notes = Vec::new();
         let mut columns = Vec::with_capacity(f.sources.len());
         let mut medians = Vec::with_capacity(f.sources.len());
@@ -195,7 +197,6 @@ impl DetectionRun {
                 ds.rows
             ));
         }
-        let (patterns, per_ip) = pattern_reference(ds);
         Ok(DetectionRun {
             params: params.clone(),
             feature_names: f.names,
@@ -266,8 +267,16 @@ impl DetectionRun {
 
     /// A one-line explanation: top features with direction, then patterns.
     pub fn explanation_line(&self, ds: &Dataset, row: usize) -> String {
-        let parts: Vec<String> = self
-            .explain(ds, row)
+        self.explanation_line_for(self.explain(ds, row).as_ref(), &self.patterns(ds, row))
+    }
+
+    /// [`DetectionRun::explanation_line`] from a row's explanation and patterns already at hand.
+    pub fn explanation_line_for(
+        &self,
+        explanation: Option<&Explanation>,
+        patterns: &[Pattern],
+    ) -> String {
+        let parts: Vec<String> = explanation
             .map(|e| {
                 e.contributions
                     .iter()
@@ -285,65 +294,67 @@ impl DetectionRun {
             })
             .unwrap_or_default();
         let mut line = parts.join(" ");
-        let patterns: Vec<String> = self
-            .patterns(ds, row)
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
         if !patterns.is_empty() {
+            let words: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
             line.push_str(" · ");
-            line.push_str(&patterns.join("; "));
+            line.push_str(&words.join("; "));
         }
         line
     }
 }
 
-/// Pattern cut-offs and per-IP session counts, when the dataset has byte columns.
+/// Pattern cut-offs and per-IP session counts, when the dataset has byte columns. Streams over
+/// the rows: no full-length series is held besides one working copy inside the reference.
 fn pattern_reference(ds: &Dataset) -> (Option<PatternReference>, Vec<(usize, usize)>) {
     let (Some(bin), Some(bout)) = (ds.role_index(Role::BytesIn), ds.role_index(Role::BytesOut))
     else {
         return (None, Vec::new());
     };
-    let vin = ds.values(NumericSource::Column(bin));
-    let vout = ds.values(NumericSource::Column(bout));
+    let reader = |s: NumericSource| SeriesReader::new(ds, s);
+    let (vin, vout) = (
+        reader(NumericSource::Column(bin)),
+        reader(NumericSource::Column(bout)),
+    );
     let rates = Derived::BytesPerSec
         .available(ds)
-        .then(|| ds.values(NumericSource::Derived(Derived::BytesPerSec)));
+        .then(|| reader(NumericSource::Derived(Derived::BytesPerSec)));
     let durations = Derived::SessionDuration
         .available(ds)
-        .then(|| ds.values(NumericSource::Derived(Derived::SessionDuration)));
+        .then(|| reader(NumericSource::Derived(Derived::SessionDuration)));
     let ip_codes = match ds.role(Role::SrcIp).map(|c| &c.data) {
-        Some(crate::dataset::ColumnData::Ip(d)) => Some((d.codes.to_vec(), d.values.len())),
+        Some(crate::dataset::ColumnData::Ip(d)) => Some((&d.codes, d.values.len())),
         _ => None,
     };
     let mut sessions: Vec<usize> = Vec::new();
-    if let Some((codes, k)) = &ip_codes {
-        sessions = vec![0; *k];
-        for &c in codes {
+    if let Some((codes, k)) = ip_codes {
+        sessions = vec![0; k];
+        codes.for_each(|_, c| {
             if let Some(s) = sessions.get_mut(c as usize) {
                 *s += 1;
             }
-        }
+        });
     }
-    let Ok(reference) = PatternReference::new(
-        &vin,
-        &vout,
-        rates.as_deref(),
-        durations.as_deref(),
+    let rate = rates.map(|r| move |row: usize| r.get_or_nan(row));
+    let duration = durations.map(|r| move |row: usize| r.get_or_nan(row));
+    let reference = PatternReference::from_fn(
+        ds.rows,
+        |row| vin.get_or_nan(row),
+        |row| vout.get_or_nan(row),
+        rate.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
+        duration.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
         &sessions,
-    ) else {
-        return (None, Vec::new());
-    };
+    );
     let mut per_ip: Vec<(usize, usize)> = sessions.iter().map(|&s| (s, 0)).collect();
-    if let (Some((codes, _)), Some(d)) = (&ip_codes, &durations) {
-        for (&c, &dur) in codes.iter().zip(d) {
+    if let (Some((codes, _)), Some(d)) = (ip_codes, durations) {
+        codes.for_each(|row, c| {
+            let dur = d.get_or_nan(row);
             if dur.is_finite()
                 && reference.is_short_session(dur)
                 && let Some(x) = per_ip.get_mut(c as usize)
             {
                 x.1 += 1;
             }
-        }
+        });
     }
     (Some(reference), per_ip)
 }

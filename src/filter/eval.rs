@@ -159,21 +159,19 @@ impl Pred {
                     .unwrap_or(false)
             }
             Pred::UInt { col, test } => match ds.columns.get(*col).map(|c| &c.data) {
-                Some(ColumnData::UInt(v)) => {
-                    v.get(row).is_some_and(|x| test.check(*x, MISSING_U64))
-                }
+                Some(ColumnData::UInt(v)) => v.get(row).is_some_and(|x| test.check(x, MISSING_U64)),
                 _ => false,
             },
             Pred::Time { col, test } => match ds.columns.get(*col).map(|c| &c.data) {
                 Some(ColumnData::Time(v)) => {
-                    v.get(row).is_some_and(|x| test.check(*x, MISSING_TIME))
+                    v.get(row).is_some_and(|x| test.check(x, MISSING_TIME))
                 }
                 _ => false,
             },
             Pred::Float { col, test } => match ds.columns.get(*col).map(|c| &c.data) {
                 Some(ColumnData::Float(v)) => v
                     .get(row)
-                    .is_some_and(|x| test.check(Some(*x).filter(|x| !x.is_nan()))),
+                    .is_some_and(|x| test.check(Some(x).filter(|x| !x.is_nan()))),
                 _ => false,
             },
             Pred::Derived { feature, test } => test.check(feature.value(ds, row)),

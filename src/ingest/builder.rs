@@ -9,7 +9,8 @@
 use super::fields::{self, FieldError};
 use crate::dataset::schema::RoleType;
 use crate::dataset::{
-    Codes, Column, ColumnData, Dict, MISSING_TIME, MISSING_U64, Reject, RejectReport, Role,
+    Codes, Column, ColumnData, Dict, Floats, MISSING_TIME, MISSING_U64, Reject, RejectReport, Role,
+    Times, UInts,
 };
 use crate::sanitize;
 use csv::ByteRecord;
@@ -31,46 +32,82 @@ pub struct ColPlan {
 
 /// Interned raw byte strings with their codes.
 ///
-/// Values are found by a hash of their bytes (one allocation per distinct value, none per
-/// lookup); the rare value whose hash another value already has is kept in a second map, so
-/// interning is exact whatever the hash does.
+/// Each value has a 64-bit key: for up to 7 bytes, the bytes themselves packed with the length
+/// (country codes, protocols, status codes: found by comparing integers, exactly); for longer
+/// values a hash of the bytes, checked against the stored bytes on a hit. The rare long value
+/// whose hash another value already has is kept in a second map, so interning is exact
+/// whatever the hash does. One allocation per distinct value, none per lookup.
 #[derive(Debug, Default)]
 pub struct Interner {
-    /// Hash of the bytes → code of the first value with that hash.
+    /// Key → code of the first value with that key.
     map: FxHashMap<u64, u32>,
-    /// Values whose hash an earlier, different value already had.
+    /// Long values whose key an earlier, different value already had.
     collided: FxHashMap<Box<[u8]>, u32>,
     pub values: Vec<Box<[u8]>>,
-    /// The hash of each value, so a merge does not hash them again.
-    hashes: Vec<u64>,
+    /// The key of each value, so a merge does not compute them again.
+    keys: Vec<u64>,
     pub codes: Codes,
-    last: Option<u32>,
+    /// The last value interned: its key and code.
+    last: Option<(u64, u32)>,
 }
 
+/// Keys of values longer than 7 bytes have this top byte (a short key's top byte is its length).
+const LONG_TAG: u64 = 0xff << 56;
+
 #[inline]
-fn hash_bytes(b: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(b);
-    h.write_usize(b.len());
-    h.finish()
+fn key_of(b: &[u8]) -> u64 {
+    if b.len() <= 7 {
+        let packed = b.iter().rev().fold(0u64, |k, &c| (k << 8) | u64::from(c));
+        packed | ((b.len() as u64) << 56)
+    } else {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(b);
+        h.write_usize(b.len());
+        (h.finish() >> 8) | LONG_TAG
+    }
+}
+
+/// Whether a key alone decides equality (the value is short and packed into it).
+#[inline]
+fn exact(key: u64) -> bool {
+    key & LONG_TAG != LONG_TAG
+}
+
+/// Byte equality without a library call for the short strings fields usually are.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && if a.len() > 32 {
+            a == b
+        } else {
+            a.iter().zip(b).all(|(x, y)| x == y)
+        }
 }
 
 impl Interner {
     #[inline]
     fn lookup(&self, b: &[u8]) -> Option<u32> {
-        if let Some(last) = self.last
-            && self.values.get(last as usize).is_some_and(|v| **v == *b)
-        {
-            return Some(last);
-        }
-        self.lookup_hashed(b, hash_bytes(b))
+        self.lookup_keyed(b, key_of(b))
     }
 
     #[inline]
-    fn lookup_hashed(&self, b: &[u8], h: u64) -> Option<u32> {
-        let &c = self.map.get(&h)?;
-        if self.values.get(c as usize).is_some_and(|v| **v == *b) {
+    fn lookup_keyed(&self, b: &[u8], key: u64) -> Option<u32> {
+        let is = |c: u32| {
+            exact(key)
+                || self
+                    .values
+                    .get(c as usize)
+                    .is_some_and(|v| same_bytes(v, b))
+        };
+        if let Some((k, c)) = self.last
+            && k == key
+            && is(c)
+        {
+            return Some(c);
+        }
+        let &c = self.map.get(&key)?;
+        if is(c) {
             return Some(c);
         }
         self.collided.get(b).copied()
@@ -78,28 +115,29 @@ impl Interner {
 
     #[inline]
     pub fn intern(&mut self, b: &[u8]) -> u32 {
-        let code = match self.lookup(b) {
+        let key = key_of(b);
+        let code = match self.lookup_keyed(b, key) {
             Some(c) => c,
-            None => self.insert(b, hash_bytes(b)),
+            None => self.insert(b, key),
         };
-        self.last = Some(code);
+        self.last = Some((key, code));
         code
     }
 
-    /// [`Interner::intern`] with the hash already known.
+    /// [`Interner::intern`] with the key already known.
     #[inline]
-    fn intern_hashed(&mut self, b: &[u8], h: u64) -> u32 {
-        match self.lookup_hashed(b, h) {
+    fn intern_keyed(&mut self, b: &[u8], key: u64) -> u32 {
+        match self.lookup_keyed(b, key) {
             Some(c) => c,
-            None => self.insert(b, h),
+            None => self.insert(b, key),
         }
     }
 
-    fn insert(&mut self, b: &[u8], h: u64) -> u32 {
+    fn insert(&mut self, b: &[u8], key: u64) -> u32 {
         let c = self.values.len() as u32;
         self.values.push(b.into());
-        self.hashes.push(h);
-        match self.map.entry(h) {
+        self.keys.push(key);
+        match self.map.entry(key) {
             std::collections::hash_map::Entry::Occupied(_) => {
                 self.collided.insert(b.into(), c);
             }
@@ -121,8 +159,8 @@ impl Interner {
         let remap: Vec<u32> = other
             .values
             .iter()
-            .zip(&other.hashes)
-            .map(|(v, &h)| self.intern_hashed(v, h))
+            .zip(&other.keys)
+            .map(|(v, &k)| self.intern_keyed(v, k))
             .collect();
         self.codes.extend_mapped(&other.codes, &remap);
     }
@@ -131,9 +169,9 @@ impl Interner {
 /// The typed buffer of one column within a chunk.
 #[derive(Debug)]
 pub enum ColBuf {
-    UInt(Vec<u64>),
-    Float(Vec<f64>),
-    Time(Vec<i64>),
+    UInt(UInts),
+    Float(Floats),
+    Time(Times),
     Ip(Interner),
     Text(Interner),
 }
@@ -141,9 +179,9 @@ pub enum ColBuf {
 impl ColBuf {
     fn new(kind: RoleType, cap: usize) -> Self {
         match kind {
-            RoleType::UInt => ColBuf::UInt(Vec::with_capacity(cap)),
-            RoleType::Float => ColBuf::Float(Vec::with_capacity(cap)),
-            RoleType::Time => ColBuf::Time(Vec::with_capacity(cap)),
+            RoleType::UInt => ColBuf::UInt(UInts::with_capacity(cap)),
+            RoleType::Float => ColBuf::Float(Floats::with_capacity(cap)),
+            RoleType::Time => ColBuf::Time(Times::with_capacity(cap)),
             RoleType::Ip => ColBuf::Ip(Interner::default()),
             RoleType::Text => ColBuf::Text(Interner::default()),
         }
@@ -397,9 +435,9 @@ impl Merger {
     pub fn push(&mut self, chunk: ChunkOut) {
         for (dst, src) in self.cols.iter_mut().zip(chunk.cols) {
             match (dst, src) {
-                (ColBuf::UInt(d), ColBuf::UInt(s)) => d.extend_from_slice(&s),
-                (ColBuf::Float(d), ColBuf::Float(s)) => d.extend_from_slice(&s),
-                (ColBuf::Time(d), ColBuf::Time(s)) => d.extend_from_slice(&s),
+                (ColBuf::UInt(d), ColBuf::UInt(s)) => d.append(&s),
+                (ColBuf::Float(d), ColBuf::Float(s)) => d.append(&s),
+                (ColBuf::Time(d), ColBuf::Time(s)) => d.append(&s),
                 (ColBuf::Ip(d), ColBuf::Ip(s)) | (ColBuf::Text(d), ColBuf::Text(s)) => {
                     d.append(&s);
                 }
@@ -534,6 +572,52 @@ mod tests {
             ColumnData::Ip(d) => assert_eq!(d.values.len(), 1, "mapped v6 folds into v4"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn interner_codes_equal_values_alike_and_distinct_ones_apart() {
+        // Short and long values, values differing only in length or in the 15th/16th byte,
+        // an empty value, and the same values arriving through a merge.
+        let values: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"US".to_vec(),
+            b"US\0".to_vec(),
+            b"155.109.131.198".to_vec(),
+            b"155.109.131.1989".to_vec(),
+            b"155.109.131.1988".to_vec(),
+            b"Suspicious Web Traffic".to_vec(),
+            b"Suspicious Web Traffid".to_vec(),
+            vec![0xff; 15],
+            vec![0xff; 16],
+        ];
+        let mut a = Interner::default();
+        let mut b = Interner::default();
+        for round in 0..3 {
+            for (i, v) in values.iter().enumerate() {
+                a.push(v);
+                b.push(&values[(i + round) % values.len()]);
+            }
+        }
+        assert_eq!(a.values.len(), values.len());
+        let codes = a.codes.to_vec();
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(&*a.values[codes[i] as usize], &v[..]);
+            assert_eq!(codes[i], codes[i + values.len()]);
+        }
+        let mut merged = Interner::default();
+        merged.append(&b);
+        merged.append(&a);
+        assert_eq!(merged.values.len(), values.len());
+        let all = merged.codes.to_vec();
+        let expect: Vec<&[u8]> = b
+            .codes
+            .to_vec()
+            .iter()
+            .map(|&c| &*b.values[c as usize])
+            .chain(a.codes.to_vec().iter().map(|&c| &*a.values[c as usize]))
+            .collect();
+        let got: Vec<&[u8]> = all.iter().map(|&c| &*merged.values[c as usize]).collect();
+        assert_eq!(got, expect);
     }
 
     #[test]

@@ -65,7 +65,8 @@ pub fn is_missing(b: &[u8]) -> bool {
     if b.is_empty() {
         return true;
     }
-    if b.len() > 6 {
+    // Every token below starts with one of these bytes: most fields are rejected at once.
+    if b.len() > 6 || !matches!(b.first(), Some(b'n' | b'N' | b'-' | b'#' | b'<')) {
         return false;
     }
     const NA: [&[u8]; 9] = [

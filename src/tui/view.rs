@@ -376,7 +376,6 @@ pub fn sort_rows(ds: &Dataset, rows: &mut [u32], col: usize, desc: bool) {
         ColumnData::Time(t) => {
             let key = |r: u32| {
                 t.get(r as usize)
-                    .copied()
                     .filter(|x| *x != crate::dataset::MISSING_TIME)
             };
             rows.par_sort_by(|&a, &b| match (key(a), key(b)) {
