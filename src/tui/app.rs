@@ -540,6 +540,16 @@ impl App {
         });
     }
 
+    /// Narrows the current filter by a clause (and-ed to it) and remembers it in the history.
+    pub fn narrow_filter(&mut self, clause: String) {
+        let text = match &self.filter {
+            Some(f) => format!("({f}) and {clause}"),
+            None => clause,
+        };
+        self.history.push(text.clone());
+        self.set_filter(Some(text));
+    }
+
     /// Applies (or clears) the global filter.
     pub fn set_filter(&mut self, filter: Option<String>) {
         self.filter = filter;

@@ -54,12 +54,7 @@ pub fn update(app: &mut App, action: Action) {
                     .map(|n| format!("dst_ip = {}", crate::filter::quote(&n.ip))),
             };
             if let Some(clause) = clause {
-                let text = match &app.filter {
-                    Some(f) => format!("({f}) and {clause}"),
-                    None => clause,
-                };
-                app.history.push(text.clone());
-                app.set_filter(Some(text));
+                app.narrow_filter(clause);
             }
         }
         a => {

@@ -40,12 +40,7 @@ pub fn update(app: &mut App, action: Action) {
                     crate::filter::quote_field(&col),
                     crate::filter::quote(&key)
                 );
-                let text = match &app.filter {
-                    Some(f) => format!("({f}) and {clause}"),
-                    None => clause,
-                };
-                app.history.push(text.clone());
-                app.set_filter(Some(text));
+                app.narrow_filter(clause);
             }
         }
         a => {

@@ -84,13 +84,7 @@ fn mark(app: &mut App) {
                 format_time(first.start),
                 format_time(last.start + w)
             );
-            let text = match &app.filter {
-                Some(f) => format!("({f}) and {range}"),
-                None => range,
-            };
-            app.history.push(text.clone());
-            app.status = None;
-            app.set_filter(Some(text));
+            app.narrow_filter(range);
         }
     }
 }
