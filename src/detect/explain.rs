@@ -324,15 +324,15 @@ impl PatternReference {
         }
         if let (Some(rate), Some(high), Some(median)) =
             (row.bytes_per_sec, self.rate_very_high, self.rate_median)
+            && rate >= high
+            && rate > median
         {
-            if rate >= high && rate > median {
-                out.push(Pattern::HighRate);
-            }
+            out.push(Pattern::HighRate);
         }
-        if let Some(port) = row.dst_port {
-            if SUSPICIOUS_PORTS.contains(&port) || port >= DYNAMIC_PORTS_START {
-                out.push(Pattern::SuspiciousPort(port));
-            }
+        if let Some(port) = row.dst_port
+            && (SUSPICIOUS_PORTS.contains(&port) || port >= DYNAMIC_PORTS_START)
+        {
+            out.push(Pattern::SuspiciousPort(port));
         }
         if row.short_sessions_from_ip >= self.many_sessions {
             out.push(Pattern::ManyShortSessions(row.short_sessions_from_ip));

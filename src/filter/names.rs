@@ -39,19 +39,19 @@ pub(crate) fn resolve(ds: &Dataset, f: &Field) -> Result<Target, FilterError> {
     if let Some(i) = ds.column_index(&f.name) {
         return Ok(Target::Column(i));
     }
-    if !f.quoted {
-        if let Some(d) = Derived::from_name(&f.name) {
-            if d.available(ds) {
-                return Ok(Target::Derived(d));
-            }
-            return Err(FilterError::new(
-                f.span,
-                format!(
-                    "'{}' cannot be computed: this file lacks the columns it needs",
-                    d.name()
-                ),
-            ));
+    if !f.quoted
+        && let Some(d) = Derived::from_name(&f.name)
+    {
+        if d.available(ds) {
+            return Ok(Target::Derived(d));
         }
+        return Err(FilterError::new(
+            f.span,
+            format!(
+                "'{}' cannot be computed: this file lacks the columns it needs",
+                d.name()
+            ),
+        ));
     }
     let n = normalise(&f.name);
     if let Some(i) = ds.columns.iter().position(|c| normalise(&c.name) == n) {

@@ -402,18 +402,16 @@ impl Parser {
             Tok::Word(mut text) => {
                 self.next();
                 let mut span = t.span;
-                if is_date(&text) {
-                    if let Some(Token {
+                if is_date(&text)
+                    && let Some(Token {
                         tok: Tok::Word(tod),
                         span: s2,
                     }) = self.peek().cloned()
-                    {
-                        if is_time_of_day(&tod) {
-                            self.next();
-                            text = format!("{text} {tod}");
-                            span = span.to(s2);
-                        }
-                    }
+                    && is_time_of_day(&tod)
+                {
+                    self.next();
+                    text = format!("{text} {tod}");
+                    span = span.to(s2);
                 }
                 Ok(Value {
                     text,
