@@ -15,4 +15,5 @@ pub mod filter;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;
+pub mod timing;
 pub mod tui;

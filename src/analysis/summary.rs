@@ -123,22 +123,20 @@ impl Default for SummaryOptions {
 
 /// Builds the summary of the selected rows.
 pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary {
+    let mut laps = crate::timing::Laps::start();
     let sources = ds.numeric_sources();
     let names: Vec<String> = sources.iter().map(|&s| ds.source_name(s)).collect();
-    // One series in memory at a time: computed, sorted in place, described, dropped.
-    let described: Vec<Stats> = sources
-        .iter()
-        .map(|&s| stats::describe_owned(rows.series(ds, s)))
-        .collect();
+    // One series per core in memory at a time: computed, sorted in place, described, dropped.
+    let described: Vec<Stats> = {
+        use rayon::prelude::*;
+        sources
+            .par_iter()
+            .with_max_len(1)
+            .map(|&s| stats::describe_owned(rows.series(ds, s)))
+            .collect()
+    };
+    laps.lap("summary: describe");
     let complete: Vec<bool> = described.iter().map(|st| st.missing == 0).collect();
-    let matrix = correlation::matrix(ds, &sources, rows, &complete);
-    let pearson_correlation = Ordered(
-        names
-            .iter()
-            .zip(matrix)
-            .map(|(a, row)| (a.clone(), Ordered(names.iter().cloned().zip(row).collect())))
-            .collect(),
-    );
     let known: Vec<(usize, &Stats)> = sources
         .iter()
         .zip(&described)
@@ -147,12 +145,25 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
             NumericSource::Derived(_) => None,
         })
         .collect();
-    let data_quality = prep::quality_with(ds, rows, &known);
+    // Independent passes over the data: at once.
+    let (matrix, data_quality) = rayon::join(
+        || correlation::matrix(ds, &sources, rows, &complete),
+        || prep::quality_with(ds, rows, &known),
+    );
+    let pearson_correlation = Ordered(
+        names
+            .iter()
+            .zip(matrix)
+            .map(|(a, row)| (a.clone(), Ordered(names.iter().cloned().zip(row).collect())))
+            .collect(),
+    );
+    laps.lap("summary: correlation + quality");
     let numeric = Ordered(names.into_iter().zip(described).collect());
     let countries = ds
         .role_index(Role::Country)
         .map(|i| rankings::rank(ds, i, rows, RankBy::Sessions))
         .unwrap_or_default();
+    laps.lap("summary: countries");
     let (ip_order, src_ips_by) = if ds.role(Role::BytesIn).is_some() {
         (RankBy::BytesIn, "bytes_in")
     } else {
@@ -162,6 +173,7 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
         .role_index(Role::SrcIp)
         .map(|i| rankings::rank(ds, i, rows, ip_order))
         .unwrap_or_default();
+    laps.lap("summary: ips");
     let range = timeseries::time_range(ds, rows);
     let mut notes = ds.notes.clone();
     let hourly = match range {
@@ -180,6 +192,7 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
         }
         None => Vec::new(),
     };
+    laps.lap("summary: time");
     Summary {
         source: ds.source.clone(),
         mode: ds.mode(),

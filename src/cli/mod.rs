@@ -270,21 +270,30 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
 }
 
 fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
-    let ds = load_input(&a.input)?;
-    let outcome = detect::run_detection(&ds, &a.detect)?;
-    let rule = format!("contamination {}", outcome.contamination);
-    let findings = crate::report::findings::build(
-        &ds,
-        &outcome.run,
-        &outcome.selection,
-        outcome.evaluation,
-        &rule,
+    use crate::timing::phase;
+    let ds = phase("load", || load_input(&a.input))?;
+    // Detection and the statistics are independent: both at once, sharing the cores.
+    let (outcome, summary) = rayon::join(
+        || phase("detect", || detect::run_detection(&ds, &a.detect)),
+        || phase("summary", || crate::report::findings::summary_for(&ds)),
     );
-    let text = match a.format {
-        ReportFormat::Md => crate::report::markdown::render(&findings),
-        ReportFormat::Html => crate::report::html::render(&findings),
-        ReportFormat::Json => to_json(&findings)?,
-    };
+    let outcome = outcome?;
+    let rule = format!("contamination {}", outcome.contamination);
+    let findings = phase("findings", || {
+        crate::report::findings::build_with_summary(
+            &ds,
+            &outcome.run,
+            &outcome.selection,
+            outcome.evaluation,
+            &rule,
+            summary,
+        )
+    });
+    let text = phase("render", || match a.format {
+        ReportFormat::Md => Ok(crate::report::markdown::render(&findings)),
+        ReportFormat::Html => Ok(crate::report::html::render(&findings)),
+        ReportFormat::Json => to_json(&findings),
+    })?;
     write_output(
         &Target::from_arg(a.output.as_deref()),
         text.as_bytes(),

@@ -141,7 +141,8 @@ impl DetectionRun {
         }
         let f = resolve(ds, params)?;
         // First, while nothing else of this run is held: it reads several full-length series.
-        let (patterns, per_ip) = pattern_reference(ds);
+        let (patterns, per_ip) =
+            crate::timing::phase("detect: pattern reference", || pattern_reference(ds));
         let mut notes = Vec::new();
         let mut columns = Vec::with_capacity(f.sources.len());
         let mut medians = Vec::with_capacity(f.sources.len());
@@ -176,10 +177,15 @@ impl DetectionRun {
         };
         // Detection::run's steps, freeing the matrix before the scores are indexed so the
         // two never coexist (the peak memory of a run at millions of rows).
-        let forest = IsolationForest::fit(&matrix, &forest_params).map_err(|e| e.to_string())?;
-        let scores = forest.score(&matrix, control).map_err(|e| e.to_string())?;
+        let forest = crate::timing::phase("detect: fit", || {
+            IsolationForest::fit(&matrix, &forest_params)
+        })
+        .map_err(|e| e.to_string())?;
+        let scores = crate::timing::phase("detect: score", || forest.score(&matrix, control))
+            .map_err(|e| e.to_string())?;
         drop(matrix);
-        let index = ScoreIndex::new(&scores).map_err(|e| e.to_string())?;
+        let index = crate::timing::phase("detect: index", || ScoreIndex::new(&scores))
+            .map_err(|e| e.to_string())?;
         let detection = Detection {
             forest,
             scores,

@@ -156,6 +156,11 @@ impl ScoreIndex {
     }
 
     /// Number of rows.
+    /// The scores, highest first.
+    pub fn sorted_descending(&self) -> &[f64] {
+        &self.sorted
+    }
+
     pub fn len(&self) -> usize {
         self.order.len()
     }

@@ -148,6 +148,12 @@ impl Interner {
         c
     }
 
+    /// Appends a value already interned (its code from [`Interner::lookup`]).
+    #[inline]
+    fn push_code(&mut self, c: u32) {
+        self.codes.push(c);
+    }
+
     #[inline]
     fn push(&mut self, b: &[u8]) {
         let c = self.intern(b);
@@ -194,7 +200,42 @@ enum Staged {
     U(u64),
     F(f64),
     T(i64),
+    /// Already in the chunk's dictionary with this code.
+    Code(u32),
+    /// To be interned on commit.
     Interned,
+}
+
+/// The last timestamp text parsed in each column and its value: logs repeat timestamps
+/// (many records per second, or a coarse clock), so most are not parsed again.
+#[derive(Debug, Default)]
+struct TimeCache {
+    last: Vec<(Vec<u8>, i64)>,
+}
+
+impl TimeCache {
+    fn new(columns: usize) -> Self {
+        TimeCache {
+            last: (0..columns).map(|_| (Vec::new(), 0)).collect(),
+        }
+    }
+
+    #[inline]
+    fn parse(&mut self, col: usize, t: &[u8]) -> Result<i64, FieldError> {
+        if let Some((bytes, value)) = self.last.get(col)
+            && !bytes.is_empty()
+            && bytes.as_slice() == t
+        {
+            return Ok(*value);
+        }
+        let v = fields::parse_time(t)?;
+        if let Some(slot) = self.last.get_mut(col) {
+            slot.0.clear();
+            slot.0.extend_from_slice(t);
+            slot.1 = v;
+        }
+        Ok(v)
+    }
 }
 
 /// What one chunk produced.
@@ -229,6 +270,7 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
     let mut lines = LineCounter::new(bytes, first_line);
     let mut record = ByteRecord::new();
     let mut staged = Vec::with_capacity(plan.len());
+    let mut times = TimeCache::new(plan.len());
     loop {
         let read = reader.read_byte_record(&mut record);
         // Where this read began, past the guard.
@@ -248,13 +290,15 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
                 continue;
             }
         }
-        let line = lines.record_at(from(record.position()));
-        match stage_record(&record, plan, &out.cols, &mut staged) {
+        match stage_record(&record, plan, &out.cols, &mut staged, &mut times) {
             Ok(()) => {
                 commit(&record, &staged, &mut out.cols);
                 out.rows += 1;
             }
-            Err(r) => out.rejects.push(r.at(line)),
+            Err(r) => {
+                let line = lines.record_at(from(record.position()));
+                out.rejects.push(r.at(line));
+            }
         }
     }
     out
@@ -262,7 +306,8 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
 
 /// Line numbers of records from byte offsets. csv's own `Position::line` is
 /// where a read began: before the blank lines it skips, and before the LF of
-/// the previous record's CRLF, so it can be a line early.
+/// the previous record's CRLF, so it can be a line early. Counted only when a
+/// line is asked for (a rejected record), from where the last count stopped.
 struct LineCounter<'a> {
     bytes: &'a [u8],
     counted_to: usize,
@@ -278,7 +323,8 @@ impl<'a> LineCounter<'a> {
         }
     }
 
-    /// The line of the record whose read began at `offset` (offsets never decrease).
+    /// The line of the record whose read began at `offset` (offsets never decrease
+    /// from one call to the next).
     fn record_at(&mut self, offset: usize) -> u64 {
         let rest = self.bytes.get(offset..).unwrap_or(&[]);
         let start = offset.saturating_add(super::leading_line_ends(rest));
@@ -326,6 +372,7 @@ fn stage_record(
     plan: &[ColPlan],
     cols: &[ColBuf],
     staged: &mut Vec<Staged>,
+    times: &mut TimeCache,
 ) -> Result<(), Pending> {
     staged.clear();
     if record.as_slice().len() > MAX_RECORD_BYTES {
@@ -350,7 +397,7 @@ fn stage_record(
             ),
         });
     }
-    for ((field, col), buf) in record.iter().zip(plan).zip(cols) {
+    for (c, ((field, col), buf)) in record.iter().zip(plan).zip(cols).enumerate() {
         if field.len() > MAX_FIELD_BYTES {
             return Err(Pending {
                 column: Some(col.name.clone()),
@@ -380,16 +427,26 @@ fn stage_record(
                 })
             })?),
             RoleType::Time if fields::is_missing(t) => Staged::T(MISSING_TIME),
-            RoleType::Time => Staged::T(fields::parse_time(t).map_err(fail)?),
+            RoleType::Time => Staged::T(times.parse(c, t).map_err(fail)?),
             RoleType::Ip => {
                 // Only valid addresses (and missing cells, as "") are ever interned.
-                let known = matches!(buf, ColBuf::Ip(i) if i.lookup(t).is_some());
-                if !known && !fields::is_missing(t) {
-                    fields::parse_ip(t).map_err(fail)?;
+                match buf {
+                    ColBuf::Ip(i) => match i.lookup(t) {
+                        Some(code) => Staged::Code(code),
+                        None => {
+                            if !fields::is_missing(t) {
+                                fields::parse_ip(t).map_err(fail)?;
+                            }
+                            Staged::Interned
+                        }
+                    },
+                    _ => Staged::Interned,
                 }
-                Staged::Interned
             }
-            RoleType::Text => Staged::Interned,
+            RoleType::Text => match buf {
+                ColBuf::Text(i) => i.lookup(field).map_or(Staged::Interned, Staged::Code),
+                _ => Staged::Interned,
+            },
         };
         staged.push(value);
     }
@@ -402,6 +459,7 @@ fn commit(record: &ByteRecord, staged: &[Staged], cols: &mut [ColBuf]) {
             (ColBuf::UInt(v), Staged::U(x)) => v.push(*x),
             (ColBuf::Float(v), Staged::F(x)) => v.push(*x),
             (ColBuf::Time(v), Staged::T(x)) => v.push(*x),
+            (ColBuf::Ip(i) | ColBuf::Text(i), Staged::Code(c)) => i.push_code(*c),
             (ColBuf::Ip(i), _) => {
                 let t = fields::trim(field);
                 i.push(if fields::is_missing(t) { b"" } else { t });

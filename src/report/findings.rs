@@ -179,6 +179,18 @@ fn pattern_key(p: &Pattern) -> (&'static str, &'static str) {
     }
 }
 
+/// The summary the findings are built on (all rows, top 20 of each ranking).
+pub fn summary_for(ds: &Dataset) -> Summary {
+    summary::summarize(
+        ds,
+        Rows::All(ds.rows),
+        SummaryOptions {
+            top: 20,
+            rejects_shown: 20,
+        },
+    )
+}
+
 /// Gathers the findings.
 pub fn build(
     ds: &Dataset,
@@ -187,15 +199,20 @@ pub fn build(
     evaluation: Option<Evaluation>,
     rule: &str,
 ) -> Findings {
+    build_with_summary(ds, run, selection, evaluation, rule, summary_for(ds))
+}
+
+/// [`build`] with the summary already computed by [`summary_for`] (e.g. while detection ran).
+pub fn build_with_summary(
+    ds: &Dataset,
+    run: &DetectionRun,
+    selection: &Selection,
+    evaluation: Option<Evaluation>,
+    rule: &str,
+    summary: Summary,
+) -> Findings {
     let all = Rows::All(ds.rows);
-    let summary = summary::summarize(
-        ds,
-        all,
-        SummaryOptions {
-            top: 20,
-            rejects_shown: 20,
-        },
-    );
+    let mut laps = crate::timing::Laps::start();
     let index = &run.detection.index;
     let flagged_set: Vec<usize> = index.flagged(selection).collect();
     let is_flagged = |r: usize| index.is_flagged(selection, r);
@@ -235,9 +252,9 @@ pub fn build(
         notes: ds.notes.iter().chain(run.notes.iter()).cloned().collect(),
     };
 
+    laps.lap("findings: overview");
     // Score distribution.
-    let mut sorted = scores.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
+    let sorted: Vec<f64> = index.sorted_descending().iter().rev().copied().collect();
     let q = |p| stats::quantile_sorted(&sorted, p).unwrap_or(0.0);
     let h = crate::analysis::histogram::histogram(scores, 20, false);
     let p = run.detection.params();
@@ -258,15 +275,31 @@ pub fn build(
         histogram: h.counts,
     };
 
+    laps.lap("findings: scores");
     // Patterns among flagged rows (and how common each is overall).
     let mut patterns: Vec<PatternFinding> = Vec::new();
-    let mut counts_all: std::collections::BTreeMap<&'static str, usize> = Default::default();
     if run.patterns.is_some() {
-        for r in 0..ds.rows {
-            for pt in run.patterns(ds, r) {
-                *counts_all.entry(pattern_key(&pt).0).or_default() += 1;
-            }
-        }
+        use rayon::prelude::*;
+        // Every row's patterns, counted in parallel over blocks of rows.
+        let counted = (0..ds.rows)
+            .into_par_iter()
+            .with_min_len(4096)
+            .fold(
+                std::collections::BTreeMap::<&'static str, usize>::new,
+                |mut m, r| {
+                    for pt in run.patterns(ds, r) {
+                        *m.entry(pattern_key(&pt).0).or_default() += 1;
+                    }
+                    m
+                },
+            )
+            .reduce(Default::default, |mut a, b| {
+                for (k, n) in b {
+                    *a.entry(k).or_default() += n;
+                }
+                a
+            });
+        let counts_all = counted;
         for &r in &flagged_set {
             for pt in run.patterns(ds, r) {
                 let (name, description) = pattern_key(&pt);
@@ -300,6 +333,7 @@ pub fn build(
         patterns.sort_by_key(|p| std::cmp::Reverse(p.flagged_rows));
     }
 
+    laps.lap("findings: patterns");
     // Suspicious source IPs.
     let mut suspicious_ips = Vec::new();
     if let Some(ipcol) = ds.role_index(Role::SrcIp)
@@ -345,6 +379,7 @@ pub fn build(
         }
     }
 
+    laps.lap("findings: suspicious ips");
     // Geography.
     let mut geography = Vec::new();
     if let Some(ccol) = ds.role_index(Role::Country)
@@ -378,6 +413,7 @@ pub fn build(
         }
     }
 
+    laps.lap("findings: geography");
     // Time trends.
     let time = timeseries::time_range(ds, all).map(|(a, b)| {
         let width = timeseries::auto_width(a, b, 60);
@@ -424,6 +460,7 @@ pub fn build(
         }
     });
 
+    laps.lap("findings: time trends");
     // The notebooks' heuristic: bytes_in above mean + 3σ.
     let heuristic = summary
         .numeric
@@ -446,6 +483,7 @@ pub fn build(
             })
         });
 
+    laps.lap("findings: heuristic");
     let mut f = Findings {
         overview,
         anomalies,
