@@ -318,14 +318,39 @@ fn outlier_columns(ds: &Dataset) -> Vec<usize> {
         .collect()
 }
 
+/// Calls `f` with the value (`NaN` when missing) of `src` on each selected row, in order, reading
+/// blocks of rows at a time.
+fn for_each_value(ds: &Dataset, rows: Rows<'_>, src: NumericSource, mut f: impl FnMut(f64)) {
+    const BLOCK: usize = 8 * 1024;
+    let reader = SeriesReader::new(ds, src);
+    let mut buf = vec![0.0; BLOCK];
+    match rows {
+        Rows::All(n) => {
+            for first in (0..n).step_by(BLOCK) {
+                let part = &mut buf[..BLOCK.min(n - first)];
+                reader.fill(first, part);
+                part.iter().for_each(|&x| f(x));
+            }
+        }
+        Rows::Subset(list) => {
+            for chunk in list.chunks(BLOCK) {
+                let part = &mut buf[..chunk.len()];
+                reader.fill_rows(chunk, part);
+                part.iter().for_each(|&x| f(x));
+            }
+        }
+    }
+}
+
 /// The data-quality report over the selected rows.
 pub fn quality(ds: &Dataset, rows: Rows<'_>) -> Quality {
     quality_with(ds, rows, &[])
 }
 
-/// [`quality`], reusing the statistics of input columns (by index) already described over the
-/// same rows, so their values are not sorted again.
-pub fn quality_with(ds: &Dataset, rows: Rows<'_>, known: &[(usize, &Stats)]) -> Quality {
+/// [`quality`], reusing the statistics of sources already described over the same rows, so
+/// their values are not read and sorted again.
+pub fn quality_with(ds: &Dataset, rows: Rows<'_>, known: &[(NumericSource, &Stats)]) -> Quality {
+    let known_stats = |src: NumericSource| known.iter().find(|(k, _)| *k == src).map(|(_, s)| *s);
     let mut q = Quality {
         duplicate_rows: duplicate_rows(ds).len(),
         ..Quality::default()
@@ -340,33 +365,37 @@ pub fn quality_with(ds: &Dataset, rows: Rows<'_>, known: &[(usize, &Stats)]) -> 
         }
     }
     for d in Derived::ALL.into_iter().filter(|d| d.available(ds)) {
-        let reader = SeriesReader::new(ds, NumericSource::Derived(d));
-        let mut first: Option<f64> = None;
-        let mut constant = true;
-        rows.for_each(|r| {
-            let x = reader.get_or_nan(r);
-            if constant && !x.is_nan() {
-                match first {
-                    None => first = Some(x),
-                    Some(f) => constant = x == f,
-                }
+        let src = NumericSource::Derived(d);
+        // Constant: at least one value, all (NaN aside) equal, i.e. min == max.
+        let constant = match known_stats(src) {
+            Some(st) => st.count > 0 && st.min == st.max,
+            None => {
+                let mut first: Option<f64> = None;
+                let mut constant = true;
+                for_each_value(ds, rows, src, |x| {
+                    if constant && !x.is_nan() {
+                        match first {
+                            None => first = Some(x),
+                            Some(f) => constant = x == f,
+                        }
+                    }
+                });
+                first.is_some() && constant
             }
-        });
-        if first.is_some() && constant {
+        };
+        if constant {
             q.constant_columns.push(d.name().to_string());
         }
     }
     for i in outlier_columns(ds) {
         let src = NumericSource::Column(i);
-        let s = match known.iter().find(|(k, _)| *k == i) {
-            Some((_, s)) => (*s).clone(),
+        let s = match known_stats(src) {
+            Some(s) => s.clone(),
             None => stats::describe_owned(rows.series(ds, src)),
         };
         if let Some((lo, hi)) = stats::iqr_fences(&s, 1.5) {
-            let reader = SeriesReader::new(ds, src);
             let (mut below, mut above) = (0, 0);
-            rows.for_each(|r| {
-                let x = reader.get_or_nan(r);
+            for_each_value(ds, rows, src, |x| {
                 below += usize::from(x < lo);
                 above += usize::from(x > hi);
             });

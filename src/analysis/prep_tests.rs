@@ -122,7 +122,7 @@ fn quality_reuses_known_statistics_without_changing_the_report() {
     for rows in [Rows::All(ds.rows), Rows::Subset(&subset)] {
         let plain = quality(&ds, rows);
         let st = stats::describe(&rows.series(&ds, NumericSource::Column(0)));
-        let reused = quality_with(&ds, rows, &[(0, &st)]);
+        let reused = quality_with(&ds, rows, &[(NumericSource::Column(0), &st)]);
         assert_eq!(plain, reused);
         assert_eq!(plain.duplicate_rows, naive_duplicates(&ds).len());
         // Missing counts by the definition.

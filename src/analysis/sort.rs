@@ -29,6 +29,9 @@ pub fn sort_floats(mut values: Vec<f64>) -> Vec<f64> {
         values.sort_unstable_by(f64::total_cmp);
         return values;
     }
+    if let Some(sorted) = few_distinct(&values) {
+        return sorted;
+    }
     // In place: the Vec<f64> becomes the Vec<u64> of keys and back (same size and alignment).
     let mut keys: Vec<u64> = values.into_iter().map(key).collect();
     let mut counts = vec![[0usize; 256]; 8];
@@ -58,6 +61,44 @@ pub fn sort_floats(mut values: Vec<f64>) -> Vec<f64> {
     }
     drop(scratch);
     keys.into_iter().map(unkey).collect()
+}
+
+/// At most this many distinct values for the counting path.
+const FEW: usize = 1024;
+
+/// A counting sort for columns of few distinct values (hours, weekdays, ports, status codes,
+/// labels): one pass counting each bit pattern, one writing them out in order. `None` as soon
+/// as there are more than [`FEW`] distinct values (the radix sort is then the better choice).
+fn few_distinct(values: &[f64]) -> Option<Vec<f64>> {
+    let mut counts: rustc_hash::FxHashMap<u64, usize> = Default::default();
+    let mut last: Option<(u64, usize)> = None;
+    for &x in values {
+        let k = key(x);
+        // Runs of one value are common (sorted logs, constant columns): count them without
+        // hashing each one.
+        match &mut last {
+            Some((lk, n)) if *lk == k => *n += 1,
+            _ => {
+                if let Some((lk, n)) = last.take() {
+                    *counts.entry(lk).or_default() += n;
+                    if counts.len() > FEW {
+                        return None;
+                    }
+                }
+                last = Some((k, 1));
+            }
+        }
+    }
+    if let Some((lk, n)) = last {
+        *counts.entry(lk).or_default() += n;
+    }
+    let mut distinct: Vec<(u64, usize)> = counts.into_iter().collect();
+    distinct.sort_unstable_by_key(|&(k, _)| k);
+    let mut out = Vec::with_capacity(values.len());
+    for (k, n) in distinct {
+        out.extend(std::iter::repeat_n(unkey(k), n));
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -109,6 +150,16 @@ mod tests {
                 })
                 .collect(),
             vec![7.0; 10_000],
+            // Few distinct values (the counting path), with both zeros and NaNs among them.
+            (0..40_000)
+                .map(|i| specials[i * 7 % specials.len()])
+                .collect(),
+            (0..40_000).map(|_| (next() % 24) as f64).collect(),
+            // Just over the counting path's limit, then far over it.
+            (0..40_000).map(|i| (i % (FEW + 1)) as f64 * 0.25).collect(),
+            (0..40_000)
+                .map(|i| f64::from(i as u32 % 1000) + if i > 30_000 { 0.5 } else { 0.0 })
+                .collect(),
             (0..100).map(|i| f64::from(i) * -0.5).collect(),
             vec![],
         ];

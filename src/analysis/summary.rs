@@ -126,25 +126,16 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
     let mut laps = crate::timing::Laps::start();
     let sources = ds.numeric_sources();
     let names: Vec<String> = sources.iter().map(|&s| ds.source_name(s)).collect();
-    // One series per core in memory at a time: computed, sorted in place, described, dropped.
-    let described: Vec<Stats> = {
-        use rayon::prelude::*;
-        sources
-            .par_iter()
-            .with_max_len(1)
-            .map(|&s| stats::describe_owned(rows.series(ds, s)))
-            .collect()
-    };
+    // One series in memory at a time: computed, sorted in place, described, dropped. (Reading a
+    // series is parallel; describing several at once would hold several copies, and a report
+    // already runs detection beside this.)
+    let described: Vec<Stats> = sources
+        .iter()
+        .map(|&s| stats::describe_owned(rows.series(ds, s)))
+        .collect();
     laps.lap("summary: describe");
     let complete: Vec<bool> = described.iter().map(|st| st.missing == 0).collect();
-    let known: Vec<(usize, &Stats)> = sources
-        .iter()
-        .zip(&described)
-        .filter_map(|(s, st)| match s {
-            NumericSource::Column(i) => Some((*i, st)),
-            NumericSource::Derived(_) => None,
-        })
-        .collect();
+    let known: Vec<(NumericSource, &Stats)> = sources.iter().copied().zip(&described).collect();
     // Independent passes over the data: at once.
     let (matrix, data_quality) = rayon::join(
         || correlation::matrix(ds, &sources, rows, &complete),

@@ -269,14 +269,25 @@ pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
     })
 }
 
+/// `report` runs detection and the statistics concurrently while their combined working memory
+/// stays under this.
+const CONCURRENT_WORK_BYTES: usize = 256 * 1024 * 1024;
+
 fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
     use crate::timing::phase;
     let ds = phase("load", || load_input(&a.input))?;
-    // Detection and the statistics are independent: both at once, sharing the cores.
-    let (outcome, summary) = rayon::join(
-        || phase("detect", || detect::run_detection(&ds, &a.detect)),
-        || phase("summary", || crate::report::findings::summary_for(&ds)),
-    );
+    // Detection and the statistics are independent: both at once, sharing the cores, unless
+    // their working copies together (about 64 bytes a row at their peaks) would be large: then
+    // one after the other, so a big file's peak memory is the larger of the two, not the sum.
+    let detection = || phase("detect", || detect::run_detection(&ds, &a.detect));
+    let statistics = || phase("summary", || crate::report::findings::summary_for(&ds));
+    let (outcome, summary) = if ds.rows.saturating_mul(64) <= CONCURRENT_WORK_BYTES {
+        rayon::join(detection, statistics)
+    } else {
+        // The statistics first: what they leave behind is small, what detection keeps is not.
+        let summary = statistics();
+        (detection(), summary)
+    };
     let outcome = outcome?;
     let rule = format!("contamination {}", outcome.contamination);
     let findings = phase("findings", || {

@@ -176,12 +176,7 @@ impl<'a> SeriesReader<'a> {
                 if t < range.0 || t > range.1 {
                     return None;
                 }
-                Some(if hour {
-                    t.div_euclid(MS_PER_HOUR).rem_euclid(24) as f64
-                } else {
-                    // 1970-01-01 was a Thursday: day 0 is weekday 3 counting from Monday.
-                    (t.div_euclid(MS_PER_DAY) + 3).rem_euclid(7) as f64
-                })
+                Some(clock(hour, t))
             }
         }
     }
@@ -283,7 +278,30 @@ impl<'a> SeriesReader<'a> {
                     };
                 }
             }
-            Kind::Clock { .. } => return false,
+            Kind::Clock {
+                hour,
+                times: cols,
+                range,
+            } => {
+                // The first column with a time on the row, as `get` reads it.
+                let mut blocks = Vec::with_capacity(cols.len());
+                for c in cols.into_iter().flatten() {
+                    let Some(b) = times(Some(c)) else {
+                        return false;
+                    };
+                    blocks.push(b);
+                }
+                for (k, o) in out.iter_mut().enumerate() {
+                    let t = blocks
+                        .iter()
+                        .filter_map(|b| b.get(k).copied())
+                        .find(|&t| t != MISSING_TIME);
+                    *o = match t {
+                        Some(t) if t >= range.0 && t <= range.1 => clock(hour, t),
+                        _ => f64::NAN,
+                    };
+                }
+            }
         }
         true
     }
@@ -293,6 +311,18 @@ impl<'a> SeriesReader<'a> {
         for (o, &r) in out.iter_mut().zip(rows) {
             *o = self.get_or_nan(r as usize);
         }
+    }
+}
+
+/// The hour of day (or, with `hour` false, the weekday counting from Monday = 0) of epoch
+/// milliseconds `t`, in UTC.
+#[inline]
+fn clock(hour: bool, t: i64) -> f64 {
+    if hour {
+        t.div_euclid(MS_PER_HOUR).rem_euclid(24) as f64
+    } else {
+        // 1970-01-01 was a Thursday: day 0 is weekday 3 counting from Monday.
+        (t.div_euclid(MS_PER_DAY) + 3).rem_euclid(7) as f64
     }
 }
 

@@ -132,8 +132,11 @@ impl ScoreIndex {
             .map(|(r, &s)| (s, r as u32))
             .collect();
         pairs.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let sorted: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-        let order: Vec<u32> = pairs.into_iter().map(|p| p.1).collect();
+        // The order first, then the scores written over the pairs' own buffer (an in-place
+        // collect) and shrunk: at millions of rows this build is the peak of a detection run.
+        let order: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        let mut sorted: Vec<f64> = pairs.into_iter().map(|p| p.0).collect();
+        sorted.shrink_to_fit();
         let mut rank = vec![0u32; n];
         for (i, &r) in order.iter().enumerate() {
             rank[r as usize] = i as u32;
@@ -144,8 +147,7 @@ impl ScoreIndex {
         } else {
             (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
         };
-        let mut dev: Vec<f64> = sorted.iter().map(|s| (s - median).abs()).collect();
-        let mad = median_in_place(&mut dev);
+        let mad = median_deviation(&sorted, median);
         Ok(Self {
             order,
             rank,
@@ -155,12 +157,12 @@ impl ScoreIndex {
         })
     }
 
-    /// Number of rows.
     /// The scores, highest first.
     pub fn sorted_descending(&self) -> &[f64] {
         &self.sorted
     }
 
+    /// Number of rows.
     pub fn len(&self) -> usize {
         self.order.len()
     }
@@ -264,6 +266,45 @@ impl ScoreIndex {
 }
 
 /// Median (average of the two middle values for an even count) by selection; `v` is reordered.
+/// The median of `|x − median|` over `desc` (sorted descending, no NaN), without a copy: the
+/// deviations of the values at or above `median` ascend from the middle towards the front, those
+/// below ascend towards the back, so a merge of the two runs meets the middle ones in order.
+fn median_deviation(desc: &[f64], median: f64) -> f64 {
+    let n = desc.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let split = desc.partition_point(|&x| x >= median);
+    let (mut up, mut down) = (split, split);
+    let mut next = || {
+        let a = (up > 0).then(|| desc[up - 1] - median);
+        let b = (down < n).then(|| median - desc[down]);
+        match (a, b) {
+            (Some(a), Some(b)) if a.total_cmp(&b).is_le() => {
+                up -= 1;
+                a
+            }
+            (Some(a), None) => {
+                up -= 1;
+                a
+            }
+            (_, Some(b)) => {
+                down += 1;
+                b
+            }
+            (None, None) => f64::NAN,
+        }
+    };
+    // The k-th smallest deviation (0-based) for k = n/2 − 1 and n/2.
+    let mut lo = f64::NAN;
+    for _ in 0..n / 2 {
+        lo = next();
+    }
+    let hi = next();
+    if n % 2 == 1 { hi } else { (lo + hi) / 2.0 }
+}
+
+#[cfg(test)]
 fn median_in_place(v: &mut [f64]) -> f64 {
     let n = v.len();
     let (_, &mut hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
@@ -278,6 +319,43 @@ fn median_in_place(v: &mut [f64]) -> f64 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_deviation_matches_a_copy_and_select() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 40) as f64 / 1e4
+        };
+        for n in [1usize, 2, 3, 4, 5, 10, 101, 1000] {
+            for ties in [false, true] {
+                let mut v: Vec<f64> = (0..n)
+                    .map(|_| {
+                        if ties {
+                            (next() * 10.0).floor()
+                        } else {
+                            next()
+                        }
+                    })
+                    .collect();
+                v.sort_unstable_by(|a, b| b.total_cmp(a));
+                let median = if n % 2 == 1 {
+                    v[n / 2]
+                } else {
+                    (v[n / 2 - 1] + v[n / 2]) / 2.0
+                };
+                let mut dev: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
+                let want = median_in_place(&mut dev);
+                assert_eq!(
+                    median_deviation(&v, median).to_bits(),
+                    want.to_bits(),
+                    "n = {n}"
+                );
+            }
+        }
+    }
 
     fn rows(ix: &ScoreIndex, sel: &Selection) -> Vec<usize> {
         ix.flagged(sel).collect()

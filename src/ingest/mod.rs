@@ -296,8 +296,16 @@ impl<'a> Loader<'a> {
         };
         let mut merger = Merger::new(plan.clone(), capacity.min(200_000_000));
         let mut line = first_data_line;
+        // Parsed chunks of the previous block, merged while the next block is parsed; the
+        // buffer of the block being parsed, and the one to read the next block into.
+        let mut pending: Vec<builder::ChunkOut> = Vec::new();
+        let mut spare: Vec<u8> = Vec::new();
         loop {
             self.fill(BLOCK_BYTES)?;
+            if self.eof {
+                // Nothing to overlap any more; and rejects must stay in input order.
+                merge_all(&mut merger, &mut pending);
+            }
             if self.buf.is_empty() {
                 break;
             }
@@ -324,6 +332,7 @@ impl<'a> Loader<'a> {
                 }
             }
             let Some(&consumed) = points.last() else {
+                merge_all(&mut merger, &mut pending);
                 // No complete record in the buffer: read more, or skip an overlong one.
                 if self.eof {
                     break;
@@ -335,10 +344,16 @@ impl<'a> Loader<'a> {
                 }
                 continue;
             };
+            // The complete records become this block; the rest starts the next buffer.
+            spare.clear();
+            spare.extend_from_slice(self.buf.get(consumed..).unwrap_or_default());
+            std::mem::swap(&mut self.buf, &mut spare);
+            let mut block = std::mem::take(&mut spare);
+            block.truncate(consumed);
             let mut chunks = Vec::with_capacity(points.len());
             let mut start = 0;
             for &end in &points {
-                chunks.push(self.buf.get(start..end).unwrap_or(&[]));
+                chunks.push(block.get(start..end).unwrap_or(&[]));
                 start = end;
             }
             let newlines: Vec<u64> = chunks.par_iter().map(|c| count_lf(c)).collect();
@@ -347,22 +362,33 @@ impl<'a> Loader<'a> {
                 first_lines.push(line);
                 line += n;
             }
-            let outs: Vec<_> = chunks
-                .par_iter()
-                .zip(first_lines)
-                .map(|(c, first)| builder::parse_chunk(c, delimiter, &plan, first))
-                .collect();
-            for out in outs {
-                merger.push(out);
-            }
-            self.progress
-                .rows
-                .store(merger.rows as u64, Ordering::Relaxed);
-            self.consume(consumed);
+            // Parse this block on all cores while this thread merges the previous one and
+            // reads the next.
+            let (outs, filled) = rayon::join(
+                || {
+                    chunks
+                        .par_iter()
+                        .zip(first_lines)
+                        .map(|(c, first)| builder::parse_chunk(c, delimiter, &plan, first))
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    merge_all(&mut merger, &mut pending);
+                    self.progress
+                        .rows
+                        .store(merger.rows as u64, Ordering::Relaxed);
+                    self.fill(BLOCK_BYTES)
+                },
+            );
+            pending = outs;
+            drop(chunks);
+            spare = block;
+            filled?;
             if self.cancelled() {
                 return Err(IngestError::Cancelled { path });
             }
         }
+        merge_all(&mut merger, &mut pending);
         self.finish(merger, headers)
     }
 
@@ -450,6 +476,13 @@ impl<'a> Loader<'a> {
             ));
         }
         Ok(ds)
+    }
+}
+
+/// Merges parsed chunks in order, leaving `pending` empty.
+fn merge_all(merger: &mut Merger, pending: &mut Vec<builder::ChunkOut>) {
+    for out in pending.drain(..) {
+        merger.push(out);
     }
 }
 
