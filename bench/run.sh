@@ -152,7 +152,9 @@ for rows in sorted({k[0] for k in runs}):
     try:
         p = json.load(open(os.path.join(out, f"pandas_{rows}.json")))
         d = json.load(open(os.path.join(out, f"tl_{rows}.detect.json" if os.path.exists(os.path.join(out, f"tl_{rows}.detect.json")) else f"tl_{rows}.report.json")))
-        print(f"{'':>16}flagged: pandas {p['anomalies']}, threatlens {d.get('anomalies')}")
+        a = d.get('anomalies')
+        flagged = a.get('flagged') if isinstance(a, dict) else a
+        print(f"{'':>16}flagged: pandas {p['anomalies']}, threatlens {flagged}")
     except (OSError, ValueError, KeyError):
         pass
 PY
