@@ -128,6 +128,58 @@ fn demo_writes_the_rows_asked_and_refuses_to_overwrite() {
 }
 
 #[test]
+fn an_output_that_would_be_refused_is_refused_before_the_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let existing = file_with(&dir, "out.json", b"keep me");
+    let nowhere = dir
+        .path()
+        .join("no/such/dir/out.json")
+        .display()
+        .to_string();
+    // The input does not exist either: the output is checked first, so no load is wasted.
+    let missing_input = dir.path().join("absent.csv").display().to_string();
+    for args in [
+        vec![
+            "report",
+            &missing_input,
+            "--format",
+            "json",
+            "-o",
+            &existing,
+        ],
+        vec![
+            "detect",
+            &missing_input,
+            "--format",
+            "json",
+            "-o",
+            &existing,
+        ],
+        vec!["detect", &missing_input, "--export", &existing],
+        vec!["summary", &missing_input, "--export", &existing],
+    ] {
+        let out = threatlens().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("already exists") && err.contains("--force"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    let out = threatlens()
+        .args(["report", &missing_input, "-o", &nowhere])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("does not exist") && err.contains("no/such/dir"),
+        "{err}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let out = threatlens().args(["summary"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

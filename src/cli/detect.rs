@@ -5,7 +5,7 @@
 //! (`row,score,anomaly[,label]` for every row) or JSON (counts, threshold,
 //! parameters, flagged rows, per-IP aggregation, evaluation against a label).
 
-use super::output::{Target, write_output, write_output_with};
+use super::output::{Target, check_target, write_output, write_output_with};
 use super::{Failure, InputArgs, load_input};
 use crate::analysis::rankings;
 use crate::dataset::{Dataset, Role};
@@ -275,6 +275,10 @@ impl Serialize for FlaggedRows<'_> {
 
 /// The `detect` subcommand.
 pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
+    check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
+    if let Some(path) = &a.export {
+        check_target(&Target::from_arg(Some(path)), a.force)?;
+    }
     let ds = load_input(&a.input)?;
     let outcome = run_detection(&ds, &a.detect)?;
     let target = Target::from_arg(a.output.as_deref());

@@ -13,7 +13,7 @@ use crate::analysis::{Rows, summary};
 use crate::dataset::Dataset;
 use crate::ingest::{self, IngestError, LoadProgress};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use output::{OutputError, Target, write_output};
+use output::{OutputError, Target, check_target, write_output};
 use std::process::ExitCode;
 
 /// threatlens — explore web-threat interaction logs: statistics, timelines,
@@ -237,6 +237,9 @@ pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
 }
 
 fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
+    if let Some(path) = &a.export {
+        check_target(&Target::from_arg(Some(path)), a.force)?;
+    }
     let ds = load_input(&a.input)?;
     let opts = summary::SummaryOptions {
         top: a.top,
@@ -275,6 +278,7 @@ const CONCURRENT_WORK_BYTES: usize = 256 * 1024 * 1024;
 
 fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
     use crate::timing::phase;
+    check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     let ds = phase("load", || load_input(&a.input))?;
     // Detection and the statistics are independent: both at once, sharing the cores, unless
     // their working copies together (about 64 bytes a row at their peaks) would be large: then
@@ -314,6 +318,7 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
 }
 
 fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
+    check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     let mut buf = Vec::new();
     crate::demo::write_demo(&mut buf, a.rows, a.seed).map_err(|e| Failure {
         code: 1,

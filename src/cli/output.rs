@@ -44,6 +44,32 @@ impl Target {
     }
 }
 
+/// Checks, before any work is done, that `target` could be written: not an existing regular file
+/// without `force`, not a directory, in a directory that exists. Writing checks again (the file
+/// system may change meanwhile); this only saves a long run that would end in a refusal.
+pub fn check_target(target: &Target, force: bool) -> Result<(), OutputError> {
+    let Target::File(path) = target else {
+        return Ok(());
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(OutputError::Io {
+            path: path.display().to_string(),
+            cause: "is a directory".into(),
+        }),
+        Ok(meta) if meta.is_file() && !force => Err(OutputError::Exists {
+            path: path.display().to_string(),
+        }),
+        Ok(_) => Ok(()),
+        Err(_) => match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(OutputError::Io {
+                path: path.display().to_string(),
+                cause: format!("directory {} does not exist", dir.display()),
+            }),
+            _ => Ok(()),
+        },
+    }
+}
+
 /// Writes `bytes` to the target (see the module docs for the rules).
 pub fn write_output(target: &Target, bytes: &[u8], force: bool) -> Result<(), OutputError> {
     write_output_with(target, force, |w| w.write_all(bytes))
@@ -155,6 +181,27 @@ mod tests {
             .map(|d| d.count())
             .unwrap_or(0);
         assert_eq!(leftovers, 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn checks_a_target_before_the_work() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("out.json");
+        let file = Target::File(p.clone());
+        assert!(check_target(&file, false).is_ok());
+        write_file(&p, b"x", false).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            check_target(&file, false),
+            Err(OutputError::Exists { .. })
+        ));
+        assert!(check_target(&file, true).is_ok());
+        let d = check_target(&Target::File(dir.path().into()), true);
+        assert!(d.is_err_and(|e| e.to_string().contains("is a directory")));
+        let missing = Target::File(dir.path().join("no/such/out.json"));
+        let e = check_target(&missing, false).err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| e.contains("does not exist")));
+        assert!(check_target(&Target::File("/dev/null".into()), false).is_ok());
+        assert!(check_target(&Target::Stdout, false).is_ok());
     }
 
     #[test]
