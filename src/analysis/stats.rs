@@ -63,14 +63,19 @@ pub fn sum(values: impl IntoIterator<Item = f64>) -> f64 {
 
 /// The linearly interpolated quantile of sorted data (numpy "linear", type 7).
 pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
-    let n = sorted.len();
+    quantile_sorted_at(sorted.len(), |i| sorted[i], p)
+}
+
+/// [`quantile_sorted`] over `n` ascending values read through `at` (index `0..n`), for sorted data
+/// held some other way (e.g. descending) without copying it.
+pub fn quantile_sorted_at(n: usize, at: impl Fn(usize) -> f64, p: f64) -> Option<f64> {
     if n == 0 {
         return None;
     }
     let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
+    let lo = (h.floor() as usize).min(n - 1);
     let hi = (lo + 1).min(n - 1);
-    let (a, b) = (*sorted.get(lo)?, *sorted.get(hi)?);
+    let (a, b) = (at(lo), at(hi));
     let t = h - lo as f64;
     let gap = b - a;
     // numpy's _lerp: symmetric form for accuracy near t = 1. When the gap itself

@@ -194,6 +194,9 @@ pub struct RowFacts {
     pub short_sessions_from_ip: usize,
 }
 
+/// Fills a slice with the values of rows `first..first + len` of a series (NaN when unknown).
+pub type BlockFill<'a> = dyn Fn(usize, &mut [f64]) + 'a;
+
 /// Dataset-level cut-offs for the pattern rules, all derived from the data (linear-interpolation
 /// quantiles) so that "high" means high for this file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -235,8 +238,12 @@ impl PatternReference {
             });
         }
         // Past a slice's end a value reads as NaN, which every quantile skips.
-        fn at(v: &[f64]) -> impl Fn(usize) -> f64 + '_ {
-            move |r| v.get(r).copied().unwrap_or(f64::NAN)
+        fn at(v: &[f64]) -> impl Fn(usize, &mut [f64]) + '_ {
+            move |first, out| {
+                for (k, o) in out.iter_mut().enumerate() {
+                    *o = v.get(first + k).copied().unwrap_or(f64::NAN);
+                }
+            }
         }
         let rate = bytes_per_sec.map(at);
         let duration = durations.map(at);
@@ -246,52 +253,71 @@ impl PatternReference {
             .map(<[f64]>::len)
             .max()
             .unwrap_or(0);
-        Ok(Self::from_fn(
+        Ok(Self::from_blocks(
             rows,
-            at(bytes_in),
-            at(bytes_out),
-            rate.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
-            duration.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
+            &at(bytes_in),
+            &at(bytes_out),
+            rate.as_ref().map(|f| f as &BlockFill<'_>),
+            duration.as_ref().map(|f| f as &BlockFill<'_>),
             sessions_per_ip,
         ))
     }
 
-    /// [`PatternReference::new`] reading each row's inputs on demand (`rows` rows), so that
-    /// only one working copy of one series exists at a time, whatever the row count.
-    pub fn from_fn(
+    /// [`PatternReference::new`] reading the inputs on demand, a block of rows at a time (`rows`
+    /// rows; each function fills its slice with the values of rows `first..first + len`, NaN when
+    /// unknown), so that only one working copy of one series exists at a time, whatever the row
+    /// count.
+    pub fn from_blocks(
         rows: usize,
-        bytes_in: impl Fn(usize) -> f64,
-        bytes_out: impl Fn(usize) -> f64,
-        bytes_per_sec: Option<&dyn Fn(usize) -> f64>,
-        durations: Option<&dyn Fn(usize) -> f64>,
+        bytes_in: &BlockFill<'_>,
+        bytes_out: &BlockFill<'_>,
+        bytes_per_sec: Option<&BlockFill<'_>>,
+        durations: Option<&BlockFill<'_>>,
         sessions_per_ip: &[usize],
     ) -> Self {
-        let finite = |v: &dyn Fn(usize) -> f64| {
-            (0..rows)
-                .map(v)
-                .filter(|x| x.is_finite())
-                .collect::<Vec<_>>()
+        const BLOCK: usize = 8 * 1024;
+        let mut buf = vec![0.0; BLOCK.min(rows)];
+        let mut other = buf.clone();
+        let finite = |fill: &BlockFill<'_>, buf: &mut Vec<f64>| {
+            let mut out = Vec::with_capacity(rows);
+            for first in (0..rows).step_by(BLOCK) {
+                let part = &mut buf[..BLOCK.min(rows - first)];
+                fill(first, part);
+                out.extend(part.iter().copied().filter(|x| x.is_finite()));
+            }
+            out
         };
         let q = |v: &mut Vec<f64>, p| {
             let x = quantile(v, p);
             x.is_finite().then_some(x)
         };
-        let mut inb = finite(&bytes_in);
+        let mut inb = finite(bytes_in, &mut buf);
         let bytes_in_high = quantile(&mut inb, 0.9);
         let bytes_in_median = quantile(&mut inb, 0.5);
         drop(inb);
-        let mut ratio: Vec<f64> = (0..rows)
-            .map(|r| bytes_in(r) / (bytes_out(r) + 1.0))
-            .filter(|r| r.is_finite())
-            .collect();
+        let mut ratio: Vec<f64> = Vec::with_capacity(rows);
+        for first in (0..rows).step_by(BLOCK) {
+            let len = BLOCK.min(rows - first);
+            bytes_in(first, &mut buf[..len]);
+            bytes_out(first, &mut other[..len]);
+            ratio.extend(
+                buf[..len]
+                    .iter()
+                    .zip(&other[..len])
+                    .map(|(i, o)| i / (o + 1.0))
+                    .filter(|r| r.is_finite()),
+            );
+        }
         let in_out_ratio_high = quantile(&mut ratio, 0.9).max(2.0);
         drop(ratio);
         // Quantiles do not depend on the buffer's order, so both come from one copy.
-        let (rate_very_high, rate_median) = match bytes_per_sec.map(finite) {
+        let (rate_very_high, rate_median) = match bytes_per_sec.map(|f| finite(f, &mut buf)) {
             Some(mut r) => (q(&mut r, 0.99), q(&mut r, 0.5)),
             None => (None, None),
         };
-        let duration_median = durations.map(finite).and_then(|mut d| q(&mut d, 0.5));
+        let duration_median = durations
+            .map(|f| finite(f, &mut buf))
+            .and_then(|mut d| q(&mut d, 0.5));
         let mut per_ip: Vec<f64> = sessions_per_ip.iter().map(|&c| c as f64).collect();
         Self {
             bytes_in_high,

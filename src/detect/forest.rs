@@ -25,7 +25,7 @@
 //! `t`-th draw; trees (and hence scores) are therefore identical whatever the number of threads that
 //! fit or score them.
 
-use super::{DetectError, FeatureMatrix};
+use super::{DetectError, FeatureMatrix, FeatureRows};
 use rand::seq::index;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -170,14 +170,26 @@ impl IsolationForest {
     /// Fits a forest on every row of `matrix`.
     pub fn fit(matrix: &FeatureMatrix, params: &ForestParams) -> Result<Self, DetectError> {
         matrix.check()?;
-        let resolved = params.resolve(matrix.rows())?;
+        Self::fit_rows(matrix, params)
+    }
+
+    /// Fits a forest on every row of `rows` (see [`FeatureRows`] for what it must guarantee). Reads
+    /// only the sampled rows: at most `trees × sample_size` values per feature.
+    pub fn fit_rows<R: FeatureRows + ?Sized>(
+        rows: &R,
+        params: &ForestParams,
+    ) -> Result<Self, DetectError> {
+        if rows.names().is_empty() {
+            return Err(DetectError::NoFeatures);
+        }
+        let resolved = params.resolve(rows.rows())?;
         // As scikit-learn does, a master generator draws one seed per tree up front; each tree then
         // has its own generator, so trees can grow on any thread in any order.
         let mut master = ChaCha8Rng::seed_from_u64(resolved.seed);
         let tree_seeds: Vec<u64> = (0..resolved.trees).map(|_| master.random()).collect();
         let trees: Vec<TreeLayout> = tree_seeds
             .into_par_iter()
-            .map(|seed| grow_tree(matrix, &resolved, seed))
+            .map(|seed| grow_tree(rows, &resolved, seed))
             .collect();
         // Shrink every tree to the deepest leaf in the forest: the top levels of a complete layout
         // are a prefix of it, and the bottom slot under a node at that depth is the leftmost slot of
@@ -193,7 +205,7 @@ impl IsolationForest {
         }
         Ok(Self {
             params: resolved,
-            names: matrix.names.clone(),
+            names: rows.names().to_vec(),
             depth,
             nodes,
             leaves,
@@ -299,15 +311,15 @@ struct Grower {
     out: TreeLayout,
 }
 
-fn grow_tree(matrix: &FeatureMatrix, p: &ResolvedParams, seed: u64) -> TreeLayout {
+fn grow_tree<R: FeatureRows + ?Sized>(source: &R, p: &ResolvedParams, seed: u64) -> TreeLayout {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n = matrix.rows();
+    let n = source.rows();
     let m = p.sample_size;
-    let d = matrix.features();
+    let d = source.names().len();
     let rows = index::sample(&mut rng, n, m);
     let mut data = Vec::with_capacity(m * d);
-    for col in &matrix.columns {
-        data.extend(rows.iter().map(|r| col[r] as f32));
+    for f in 0..d {
+        data.extend(rows.iter().map(|r| source.value(f, r) as f32));
     }
     let levels = p.max_depth as usize + 1;
     let mut g = Grower {

@@ -14,8 +14,10 @@
 //! bottom slot. Steps are taken level by level over the whole block: the rows' walks are independent,
 //! so the CPU overlaps hundreds of them instead of waiting on each one's chain of loads.
 
+#[cfg(test)]
+use super::FeatureMatrix;
 use super::forest::IsolationForest;
-use super::{DetectError, FeatureMatrix};
+use super::{DetectError, FeatureRows};
 
 /// Rows per block: big enough to amortise walking all trees' nodes through the cache, small enough
 /// for the buffers to stay in L1/L2 and for cancellation to be noticed within microseconds.
@@ -69,6 +71,8 @@ pub(crate) struct Block {
     at: Vec<u32>,
     /// Each row's path-length sum over the trees so far.
     pub(crate) sums: Vec<f64>,
+    /// One feature's values for the block, as read from the source.
+    scratch: Vec<f64>,
 }
 
 impl<'f> Prepared<'f> {
@@ -149,22 +153,31 @@ impl<'f> Prepared<'f> {
             rows: vec![0.0; BLOCK * self.d],
             at: vec![0; BLOCK],
             sums: vec![0.0; BLOCK],
+            scratch: vec![0.0; BLOCK],
         }
     }
 
-    /// Loads rows `first..first + len` of `matrix` (`len <= BLOCK`) and sums their path lengths over
+    /// Loads rows `first..first + len` of `source` (`len <= BLOCK`) and sums their path lengths over
     /// all trees into `block.sums` (entries past `len` are padding).
-    pub(crate) fn run(&self, matrix: &FeatureMatrix, first: usize, len: usize, block: &mut Block) {
+    pub(crate) fn run<R: FeatureRows + ?Sized>(
+        &self,
+        source: &R,
+        first: usize,
+        len: usize,
+        block: &mut Block,
+    ) {
         // The kernels' unchecked reads rely on these sizes (a block made for another `d` would
         // break them), so they are asserted, not assumed.
         assert!(
             block.rows.len() == BLOCK * self.d
                 && block.at.len() == BLOCK
                 && block.sums.len() == BLOCK
-                && matrix.features() == self.d,
+                && block.scratch.len() == BLOCK
+                && len <= BLOCK
+                && source.names().len() == self.d,
             "block buffers do not match the prepared forest"
         );
-        load_block(matrix, first, len, &mut block.rows);
+        load_block(source, self.d, first, len, block);
         block.sums.fill(0.0);
         #[cfg(target_arch = "x86_64")]
         if self.table_stride > 0 {
@@ -202,7 +215,7 @@ impl<'f> Prepared<'f> {
     fn finish_tree(&self, steps: &[Step], leaves: &[f64], block: &mut Block, from: u32) {
         debug_assert_eq!(steps.len(), 1 << self.depth);
         let width = leaves.len();
-        let Block { rows, at, sums } = block;
+        let Block { rows, at, sums, .. } = block;
         let groups = || rows.chunks_exact(LANES * self.d);
         let step = |group: &[f32], l: usize, i: usize| -> usize {
             debug_assert!(i < steps.len());
@@ -257,13 +270,21 @@ fn avx2_available() -> bool {
     false
 }
 
-/// Copies rows `first..first + len` of `matrix` into `buf` as `f32` in the kernel's layout,
+/// Copies rows `first..first + len` of `source` into `block.rows` as `f32` in the kernel's layout,
 /// zero-filling the rest of the block.
-fn load_block(matrix: &FeatureMatrix, first: usize, len: usize, buf: &mut [f32]) {
-    let d = matrix.features();
+fn load_block<R: FeatureRows + ?Sized>(
+    source: &R,
+    d: usize,
+    first: usize,
+    len: usize,
+    block: &mut Block,
+) {
+    let buf = &mut block.rows;
     buf.fill(0.0);
-    for (f, col) in matrix.columns.iter().enumerate() {
-        for (i, &v) in col[first..first + len].iter().enumerate() {
+    let scratch = &mut block.scratch[..len];
+    for f in 0..d {
+        source.fill(f, first, scratch);
+        for (i, &v) in scratch.iter().enumerate() {
             buf[(i / LANES) * LANES * d + f * LANES + i % LANES] = v as f32;
         }
     }

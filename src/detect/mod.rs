@@ -8,7 +8,7 @@
 //! data-parallel loops behind plain function calls; long runs take a [`RunControl`] for progress and
 //! cancellation.
 //!
-//! Flow: [`FeatureMatrix::new`] → [`IsolationForest::fit`] → [`IsolationForest::score`] →
+//! Flow: [`FeatureMatrix::new`] (or any [`FeatureRows`]) → [`IsolationForest::fit`] → [`IsolationForest::score`] →
 //! [`ScoreIndex::new`] → [`ScoreIndex::select`] (every keypress) → [`explain`], [`mod@aggregate`],
 //! [`eval`]. [`Detection::run`] does the first four steps in one call.
 
@@ -238,6 +238,42 @@ impl FeatureMatrix {
             }
         }
         Ok(())
+    }
+}
+
+/// Where the forest reads feature values: a [`FeatureMatrix`], or a view that computes them on
+/// demand (the dataset bridge does, so millions of rows are never copied into a matrix).
+///
+/// An implementation must give the same value for the same feature and row every time, and only
+/// finite values within the `f32` range (what [`FeatureMatrix::check`] guarantees for a matrix): the
+/// forest trusts this, as checking again would cost a pass over the data. Breaking it gives
+/// meaningless scores, never unsafety.
+pub trait FeatureRows: Sync {
+    /// One name per feature, in order.
+    fn names(&self) -> &[String];
+    /// Number of rows.
+    fn rows(&self) -> usize;
+    /// Feature `f` of rows `first..first + out.len()`.
+    fn fill(&self, f: usize, first: usize, out: &mut [f64]);
+    /// Feature `f` of one row.
+    fn value(&self, f: usize, row: usize) -> f64;
+}
+
+impl FeatureRows for FeatureMatrix {
+    fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    fn rows(&self) -> usize {
+        FeatureMatrix::rows(self)
+    }
+
+    fn fill(&self, f: usize, first: usize, out: &mut [f64]) {
+        out.copy_from_slice(&self.columns[f][first..first + out.len()]);
+    }
+
+    fn value(&self, f: usize, row: usize) -> f64 {
+        self.columns[f][row]
     }
 }
 

@@ -3,12 +3,13 @@
 //!
 //! This bridges the dataset model and the pure detector. Missing feature values
 //! are imputed with the feature's median (and said so); `log1p` is applied to the
-//! features asked for. The run keeps the scores, their index, the per-feature
-//! medians and the pattern cut-offs — not the feature matrix, which is rebuilt
-//! row by row when a row is explained, to keep memory flat at millions of rows.
+//! features asked for. No feature matrix is ever built: the forest reads the
+//! dataset through [`FeatureRows`], a block of rows at a time, transforming and
+//! imputing on the fly, so memory stays flat at millions of rows. The run keeps
+//! the scores, their index, the per-feature medians and the pattern cut-offs.
 
 use super::{
-    DetectError, Detection, Explanation, FeatureMatrix, ForestParams, IsolationForest, Pattern,
+    DetectError, Detection, Explanation, FeatureRows, ForestParams, IsolationForest, Pattern,
     PatternReference, RowFacts, RunControl, ScoreIndex,
 };
 use crate::dataset::{Dataset, Derived, NumericSource, Role, SchemaMode, SeriesReader};
@@ -111,6 +112,92 @@ fn resolve(ds: &Dataset, params: &DetectParams) -> Result<Features, String> {
     })
 }
 
+/// A feature value as the forest sees it: transformed, and the median when missing or undefined.
+#[inline]
+fn clean(x: f64, log: bool, median: f64) -> f64 {
+    let v = transform(x, log);
+    if v.is_finite() { v } else { median }
+}
+
+/// Rows read per step when a whole series is scanned.
+const SCAN_BLOCK: usize = 8 * 1024;
+
+/// The median of a feature's (transformed) present values and how many rows lack one, in one
+/// streaming pass. Refuses values beyond the 32-bit float range, which the forest cannot split on.
+fn feature_median(
+    ds: &Dataset,
+    src: NumericSource,
+    name: &str,
+    log: bool,
+) -> Result<(f64, usize), String> {
+    let reader = SeriesReader::new(ds, src);
+    let mut buf = vec![0.0; SCAN_BLOCK.min(ds.rows)];
+    let mut present = Vec::with_capacity(ds.rows);
+    let limit = f64::from(f32::MAX);
+    for first in (0..ds.rows).step_by(SCAN_BLOCK) {
+        let part = &mut buf[..SCAN_BLOCK.min(ds.rows - first)];
+        reader.fill(first, part);
+        let before = present.len();
+        present.extend(
+            part.iter()
+                .map(|&x| transform(x, log))
+                .filter(|x| x.is_finite()),
+        );
+        if present[before..].iter().any(|v| v.abs() > limit) {
+            let (row, value) = part
+                .iter()
+                .enumerate()
+                .map(|(k, &x)| (first + k, transform(x, log)))
+                .find(|(_, v)| v.is_finite() && v.abs() > limit)
+                .unwrap_or((first, f64::NAN));
+            return Err(DetectError::TooLarge {
+                name: name.to_string(),
+                row,
+                value,
+            }
+            .to_string());
+        }
+    }
+    let missing = ds.rows - present.len();
+    let median = crate::analysis::stats::quantile_unsorted(&mut present, 0.5).unwrap_or(0.0);
+    Ok((median, missing))
+}
+
+/// The chosen features of a dataset as the forest reads them.
+struct DatasetRows<'a> {
+    names: &'a [String],
+    readers: Vec<SeriesReader<'a>>,
+    log: &'a [bool],
+    medians: &'a [f64],
+    rows: usize,
+}
+
+impl FeatureRows for DatasetRows<'_> {
+    fn names(&self) -> &[String] {
+        self.names
+    }
+
+    fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn fill(&self, f: usize, first: usize, out: &mut [f64]) {
+        self.readers[f].fill(first, out);
+        let (log, median) = (self.log[f], self.medians[f]);
+        for x in out.iter_mut() {
+            *x = clean(*x, log, median);
+        }
+    }
+
+    fn value(&self, f: usize, row: usize) -> f64 {
+        clean(
+            self.readers[f].get_or_nan(row),
+            self.log[f],
+            self.medians[f],
+        )
+    }
+}
+
 /// A finished detection run over a whole dataset.
 #[derive(Debug, Clone)]
 pub struct DetectionRun {
@@ -144,46 +231,44 @@ impl DetectionRun {
         let (patterns, per_ip) =
             crate::timing::phase("detect: pattern reference", || pattern_reference(ds));
         let mut notes = Vec::new();
-        let mut columns = Vec::with_capacity(f.sources.len());
-        let mut medians = Vec::with_capacity(f.sources.len());
-        for ((src, name), &log) in f.sources.iter().zip(&f.names).zip(&f.log) {
-            let mut v = ds.values(*src);
-            if log {
-                for x in v.iter_mut() {
-                    *x = transform(*x, log);
-                }
-            }
-            let mut present: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-            let missing = v.len() - present.len();
-            let median =
-                crate::analysis::stats::quantile_unsorted(&mut present, 0.5).unwrap_or(0.0);
-            drop(present);
-            if missing > 0 {
-                for x in v.iter_mut().filter(|x| !x.is_finite()) {
-                    *x = median;
-                }
-                notes.push(format!(
-                    "{missing} rows have no {name}: scored with its median"
-                ));
-            }
-            columns.push(v);
-            medians.push(median);
-        }
-        let matrix = FeatureMatrix::new(f.names.clone(), columns).map_err(|e| e.to_string())?;
+        let medians = crate::timing::phase("detect: medians", || {
+            f.sources
+                .iter()
+                .zip(&f.names)
+                .zip(&f.log)
+                .map(|((src, name), &log)| {
+                    let (median, missing) = feature_median(ds, *src, name, log)?;
+                    if missing > 0 {
+                        notes.push(format!(
+                            "{missing} rows have no {name}: scored with its median"
+                        ));
+                    }
+                    Ok(median)
+                })
+                .collect::<Result<Vec<f64>, String>>()
+        })?;
+        let rows = DatasetRows {
+            names: &f.names,
+            readers: f
+                .sources
+                .iter()
+                .map(|s| SeriesReader::new(ds, *s))
+                .collect(),
+            log: &f.log,
+            medians: &medians,
+            rows: ds.rows,
+        };
         let forest_params = ForestParams {
             trees: params.trees,
             sample_size: params.sample,
             seed: params.seed,
         };
-        // Detection::run's steps, freeing the matrix before the scores are indexed so the
-        // two never coexist (the peak memory of a run at millions of rows).
         let forest = crate::timing::phase("detect: fit", || {
-            IsolationForest::fit(&matrix, &forest_params)
+            IsolationForest::fit_rows(&rows, &forest_params)
         })
         .map_err(|e| e.to_string())?;
-        let scores = crate::timing::phase("detect: score", || forest.score(&matrix, control))
+        let scores = crate::timing::phase("detect: score", || forest.score_rows(&rows, control))
             .map_err(|e| e.to_string())?;
-        drop(matrix);
         let index = crate::timing::phase("detect: index", || ScoreIndex::new(&scores))
             .map_err(|e| e.to_string())?;
         let detection = Detection {
@@ -226,12 +311,7 @@ impl DetectionRun {
             .iter()
             .zip(&self.log)
             .zip(&self.medians)
-            .map(|((s, &log), &m)| {
-                ds.value(*s, row)
-                    .map(|x| transform(x, log))
-                    .filter(|x| x.is_finite())
-                    .unwrap_or(m)
-            })
+            .map(|((s, &log), &m)| clean(ds.value(*s, row).unwrap_or(f64::NAN), log, m))
             .collect()
     }
 
@@ -269,6 +349,69 @@ impl DetectionRun {
             short_sessions_from_ip: ip.1,
         };
         reference.patterns(&facts)
+    }
+
+    /// Calls `f` with each row of `rows` and the patterns it matches: what
+    /// [`DetectionRun::patterns`] gives, read a block of rows at a time instead of looking the
+    /// columns up again for every row.
+    pub fn for_each_patterns(
+        &self,
+        ds: &Dataset,
+        rows: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, Vec<Pattern>),
+    ) {
+        let Some(reference) = &self.patterns else {
+            return;
+        };
+        let rows = rows.start..rows.end.min(ds.rows);
+        let column = |r: Role| {
+            ds.role_index(r)
+                .map(|i| SeriesReader::new(ds, NumericSource::Column(i)))
+        };
+        let derived = |d: Derived| Some(SeriesReader::new(ds, NumericSource::Derived(d)));
+        let readers = [
+            column(Role::BytesIn),
+            column(Role::BytesOut),
+            column(Role::DstPort),
+            derived(Derived::BytesPerSec),
+            derived(Derived::SessionDuration),
+        ];
+        let ip_codes = match ds.role(Role::SrcIp).map(|c| &c.data) {
+            Some(crate::dataset::ColumnData::Ip(d)) => Some(&d.codes),
+            _ => None,
+        };
+        let block = SCAN_BLOCK.min(rows.len());
+        let mut bufs = [(); 5].map(|_| vec![f64::NAN; block]);
+        for first in rows.clone().step_by(SCAN_BLOCK.max(1)) {
+            let len = SCAN_BLOCK.min(rows.end - first);
+            for (reader, buf) in readers.iter().zip(bufs.iter_mut()) {
+                match reader {
+                    Some(r) => r.fill(first, &mut buf[..len]),
+                    None => buf[..len].fill(f64::NAN),
+                }
+            }
+            let [bin, bout, port, rate, duration] = &bufs;
+            let known = |x: f64| x.is_finite().then_some(x);
+            for k in 0..len {
+                let row = first + k;
+                let ip = ip_codes
+                    .and_then(|c| c.get(row))
+                    .and_then(|code| self.per_ip.get(code as usize).copied())
+                    .unwrap_or((0, 0));
+                let facts = RowFacts {
+                    bytes_in: if bin[k].is_nan() { 0.0 } else { bin[k] },
+                    bytes_out: if bout[k].is_nan() { 0.0 } else { bout[k] },
+                    bytes_per_sec: (!rate[k].is_nan()).then_some(rate[k]),
+                    dst_port: known(port[k])
+                        .filter(|p| *p >= 0.0 && *p <= 65535.0)
+                        .map(|p| p as u32),
+                    session_duration: (!duration[k].is_nan()).then_some(duration[k]),
+                    sessions_from_ip: ip.0,
+                    short_sessions_from_ip: ip.1,
+                };
+                f(row, reference.patterns(&facts));
+            }
+        }
     }
 
     /// A one-line explanation: top features with direction, then patterns.
@@ -340,20 +483,32 @@ fn pattern_reference(ds: &Dataset) -> (Option<PatternReference>, Vec<(usize, usi
             }
         });
     }
-    let rate = rates.map(|r| move |row: usize| r.get_or_nan(row));
-    let duration = durations.map(|r| move |row: usize| r.get_or_nan(row));
-    let reference = PatternReference::from_fn(
+    fn fill<'a>(r: SeriesReader<'a>) -> impl Fn(usize, &mut [f64]) + 'a {
+        move |first, out| r.fill(first, out)
+    }
+    let rate = rates.map(fill);
+    let duration = durations.map(fill);
+    let reference = PatternReference::from_blocks(
         ds.rows,
-        |row| vin.get_or_nan(row),
-        |row| vout.get_or_nan(row),
-        rate.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
-        duration.as_ref().map(|f| f as &dyn Fn(usize) -> f64),
+        &fill(vin),
+        &fill(vout),
+        rate.as_ref().map(|f| f as &super::explain::BlockFill<'_>),
+        duration
+            .as_ref()
+            .map(|f| f as &super::explain::BlockFill<'_>),
         &sessions,
     );
     let mut per_ip: Vec<(usize, usize)> = sessions.iter().map(|&s| (s, 0)).collect();
     if let (Some((codes, _)), Some(d)) = (ip_codes, durations) {
+        // `for_each` visits rows in order: the durations are read a block ahead of it.
+        let mut block = vec![0.0; SCAN_BLOCK.min(ds.rows)];
         codes.for_each(|row, c| {
-            let dur = d.get_or_nan(row);
+            let k = row % SCAN_BLOCK;
+            if k == 0 {
+                let len = block.len().min(ds.rows - row);
+                d.fill(row, &mut block[..len]);
+            }
+            let dur = block[k];
             if dur.is_finite()
                 && reference.is_short_session(dur)
                 && let Some(x) = per_ip.get_mut(c as usize)
@@ -363,4 +518,124 @@ fn pattern_reference(ds: &Dataset) -> (Option<PatternReference>, Vec<(usize, usi
         });
     }
     (Some(reference), per_ip)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::detect::FeatureMatrix;
+
+    /// Demo rows with holes: empty byte counts, unparsable and reversed timestamps, odd ports.
+    fn holey(rows: usize) -> Dataset {
+        let mut csv = Vec::new();
+        crate::demo::write_demo(&mut csv, rows, 7).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+            if i > 0 {
+                match i % 13 {
+                    1 => f[0].clear(),
+                    2 => f[1].clear(),
+                    3 => f[3] = "not a time".into(),
+                    4 => f.swap(2, 3),
+                    5 => f[8] = "70000".into(),
+                    6 => f[8].clear(),
+                    _ => {}
+                }
+            }
+            out.push_str(&f.join(","));
+            out.push('\n');
+        }
+        crate::ingest::load_bytes("holey.csv", out.as_bytes()).unwrap()
+    }
+
+    /// What the run used to do: materialise the transformed, imputed features and fit on them.
+    fn matrix_scores(ds: &Dataset, params: &DetectParams) -> Vec<f64> {
+        let f = resolve(ds, params).unwrap();
+        let columns: Vec<Vec<f64>> = f
+            .sources
+            .iter()
+            .zip(&f.log)
+            .map(|(src, &log)| {
+                let v: Vec<f64> = ds.values(*src).iter().map(|&x| transform(x, log)).collect();
+                let mut present: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+                let m = crate::analysis::stats::quantile_unsorted(&mut present, 0.5).unwrap_or(0.0);
+                v.into_iter()
+                    .map(|x| if x.is_finite() { x } else { m })
+                    .collect()
+            })
+            .collect();
+        let matrix = FeatureMatrix::new(f.names, columns).unwrap();
+        let forest_params = ForestParams {
+            trees: params.trees,
+            sample_size: params.sample,
+            seed: params.seed,
+        };
+        Detection::run(&matrix, &forest_params, &RunControl::default())
+            .unwrap()
+            .scores
+    }
+
+    #[test]
+    fn streaming_run_scores_exactly_as_a_materialised_matrix() {
+        let ds = holey(20_000);
+        let mut params = DetectParams::defaults_for(&ds);
+        let run = DetectionRun::run(&ds, &params, &RunControl::default()).unwrap();
+        assert_eq!(run.scores(), matrix_scores(&ds, &params).as_slice());
+        assert!(
+            run.notes.iter().any(|n| n.contains("bytes_in")),
+            "{:?}",
+            run.notes
+        );
+        params.log1p = vec!["bytes_out".into(), "bytes_per_sec".into()];
+        params.features.push("session_duration".into());
+        params.seed = 9;
+        let run = DetectionRun::run(&ds, &params, &RunControl::default()).unwrap();
+        assert_eq!(run.scores(), matrix_scores(&ds, &params).as_slice());
+        // Imputed values are the medians, row by row too.
+        let row = 13; // line 14 of the file: its bytes_in is empty
+        let values = run.row_values(&ds, row);
+        assert_eq!(values.len(), 4);
+        assert!(values.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn values_beyond_f32_are_refused_with_row_and_feature() {
+        let text = "x,y\n1.5,2\n3.5,4\n1e39,5\n2.5,1\n";
+        let ds = crate::ingest::load_bytes("big.csv", text.as_bytes()).unwrap();
+        let params = DetectParams::defaults_for(&ds);
+        let e = DetectionRun::run(&ds, &params, &RunControl::default()).unwrap_err();
+        assert!(e.contains("'x'") && e.contains("row 2"), "{e}");
+        // Log-transformed, the same value is fine.
+        let mut params = params;
+        params.log1p = vec!["x".into()];
+        assert!(DetectionRun::run(&ds, &params, &RunControl::default()).is_ok());
+    }
+
+    #[test]
+    fn block_patterns_equal_row_patterns() {
+        let ds = holey(30_000);
+        let run = DetectionRun::run(
+            &ds,
+            &DetectParams::defaults_for(&ds),
+            &RunControl::default(),
+        )
+        .unwrap();
+        let mut seen = 0;
+        let mut with = 0;
+        run.for_each_patterns(&ds, 0..ds.rows, |row, found| {
+            assert_eq!(row, seen);
+            assert_eq!(found, run.patterns(&ds, row), "row {row}");
+            with += usize::from(!found.is_empty());
+            seen += 1;
+        });
+        assert_eq!(seen, ds.rows);
+        assert!(with > 0, "the demo data should match some patterns");
+        // A sub-range past the end stops at the last row.
+        let mut rows = Vec::new();
+        run.for_each_patterns(&ds, ds.rows - 3..ds.rows + 10, |r, _| rows.push(r));
+        assert_eq!(rows, vec![ds.rows - 3, ds.rows - 2, ds.rows - 1]);
+    }
 }

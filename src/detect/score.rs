@@ -8,7 +8,7 @@
 
 use super::forest::IsolationForest;
 use super::kernel::{BLOCK, Prepared};
-use super::{DetectError, FeatureMatrix};
+use super::{DetectError, FeatureMatrix, FeatureRows};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -94,24 +94,42 @@ impl IsolationForest {
         out: &mut [f64],
         control: &RunControl<'_>,
     ) -> Result<(), DetectError> {
-        if matrix.names != self.feature_names() {
-            return Err(DetectError::FeatureMismatch {
-                expected: self.feature_names().join(", "),
-                found: matrix.names.join(", "),
-            });
-        }
+        self.check_names(&matrix.names)?;
         matrix.check()?;
-        if out.len() != matrix.rows() {
+        self.score_rows_into(matrix, out, control)
+    }
+
+    /// Scores every row of `rows` (see [`FeatureRows`] for what it must guarantee), reading it one
+    /// block of rows at a time.
+    pub fn score_rows<R: FeatureRows + ?Sized>(
+        &self,
+        rows: &R,
+        control: &RunControl<'_>,
+    ) -> Result<Vec<f64>, DetectError> {
+        let mut out = vec![0.0; rows.rows()];
+        self.score_rows_into(rows, &mut out, control)?;
+        Ok(out)
+    }
+
+    /// [`IsolationForest::score_rows`], writing into `out` (one entry per row).
+    pub fn score_rows_into<R: FeatureRows + ?Sized>(
+        &self,
+        rows: &R,
+        out: &mut [f64],
+        control: &RunControl<'_>,
+    ) -> Result<(), DetectError> {
+        self.check_names(rows.names())?;
+        if out.len() != rows.rows() {
             return Err(DetectError::LengthMismatch {
                 what: "score output buffer",
-                expected: matrix.rows(),
+                expected: rows.rows(),
                 found: out.len(),
             });
         }
         if let Some(p) = control.progress {
             p.start(out.len());
         }
-        let d = matrix.features();
+        let d = rows.names().len();
         let denominator = self.denominator();
         let prepared = Prepared::new(self, d)?;
         out.par_chunks_mut(BLOCK).enumerate().try_for_each_init(
@@ -120,7 +138,7 @@ impl IsolationForest {
                 if control.cancelled() {
                     return Err(DetectError::Cancelled);
                 }
-                prepared.run(matrix, b * BLOCK, chunk.len(), block);
+                prepared.run(rows, b * BLOCK, chunk.len(), block);
                 for (o, &s) in chunk.iter_mut().zip(&block.sums) {
                     *o = Self::score_from_sum(s, denominator);
                 }
@@ -130,6 +148,16 @@ impl IsolationForest {
                 Ok(())
             },
         )
+    }
+
+    fn check_names(&self, names: &[String]) -> Result<(), DetectError> {
+        if names != self.feature_names() {
+            return Err(DetectError::FeatureMismatch {
+                expected: self.feature_names().join(", "),
+                found: names.join(", "),
+            });
+        }
+        Ok(())
     }
 }
 

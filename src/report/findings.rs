@@ -254,8 +254,9 @@ pub fn build_with_summary(
 
     laps.lap("findings: overview");
     // Score distribution.
-    let sorted: Vec<f64> = index.sorted_descending().iter().rev().copied().collect();
-    let q = |p| stats::quantile_sorted(&sorted, p).unwrap_or(0.0);
+    let descending = index.sorted_descending();
+    let n = descending.len();
+    let q = |p| stats::quantile_sorted_at(n, |i| descending[n - 1 - i], p).unwrap_or(0.0);
     let h = crate::analysis::histogram::histogram(scores, 20, false);
     let p = run.detection.params();
     let anomalies = AnomalyOverview {
@@ -281,15 +282,18 @@ pub fn build_with_summary(
     if run.patterns.is_some() {
         use rayon::prelude::*;
         // Every row's patterns, counted in parallel over blocks of rows.
-        let counted = (0..ds.rows)
+        const BLOCK: usize = 64 * 1024;
+        let counted = (0..ds.rows.div_ceil(BLOCK))
             .into_par_iter()
-            .with_min_len(4096)
             .fold(
                 std::collections::BTreeMap::<&'static str, usize>::new,
-                |mut m, r| {
-                    for pt in run.patterns(ds, r) {
-                        *m.entry(pattern_key(&pt).0).or_default() += 1;
-                    }
+                |mut m, b| {
+                    let rows = b * BLOCK..((b + 1) * BLOCK).min(ds.rows);
+                    run.for_each_patterns(ds, rows, |_, found| {
+                        for pt in found {
+                            *m.entry(pattern_key(&pt).0).or_default() += 1;
+                        }
+                    });
                     m
                 },
             )
@@ -343,25 +347,47 @@ pub fn build_with_summary(
             .unwrap_or_default();
         let top: Vec<_> = agg.into_iter().filter(|g| g.flagged > 0).take(15).collect();
         let byte_rank = rankings::rank_groups(ds, &groups, all, RankBy::Sessions);
-        for g in top {
-            let mut first: Option<i64> = None;
-            let mut last: Option<i64> = None;
-            let mut countries: Vec<String> = Vec::new();
-            for (r, &c) in groups.codes.iter().enumerate() {
-                if c != g.code {
-                    continue;
-                }
-                if let Some(t) = ds.start_time(r) {
-                    first = Some(first.map_or(t, |f| f.min(t)));
-                    last = Some(last.map_or(t, |l| l.max(t)));
-                }
-                if let Some(cc) = text(ds, r, Role::Country)
-                    && !countries.contains(&cc)
-                    && countries.len() < 5
-                {
-                    countries.push(cc);
+        // When each top IP was first and last seen and from where: one pass over the rows.
+        #[derive(Default)]
+        struct Seen {
+            first: Option<i64>,
+            last: Option<i64>,
+            countries: Vec<String>,
+        }
+        let mut slot = vec![usize::MAX; groups.labels.len()];
+        for (k, g) in top.iter().enumerate() {
+            if let Some(s) = slot.get_mut(g.code as usize) {
+                *s = k;
+            }
+        }
+        let mut seen: Vec<Seen> = top.iter().map(|_| Seen::default()).collect();
+        let country = ds.role_index(Role::Country);
+        for (r, &c) in groups.codes.iter().enumerate() {
+            let Some(s) = slot.get(c as usize).and_then(|&k| seen.get_mut(k)) else {
+                continue;
+            };
+            if let Some(t) = ds.start_time(r) {
+                s.first = Some(s.first.map_or(t, |f| f.min(t)));
+                s.last = Some(s.last.map_or(t, |l| l.max(t)));
+            }
+            if let Some(i) = country
+                && s.countries.len() < 5
+            {
+                let cc = ds.cell_text(r, i);
+                if !cc.is_empty() && !s.countries.iter().any(|x| *x == *cc) {
+                    s.countries.push(cc.into_owned());
                 }
             }
+        }
+        for (
+            g,
+            Seen {
+                first,
+                last,
+                countries,
+            },
+        ) in top.into_iter().zip(seen)
+        {
             let bytes = byte_rank.iter().find(|r| r.group == g.code);
             suspicious_ips.push(SuspiciousIp {
                 src_ip: g.label.clone(),
