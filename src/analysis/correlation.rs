@@ -18,6 +18,8 @@ const BLOCK: usize = 8 * 1024;
 /// Running sums for one source over its present values.
 #[derive(Debug, Clone, Copy, Default)]
 struct Own {
+    /// Which source.
+    s: usize,
     count: usize,
     sum: Neumaier,
     mean: f64,
@@ -39,6 +41,84 @@ struct Pair {
     products: Neumaier,
     squares_a: Neumaier,
     squares_b: Neumaier,
+}
+
+/// Adds `term(q, k)` to `acc[q]` for every `k` in `0..len`, the `N` accumulators' additions
+/// interleaved so that their compensated sums (each a serial chain) overlap in the CPU instead
+/// of running one after another. Each accumulator still sees its terms in order, so every sum is
+/// bit-for-bit what one at a time gives.
+#[inline(always)]
+fn interleaved<const N: usize>(
+    acc: &mut [Neumaier; N],
+    len: usize,
+    term: impl Fn(usize, usize) -> Option<f64>,
+) {
+    for k in 0..len {
+        for (q, a) in acc.iter_mut().enumerate() {
+            if let Some(t) = term(q, k) {
+                a.add(t);
+            }
+        }
+    }
+}
+
+/// Sums of centred products for pairs of complete sources, four pairs at a time.
+fn shared_products(group: &mut [Pair], b: &[Vec<f64>], len: usize) {
+    fn run<const N: usize>(g: &mut [Pair], b: &[Vec<f64>], len: usize) {
+        let xs: [&[f64]; N] = std::array::from_fn(|q| &b[g[q].i][..len]);
+        let ys: [&[f64]; N] = std::array::from_fn(|q| &b[g[q].j][..len]);
+        let ma: [f64; N] = std::array::from_fn(|q| g[q].mean_a);
+        let mb: [f64; N] = std::array::from_fn(|q| g[q].mean_b);
+        let mut acc: [Neumaier; N] = std::array::from_fn(|q| g[q].products);
+        interleaved(&mut acc, len, |q, k| {
+            Some((xs[q][k] - ma[q]) * (ys[q][k] - mb[q]))
+        });
+        for (p, a) in g.iter_mut().zip(acc) {
+            p.products = a;
+        }
+    }
+    match group.len() {
+        4 => run::<4>(group, b, len),
+        3 => run::<3>(group, b, len),
+        2 => run::<2>(group, b, len),
+        1 => run::<1>(group, b, len),
+        _ => {}
+    }
+}
+
+/// One source's values as a pass adds them: present values only, `f` of each.
+fn own_sums(group: &mut [Own], b: &[Vec<f64>], len: usize, squares: bool) {
+    fn run<const N: usize>(g: &mut [Own], b: &[Vec<f64>], len: usize, squares: bool) {
+        let xs: [&[f64]; N] = std::array::from_fn(|q| &b[g[q].s][..len]);
+        let m: [f64; N] = std::array::from_fn(|q| g[q].mean);
+        if squares {
+            let mut acc: [Neumaier; N] = std::array::from_fn(|q| g[q].squares);
+            interleaved(&mut acc, len, |q, k| {
+                let x = xs[q][k];
+                (!x.is_nan()).then(|| (x - m[q]).powi(2))
+            });
+            for (o, a) in g.iter_mut().zip(acc) {
+                o.squares = a;
+            }
+        } else {
+            let mut acc: [Neumaier; N] = std::array::from_fn(|q| g[q].sum);
+            interleaved(&mut acc, len, |q, k| {
+                let x = xs[q][k];
+                (!x.is_nan()).then_some(x)
+            });
+            for (o, (a, x)) in g.iter_mut().zip(acc.into_iter().zip(xs)) {
+                o.sum = a;
+                o.count += x.iter().filter(|v| !v.is_nan()).count();
+            }
+        }
+    }
+    match group.len() {
+        4 => run::<4>(group, b, len, squares),
+        3 => run::<3>(group, b, len, squares),
+        2 => run::<2>(group, b, len, squares),
+        1 => run::<1>(group, b, len, squares),
+        _ => {}
+    }
 }
 
 /// Calls `f(block_values)` for each block of the selected rows, in order; `block_values[s]`
@@ -77,7 +157,12 @@ pub fn matrix(
     let readers: Vec<SeriesReader<'_>> =
         sources.iter().map(|&s| SeriesReader::new(ds, s)).collect();
     let complete = |s: usize| complete.get(s).copied().unwrap_or(false);
-    let mut own = vec![Own::default(); k];
+    let mut own: Vec<Own> = (0..k)
+        .map(|s| Own {
+            s,
+            ..Own::default()
+        })
+        .collect();
     let mut pairs: Vec<Pair> = (0..k)
         .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
         .map(|(i, j)| Pair {
@@ -91,14 +176,8 @@ pub fn matrix(
 
     // Pass 1: sums for the means.
     for_blocks(&readers, rows, &mut bufs, |b, len| {
-        own.par_iter_mut().enumerate().for_each(|(s, o)| {
-            for &x in &b[s][..len] {
-                if !x.is_nan() {
-                    o.count += 1;
-                    o.sum.add(x);
-                }
-            }
-        });
+        own.par_chunks_mut(4)
+            .for_each(|g| own_sums(g, b, len, false));
         pairs.par_iter_mut().filter(|p| !p.shared).for_each(|p| {
             for (&x, &y) in b[p.i][..len].iter().zip(&b[p.j][..len]) {
                 if !x.is_nan() && !y.is_nan() {
@@ -124,30 +203,24 @@ pub fn matrix(
         }
     }
 
-    // Pass 2: centred sums of products and squares.
+    // Pass 2: centred sums of products and squares. Pairs of complete sources (the common case)
+    // come first, so they form groups of their own.
+    pairs.sort_by_key(|p| !p.shared);
+    let shared = pairs.iter().filter(|p| p.shared).count();
     for_blocks(&readers, rows, &mut bufs, |b, len| {
-        own.par_iter_mut().enumerate().for_each(|(s, o)| {
-            let m = o.mean;
-            for &x in &b[s][..len] {
-                if !x.is_nan() {
-                    o.squares.add((x - m).powi(2));
-                }
-            }
-        });
-        pairs.par_iter_mut().for_each(|p| {
+        own.par_chunks_mut(4)
+            .for_each(|g| own_sums(g, b, len, true));
+        let (complete_pairs, other) = pairs.split_at_mut(shared);
+        complete_pairs
+            .par_chunks_mut(4)
+            .for_each(|g| shared_products(g, b, len));
+        other.par_iter_mut().for_each(|p| {
             let (ma, mb) = (p.mean_a, p.mean_b);
-            let (a, bb) = (&b[p.i][..len], &b[p.j][..len]);
-            if p.shared {
-                for (&x, &y) in a.iter().zip(bb) {
+            for (&x, &y) in b[p.i][..len].iter().zip(&b[p.j][..len]) {
+                if !x.is_nan() && !y.is_nan() {
                     p.products.add((x - ma) * (y - mb));
-                }
-            } else {
-                for (&x, &y) in a.iter().zip(bb) {
-                    if !x.is_nan() && !y.is_nan() {
-                        p.products.add((x - ma) * (y - mb));
-                        p.squares_a.add((x - ma).powi(2));
-                        p.squares_b.add((y - mb).powi(2));
-                    }
+                    p.squares_a.add((x - ma).powi(2));
+                    p.squares_b.add((y - mb).powi(2));
                 }
             }
         });
