@@ -158,11 +158,16 @@ pub fn describe_sorted(sorted: &[f64], missing: usize) -> Stats {
 /// Sums of the 2nd, 3rd and 4th powers of `(x − mu) / scale`.
 fn central_moments(values: &[f64], mu: f64, scale: f64) -> (f64, f64, f64) {
     let d = |x: &f64| x / scale - mu / scale;
-    (
-        sum(values.iter().map(|x| d(x).powi(2))),
-        sum(values.iter().map(|x| d(x).powi(3))),
-        sum(values.iter().map(|x| d(x).powi(4))),
-    )
+    // One pass, three independent compensated sums: each sees its terms in order (the same
+    // bits as three passes), and the CPU overlaps their chains.
+    let (mut m2, mut m3, mut m4) = (Neumaier::default(), Neumaier::default(), Neumaier::default());
+    for x in values {
+        let e = d(x);
+        m2.add(e.powi(2));
+        m3.add(e.powi(3));
+        m4.add(e.powi(4));
+    }
+    (m2.value(), m3.value(), m4.value())
 }
 
 /// Most frequent value of sorted data; the smallest on ties.
