@@ -160,7 +160,11 @@ fn central_moments(values: &[f64], mu: f64, scale: f64) -> (f64, f64, f64) {
     let d = |x: &f64| x / scale - mu / scale;
     // One pass, three independent compensated sums: each sees its terms in order (the same
     // bits as three passes), and the CPU overlaps their chains.
-    let (mut m2, mut m3, mut m4) = (Neumaier::default(), Neumaier::default(), Neumaier::default());
+    let (mut m2, mut m3, mut m4) = (
+        Neumaier::default(),
+        Neumaier::default(),
+        Neumaier::default(),
+    );
     for x in values {
         let e = d(x);
         m2.add(e.powi(2));

@@ -85,6 +85,10 @@ pub struct DetectArgs {
     /// Also write the flagged rows (every column, score, anomaly) to PATH: CSV, or JSON for a .json name.
     #[arg(long, value_name = "PATH")]
     pub export: Option<String>,
+    /// Write exported CSV text cells exactly as read. By default a cell a spreadsheet would run as
+    /// a formula (starting with = + - @) gets a leading ' so opening the export cannot run it.
+    #[arg(long, requires = "export")]
+    pub raw_csv: bool,
 }
 
 /// A flagged row in the JSON output.
@@ -309,13 +313,17 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
             flagged: &flagged,
         };
         let fmt = crate::report::export::ExportFormat::from_path(path);
-        let bytes =
-            crate::report::export::export_rows(&ds, &rows, Some(&scores), fmt).map_err(|e| {
-                Failure {
-                    code: 1,
-                    message: e,
-                }
-            })?;
+        let bytes = crate::report::export::export_rows_with(
+            &ds,
+            &rows,
+            Some(&scores),
+            fmt,
+            super::csv_cells(a.raw_csv),
+        )
+        .map_err(|e| Failure {
+            code: 1,
+            message: e,
+        })?;
         write_output(&Target::from_arg(Some(path)), &bytes, a.force)?;
     }
     Ok(())

@@ -95,6 +95,10 @@ pub struct SummaryArgs {
     /// Also write the (filtered) rows to PATH: CSV, or JSON for a .json name.
     #[arg(long, value_name = "PATH")]
     pub export: Option<String>,
+    /// Write exported CSV text cells exactly as read. By default a cell a spreadsheet would run as
+    /// a formula (starting with = + - @) gets a leading ' so opening the export cannot run it.
+    #[arg(long, requires = "export")]
+    pub raw_csv: bool,
     /// Replace an existing export file.
     #[arg(long)]
     pub force: bool,
@@ -255,13 +259,23 @@ fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
         let rows: Vec<u32> = (0..ds.rows as u32).collect();
         let fmt = crate::report::export::ExportFormat::from_path(path);
         let bytes =
-            crate::report::export::export_rows(&ds, &rows, None, fmt).map_err(|e| Failure {
-                code: 1,
-                message: e,
-            })?;
+            crate::report::export::export_rows_with(&ds, &rows, None, fmt, csv_cells(a.raw_csv))
+                .map_err(|e| Failure {
+                    code: 1,
+                    message: e,
+                })?;
         write_output(&Target::from_arg(Some(path)), &bytes, a.force)?;
     }
     Ok(())
+}
+
+/// How `--export` writes CSV text cells.
+pub fn csv_cells(raw: bool) -> crate::report::export::CsvCells {
+    if raw {
+        crate::report::export::CsvCells::Raw
+    } else {
+        crate::report::export::CsvCells::Guarded
+    }
 }
 
 /// Pretty JSON with a trailing newline, safe to print on a terminal.

@@ -1,9 +1,14 @@
 //! Export of tables: any selection of rows (a filtered view, the anomaly list)
 //! as CSV or JSON bytes, with optional score and flag columns.
 //!
-//! CSV keeps the data as it was read (it is a file, not a terminal); JSON is
-//! written with the terminal-safe formatter. Pure: returns bytes, the caller
-//! decides where they go.
+//! CSV keeps the data as it was read (it is a file, not a terminal), except that
+//! by default a text cell a spreadsheet would run as a formula gets a leading
+//! apostrophe ([`CsvCells::Guarded`]): log fields are attacker-controlled, and an
+//! analyst opening an export in Excel or LibreOffice must not run `=HYPERLINK(…)`
+//! or `=cmd|…`. JSON is written with the terminal-safe formatter. Pure: returns
+//! bytes, the caller decides where they go.
+
+use std::borrow::Cow;
 
 use crate::dataset::Dataset;
 
@@ -30,18 +35,55 @@ pub struct Scores<'a> {
     pub flagged: &'a dyn Fn(usize) -> bool,
 }
 
-/// The rows as CSV or JSON (`row` is the 0-based data row in the input file).
+/// How text cells (and column names) are written to CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvCells {
+    /// Text starting with `=`, `+`, `-`, `@`, a tab or a carriage return (what spreadsheets read as
+    /// a formula) gets a leading `'`, as OWASP advises against CSV injection. Numbers are never
+    /// changed.
+    #[default]
+    Guarded,
+    /// Exactly as read.
+    Raw,
+}
+
+/// `text` as a CSV cell under `cells`.
+pub fn csv_cell(text: &str, cells: CsvCells) -> Cow<'_, str> {
+    if cells == CsvCells::Guarded && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The rows as CSV or JSON (`row` is the 0-based data row in the input file), CSV text cells
+/// guarded against formula injection.
 pub fn export_rows(
     ds: &Dataset,
     rows: &[u32],
     scores: Option<&Scores<'_>>,
     format: ExportFormat,
 ) -> Result<Vec<u8>, String> {
+    export_rows_with(ds, rows, scores, format, CsvCells::Guarded)
+}
+
+/// [`export_rows`] with the CSV text cells written as `cells` says.
+pub fn export_rows_with(
+    ds: &Dataset,
+    rows: &[u32],
+    scores: Option<&Scores<'_>>,
+    format: ExportFormat,
+    cells: CsvCells,
+) -> Result<Vec<u8>, String> {
     match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             let mut header: Vec<String> = vec!["row".into()];
-            header.extend(ds.columns.iter().map(|c| c.name.clone()));
+            header.extend(
+                ds.columns
+                    .iter()
+                    .map(|c| csv_cell(&c.name, cells).into_owned()),
+            );
             if scores.is_some() {
                 header.push("score".into());
                 header.push("anomaly".into());
@@ -50,7 +92,14 @@ pub fn export_rows(
             for &r in rows {
                 let r = r as usize;
                 let mut rec: Vec<String> = vec![ds.origin_row(r).to_string()];
-                rec.extend((0..ds.columns.len()).map(|c| ds.cell_text(r, c).into_owned()));
+                rec.extend(ds.columns.iter().enumerate().map(|(c, col)| {
+                    let text = ds.cell_text(r, c);
+                    if col.data.is_numeric() {
+                        text.into_owned()
+                    } else {
+                        csv_cell(&text, cells).into_owned()
+                    }
+                }));
                 if let Some(s) = scores {
                     rec.push(s.scores.get(r).map_or(String::new(), |x| x.to_string()));
                     rec.push(u8::from((s.flagged)(r)).to_string());
@@ -125,5 +174,47 @@ mod tests {
         assert_eq!(v[0]["src_ip"], "2.2.2.2");
         assert_eq!(v[0]["bytes_in"], 2.0);
         assert_eq!(ExportFormat::from_path("x.JSON"), ExportFormat::Json);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn csv_cells_that_spreadsheets_would_run_are_guarded_unless_raw_is_asked() {
+        let ds = crate::ingest::load_bytes(
+            "<t>",
+            b"delta,note,=HYPERLINK(\"http://x\")\n-5,=1+1,a\n7,+cmd|' /C calc'!A0,@SUM(A1)\n8,-2+3,\tx\n9,plain,b\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let all = [0, 1, 2, 3];
+        let guarded = export_rows(&ds, &all, None, ExportFormat::Csv).unwrap_or_default();
+        let mut r = csv::ReaderBuilder::new().from_reader(&guarded[..]);
+        let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(header[3], "'=HYPERLINK(\"http://x\")");
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        // Numbers as they are (a negative byte count is a number, not a formula).
+        assert_eq!(rows[0][1], "-5");
+        assert_eq!(rows[0][2], "'=1+1");
+        assert_eq!(rows[1][2], "'+cmd|' /C calc'!A0");
+        assert_eq!(rows[1][3], "'@SUM(A1)");
+        assert_eq!(rows[2][2], "'-2+3");
+        assert_eq!(rows[3][2], "plain");
+        for row in &rows {
+            for cell in &row[2..] {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{cell:?}"
+                );
+            }
+        }
+        let raw =
+            export_rows_with(&ds, &all, None, ExportFormat::Csv, CsvCells::Raw).unwrap_or_default();
+        let text = String::from_utf8(raw).unwrap_or_default();
+        assert!(text.contains(",=1+1,") && text.starts_with("row,delta,note,\"=HYPERLINK"));
+        // JSON is data for programs: never altered.
+        let json = export_rows(&ds, &[0], None, ExportFormat::Json).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        assert_eq!(v[0]["note"], "=1+1");
     }
 }
