@@ -198,6 +198,9 @@ pub struct App {
     flag_cache: Option<(Selection, Arc<DetectionRun>, FlagArrays)>,
     /// A file write waiting for the user to confirm overwriting.
     pub pending_write: Option<(std::path::PathBuf, Vec<u8>)>,
+    /// The newest export or report asked for, and whether its bytes are being prepared.
+    write_gen: u64,
+    writing: bool,
     /// Where `W` saves the detection parameters.
     pub config_path: Option<std::path::PathBuf>,
     worker: Worker,
@@ -252,6 +255,8 @@ impl App {
             pending_params: params,
             flag_cache: None,
             pending_write: None,
+            write_gen: 0,
+            writing: false,
             config_path: None,
             worker: Worker::start(),
         };
@@ -504,16 +509,8 @@ impl App {
                 if text.is_empty() {
                     return;
                 }
-                match super::export::prepare(self, kind == InputKind::Report, &text) {
-                    Ok(bytes) => {
-                        let path = std::path::PathBuf::from(&text);
-                        if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-                            self.pending_write = Some((path, bytes));
-                            self.open_input(InputKind::ConfirmOverwrite, String::new());
-                        } else {
-                            self.write_file(&path, &bytes, false);
-                        }
-                    }
+                match super::export::Request::from_app(self, kind == InputKind::Report, &text) {
+                    Ok(request) => self.request_write(request),
                     Err(e) => self.status = Some(e),
                 }
             }
@@ -525,6 +522,44 @@ impl App {
                 }
                 _ => self.input.error = Some(format!("'{text}' is not a positive whole number")),
             },
+        }
+    }
+
+    /// Builds an export's or report's bytes on the worker; [`App::on_prepared`] writes them.
+    fn request_write(&mut self, request: super::export::Request) {
+        self.write_gen += 1;
+        let generation = self.write_gen;
+        self.status = Some(format!(
+            "preparing {}…",
+            crate::sanitize::inert(request.path())
+        ));
+        self.writing = true;
+        self.worker.submit(Slot::Write, move |cancel| {
+            let path = request.path().to_string();
+            JobResult::Prepared {
+                generation,
+                path,
+                result: request.run(cancel).map(Arc::new),
+            }
+        });
+    }
+
+    /// Writes prepared bytes, asking first when the file exists.
+    fn on_prepared(&mut self, path: String, result: Result<Arc<Vec<u8>>, String>) {
+        self.writing = false;
+        match result {
+            Ok(bytes) => {
+                let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|b| (*b).clone());
+                let path = std::path::PathBuf::from(path);
+                if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                    self.status = None;
+                    self.pending_write = Some((path, bytes));
+                    self.open_input(InputKind::ConfirmOverwrite, String::new());
+                } else {
+                    self.write_file(&path, &bytes, false);
+                }
+            }
+            Err(e) => self.status = Some(crate::sanitize::inert(&e).into_owned()),
         }
     }
 
@@ -708,6 +743,15 @@ impl App {
                     Err(e) => self.det_error = Some(e),
                 }
             }
+            JobResult::Prepared {
+                generation,
+                path,
+                result,
+            } => {
+                if generation == self.write_gen {
+                    self.on_prepared(path, result);
+                }
+            }
             JobResult::View { generation, result } => {
                 if generation != self.view_gen {
                     return;
@@ -847,7 +891,7 @@ impl App {
 
     /// Whether background work is under way (for the spinner).
     pub fn busy(&self) -> bool {
-        self.loading.is_some() || self.view_stale || self.det_stale
+        self.loading.is_some() || self.view_stale || self.det_stale || self.writing
     }
 
     /// Test helper: waits until every job has finished and its result is applied.

@@ -22,7 +22,11 @@ pub enum Slot {
     Load = 0,
     Detect = 1,
     View = 2,
+    /// The bytes of an export or report (`x`, `e`).
+    Write = 3,
 }
+
+const SLOTS: [Slot; 4] = [Slot::Load, Slot::Detect, Slot::View, Slot::Write];
 
 /// What a job returns.
 pub enum JobResult {
@@ -38,6 +42,12 @@ pub enum JobResult {
         generation: u64,
         result: Result<Arc<ViewData>, String>,
     },
+    /// The bytes to write to `path`.
+    Prepared {
+        generation: u64,
+        path: String,
+        result: Result<Arc<Vec<u8>>, String>,
+    },
 }
 
 impl JobResult {
@@ -45,7 +55,8 @@ impl JobResult {
         match self {
             JobResult::Loaded { generation, .. }
             | JobResult::Detected { generation, .. }
-            | JobResult::View { generation, .. } => *generation,
+            | JobResult::View { generation, .. }
+            | JobResult::Prepared { generation, .. } => *generation,
         }
     }
     fn kind(&self) -> &'static str {
@@ -53,6 +64,7 @@ impl JobResult {
             JobResult::Loaded { .. } => "loaded",
             JobResult::Detected { .. } => "detected",
             JobResult::View { .. } => "view",
+            JobResult::Prepared { .. } => "prepared",
         }
     }
 }
@@ -78,6 +90,15 @@ impl Clone for JobResult {
                 generation: *generation,
                 result: result.clone(),
             },
+            JobResult::Prepared {
+                generation,
+                path,
+                result,
+            } => JobResult::Prepared {
+                generation: *generation,
+                path: path.clone(),
+                result: result.clone(),
+            },
         }
     }
 }
@@ -91,7 +112,7 @@ impl PartialEq for JobResult {
 type Work = Box<dyn FnOnce(&AtomicBool) -> JobResult + Send>;
 
 struct Pending {
-    slots: [Option<Work>; 3],
+    slots: [Option<Work>; SLOTS.len()],
     running: Option<(Slot, Arc<AtomicBool>)>,
     shutdown: bool,
 }
@@ -107,7 +128,7 @@ impl Worker {
     pub fn start() -> Worker {
         let state = Arc::new((
             Mutex::new(Pending {
-                slots: [None, None, None],
+                slots: [None, None, None, None],
                 running: None,
                 shutdown: false,
             }),
@@ -201,9 +222,9 @@ fn worker_loop(state: &Arc<(Mutex<Pending>, Condvar)>, tx: &Sender<JobResult>) {
                 if p.shutdown {
                     return;
                 }
-                let next = (0..3).find(|&i| p.slots.get(i).is_some_and(Option::is_some));
+                let next = (0..SLOTS.len()).find(|&i| p.slots.get(i).is_some_and(Option::is_some));
                 if let Some(i) = next {
-                    let slot = [Slot::Load, Slot::Detect, Slot::View][i];
+                    let slot = SLOTS[i];
                     let work = p.slots.get_mut(i).and_then(Option::take);
                     let cancel = Arc::new(AtomicBool::new(false));
                     p.running = Some((slot, cancel.clone()));

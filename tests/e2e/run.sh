@@ -85,6 +85,17 @@ key C-u
 for ch in c o u n t r y " " = " " C A; do key "$ch"; done
 key Enter
 check "filter applied to every tab" "filter: country = CA"
+outdir="$(mktemp -d)"
+key e
+key C-u
+tm send-keys -t e2e -l "$outdir/ca.md"; sleep 0.3
+key Enter
+check "e writes the report of the filtered view (refit on the worker)" "wrote .*ca.md"
+key x
+key C-u
+tm send-keys -t e2e -l "$outdir/ca.csv"; sleep 0.3
+key Enter
+check "x exports the filtered rows" "wrote .*ca.csv"
 key r
 check "reject list opens" "rows rejected"
 esc
@@ -95,6 +106,11 @@ check "terminal is back in cooked mode (icanon, echo)" "echo icanon"
 key "clear" Enter
 key "tput smcup >/dev/null; tput rmcup; echo main-screen-ok" Enter
 check "back on the main screen" "main-screen-ok"
+key "clear" Enter
+key "grep -c '' '$outdir/ca.csv'; grep -q '72' '$outdir/ca.md' && echo report-has-72" Enter
+check "the export holds the 72 CA rows and a header" "^73$"
+check "the report covers the 72 CA sessions" "report-has-72"
+rm -rf "$outdir"
 
 echo "== demo data, small terminal, Ctrl-C"
 start "'$bin'"
