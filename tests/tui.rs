@@ -112,6 +112,19 @@ fn small_terminals_degrade_gracefully() {
     let a = app(Source::Demo);
     let s = screen(&a, 40, 12);
     assert!(s.contains("threatlens"), "{s}");
+    // The footer keeps whole hints, and the help key whatever the width (first when some must go).
+    for w in [40u16, 52, 64, 80] {
+        let footer = screen(&a, w, 20).lines().nth(19).unwrap_or("").to_string();
+        assert!(footer.contains("? help"), "{w}: {footer:?}");
+        assert!(w >= 64 || footer.starts_with("? help"), "{w}: {footer:?}");
+        let words = ["? help", "s sort", "/ search", "q quit", "x export", "f filter", "Enter open"];
+        let mut rest = footer.as_str().trim();
+        while !rest.is_empty() {
+            let hit = words.iter().find(|wd| rest.starts_with(**wd));
+            assert!(hit.is_some(), "{w}: a cut hint in {footer:?}");
+            rest = rest[hit.map_or(0, |h| h.len())..].trim_start();
+        }
+    }
     for (w, h) in [(39, 12), (40, 11), (10, 3), (1, 1)] {
         assert!(screen(&a, w, h).contains("too small") || w < 12, "{w}x{h}");
     }

@@ -214,19 +214,63 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let scope = match app.mode {
         Mode::Input(_) => {
-            let hint =
-                "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter";
+            let hint = [
+                "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter",
+                "Enter apply · Esc cancel · ↑/↓ history",
+                "Enter apply · Esc cancel",
+            ]
+            .into_iter()
+            .find(|h| unicode_width::UnicodeWidthStr::width(*h) <= usize::from(area.width))
+            .unwrap_or("Enter · Esc");
             Paragraph::new(Line::styled(hint, t.dim())).render(area, buf);
             return;
         }
         Mode::Normal => app.scope(),
     };
-    let mut spans = Vec::new();
-    for (key, help) in app.keymap.hints(scope) {
-        spans.push(Span::styled(key, t.key()));
-        spans.push(Span::styled(format!(" {help}  "), t.dim()));
-    }
+    let spans = footer_hints(app.keymap.hints(scope), usize::from(area.width))
+        .into_iter()
+        .flat_map(|(key, help)| {
+            [
+                Span::styled(key, t.key()),
+                Span::styled(format!(" {help}  "), t.dim()),
+            ]
+        })
+        .collect::<Vec<_>>();
     Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// The hints that fit in `width` columns, whole (never cut mid-word). When not all fit, the help
+/// key comes first, so a narrow terminal still says where the rest are, then the others in keymap
+/// order.
+pub fn footer_hints(
+    mut hints: Vec<(String, &'static str)>,
+    width: usize,
+) -> Vec<(String, &'static str)> {
+    use unicode_width::UnicodeWidthStr;
+    let total: usize = hints
+        .iter()
+        .map(|(k, h)| k.width() + 1 + h.width() + 2)
+        .sum();
+    if total.saturating_sub(2) <= width {
+        return hints;
+    }
+    if let Some(i) = hints.iter().position(|(k, _)| k == "?") {
+        let help = hints.remove(i);
+        hints.insert(0, help);
+    }
+    let mut used = 0;
+    hints
+        .into_iter()
+        .filter(|(key, help)| {
+            // "key help" plus two spaces; the last one may do without them.
+            let w = key.width() + 1 + help.width();
+            let fits = used + w <= width;
+            if fits {
+                used += w + 2;
+            }
+            fits
+        })
+        .collect()
 }
 
 fn popup_area(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
