@@ -216,39 +216,37 @@ pub fn save_params(
     params: &DetectParams,
     threshold: super::app::Threshold,
 ) -> Result<(), String> {
-    let mut table: toml::Table = match std::fs::read_to_string(path) {
-        Ok(text) => text.parse().map_err(|e: toml::de::Error| {
+    // Edited in place, so the user's comments, layout and other settings stay as they were.
+    let mut doc: toml_edit::DocumentMut = match std::fs::read_to_string(path) {
+        Ok(text) => text.parse().map_err(|e: toml_edit::TomlError| {
             format!(
                 "config {}: not valid TOML ({}); not changed",
                 path.display(),
                 e.message()
             )
         })?,
-        Err(_) => toml::Table::new(),
+        Err(_) => toml_edit::DocumentMut::new(),
     };
-    let mut d = toml::Table::new();
-    let list = |v: &[String]| {
-        toml::Value::Array(v.iter().map(|s| toml::Value::String(s.clone())).collect())
-    };
-    d.insert("features".into(), list(&params.features));
-    d.insert("log1p".into(), list(&params.log1p));
-    d.insert("trees".into(), toml::Value::Integer(params.trees as i64));
-    d.insert(
-        "sample".into(),
-        toml::Value::Integer(params.sample.unwrap_or(0) as i64),
-    );
-    d.insert("seed".into(), toml::Value::Integer(params.seed as i64));
+    if !doc.get("detect").is_some_and(toml_edit::Item::is_table) {
+        doc["detect"] = toml_edit::table();
+    }
+    let d = &mut doc["detect"];
+    let list = |v: &[String]| toml_edit::value(v.iter().collect::<toml_edit::Array>());
+    d["features"] = list(&params.features);
+    d["log1p"] = list(&params.log1p);
+    d["trees"] = toml_edit::value(params.trees as i64);
+    d["sample"] = toml_edit::value(params.sample.unwrap_or(0) as i64);
+    d["seed"] = toml_edit::value(params.seed as i64);
     match threshold {
-        super::app::Threshold::Contamination(c) => {
-            d.insert("contamination".into(), toml::Value::Float(c))
+        super::app::Threshold::Contamination(c) => d["contamination"] = toml_edit::value(c),
+        super::app::Threshold::Auto => d["contamination"] = toml_edit::value("auto"),
+        super::app::Threshold::TopK(_) => {
+            if let Some(t) = d.as_table_mut() {
+                t.remove("contamination");
+            }
         }
-        super::app::Threshold::Auto => {
-            d.insert("contamination".into(), toml::Value::String("auto".into()))
-        }
-        super::app::Threshold::TopK(_) => None,
-    };
-    table.insert("detect".into(), toml::Value::Table(d));
-    let text = toml::to_string(&table).map_err(|e| e.to_string())?;
+    }
+    let text = doc.to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             format!(
@@ -270,7 +268,8 @@ mod save_tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let p = dir.path().join("sub").join("config.toml");
         std::fs::create_dir_all(dir.path().join("sub")).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(&p, "[ui]\ntheme = \"mono\"\n").unwrap_or_else(|e| panic!("{e}"));
+        let original = "# my threatlens settings\n[ui]\ntheme = \"mono\" # easier on the eyes\n\n[detect]\n# fewer trees on the laptop\ntrees = 50\n";
+        std::fs::write(&p, original).unwrap_or_else(|e| panic!("{e}"));
         let params = DetectParams {
             features: vec!["bytes_in".into(), "session_duration".into()],
             log1p: vec!["bytes_in".into()],
@@ -289,5 +288,15 @@ mod save_tests {
         assert_eq!(c.params, Some(params));
         assert_eq!(c.contamination.as_deref(), Some("0.065"));
         assert_eq!(c.theme.as_deref(), Some("mono"));
+        // Comments and layout survive the rewrite.
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        for kept in [
+            "# my threatlens settings",
+            "# easier on the eyes",
+            "# fewer trees on the laptop",
+        ] {
+            assert!(text.contains(kept), "{kept:?} lost:\n{text}");
+        }
+        assert!(text.contains("trees = 150"), "{text}");
     }
 }
