@@ -117,7 +117,15 @@ fn small_terminals_degrade_gracefully() {
         let footer = screen(&a, w, 20).lines().nth(19).unwrap_or("").to_string();
         assert!(footer.contains("? help"), "{w}: {footer:?}");
         assert!(w >= 64 || footer.starts_with("? help"), "{w}: {footer:?}");
-        let words = ["? help", "s sort", "/ search", "q quit", "x export", "f filter", "Enter open"];
+        let words = [
+            "? help",
+            "s sort",
+            "/ search",
+            "q quit",
+            "x export",
+            "f filter",
+            "Enter open",
+        ];
         let mut rest = footer.as_str().trim();
         while !rest.is_empty() {
             let hit = words.iter().find(|wd| rest.starts_with(**wd));

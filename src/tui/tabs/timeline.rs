@@ -115,6 +115,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .unwrap_or(&[]);
     let width_ms = s.width_secs * 1000;
     let flagged_at = |i: usize| view.bucket_flagged.get(i).copied().unwrap_or(0);
+    // A bucket is marked when anomalies concentrate there: its flagged share at least twice the
+    // view's (at 5% contamination nearly every bucket holds some, and marking them all says
+    // nothing).
+    let (all_flagged, all_sessions) = s
+        .buckets
+        .iter()
+        .enumerate()
+        .fold((0u64, 0u64), |(f, n), (i, b)| {
+            (f + flagged_at(i), n + b.sessions)
+        });
+    let concentrated = |i: usize, sessions: u64| {
+        let f = flagged_at(i);
+        f > 0
+            && sessions > 0
+            && u128::from(f) * u128::from(all_sessions)
+                >= 2 * u128::from(all_flagged) * u128::from(sessions)
+    };
     let series: [(&str, Vec<u64>, ratatui::style::Style); 3] = [
         (
             "sessions",
@@ -167,7 +184,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 buf.set_string(x, y, "▲", t.key());
             } else if app.timeline.mark == Some(start + i) {
                 buf.set_string(x, y, "◆", t.key());
-            } else if b.sessions > 0 && flagged_at(start + i) > 0 {
+            } else if concentrated(start + i, b.sessions) {
                 buf.set_string(x, y, "●", t.alert());
             }
         }
@@ -226,6 +243,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(vec![
             Span::styled("spike   ", t.alert()),
             Span::raw(format!("bytes in above mean + 3σ at {}", when.join(", "))),
+        ]));
+    }
+    let marked = (0..s.buckets.len())
+        .filter(|&i| concentrated(i, s.buckets.get(i).map_or(0, |b| b.sessions)))
+        .count();
+    if marked > 0 {
+        lines.push(Line::from(vec![
+            Span::styled("●       ", t.alert()),
+            Span::raw(format!(
+                "{marked} bucket{} where flagged sessions are at least twice as common as overall",
+                if marked == 1 { "" } else { "s" }
+            )),
         ]));
     }
     if app.timeline.zoom.is_some() {
