@@ -539,3 +539,27 @@ pub(crate) fn leading_line_ends(buf: &[u8]) -> usize {
 pub(crate) fn count_lf(buf: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', buf).count() as u64
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod progress_tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn progress_counts_every_input_byte_plain_and_compressed() {
+        let mut csv = Vec::new();
+        crate::demo::write_demo(&mut csv, 3000, 2).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&csv).unwrap();
+        let gz = gz.finish().unwrap();
+        for (bytes, rows) in [(csv.clone(), 3000), (gz, 3000)] {
+            let progress = LoadProgress::new();
+            let len = bytes.len() as u64;
+            let ds =
+                load_reader("t", Box::new(std::io::Cursor::new(bytes)), progress.clone()).unwrap();
+            assert_eq!(ds.rows, rows);
+            assert_eq!(progress.bytes_read.load(Ordering::Relaxed), len);
+        }
+    }
+}
