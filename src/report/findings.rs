@@ -253,263 +253,292 @@ pub fn build_with_summary(
     };
 
     laps.lap("findings: overview");
-    // Score distribution.
-    let descending = index.sorted_descending();
-    let n = descending.len();
-    let q = |p| stats::quantile_sorted_at(n, |i| descending[n - 1 - i], p).unwrap_or(0.0);
-    let h = crate::analysis::histogram::histogram(scores, 20, false);
-    let p = run.detection.params();
-    let anomalies = AnomalyOverview {
-        flagged: selection.count,
-        share: selection.count as f64 / ds.rows.max(1) as f64,
-        threshold: selection.threshold,
-        rule: rule.to_string(),
-        features: run.feature_names.clone(),
-        trees: p.trees,
-        sample_size: p.sample_size,
-        seed: p.seed,
-        score_min: q(0.0),
-        score_median: q(0.5),
-        score_p95: q(0.95),
-        score_p99: q(0.99),
-        score_max: q(1.0),
-        histogram: h.counts,
+    let anomalies_section = || {
+        // Score distribution.
+        let descending = index.sorted_descending();
+        let n = descending.len();
+        let q = |p| stats::quantile_sorted_at(n, |i| descending[n - 1 - i], p).unwrap_or(0.0);
+        let h = crate::analysis::histogram::histogram(scores, 20, false);
+        let p = run.detection.params();
+        AnomalyOverview {
+            flagged: selection.count,
+            share: selection.count as f64 / ds.rows.max(1) as f64,
+            threshold: selection.threshold,
+            rule: rule.to_string(),
+            features: run.feature_names.clone(),
+            trees: p.trees,
+            sample_size: p.sample_size,
+            seed: p.seed,
+            score_min: q(0.0),
+            score_median: q(0.5),
+            score_p95: q(0.95),
+            score_p99: q(0.99),
+            score_max: q(1.0),
+            histogram: h.counts,
+        }
     };
-
-    laps.lap("findings: scores");
-    // Patterns among flagged rows (and how common each is overall).
-    let mut patterns: Vec<PatternFinding> = Vec::new();
-    if run.patterns.is_some() {
-        use rayon::prelude::*;
-        // Every row's patterns, counted in parallel over blocks of rows.
-        const BLOCK: usize = 64 * 1024;
-        let counted = (0..ds.rows.div_ceil(BLOCK))
-            .into_par_iter()
-            .fold(
-                std::collections::BTreeMap::<&'static str, usize>::new,
-                |mut m, b| {
-                    let rows = b * BLOCK..((b + 1) * BLOCK).min(ds.rows);
-                    run.for_each_patterns(ds, rows, |_, found| {
-                        for pt in found {
-                            *m.entry(pattern_key(&pt).0).or_default() += 1;
-                        }
-                    });
-                    m
-                },
-            )
-            .reduce(Default::default, |mut a, b| {
-                for (k, n) in b {
-                    *a.entry(k).or_default() += n;
-                }
-                a
-            });
-        let counts_all = counted;
-        for &r in &flagged_set {
-            for pt in run.patterns(ds, r) {
-                let (name, description) = pattern_key(&pt);
-                let entry = match patterns.iter_mut().position(|x| x.pattern == name) {
-                    Some(i) => &mut patterns[i],
-                    None => {
-                        patterns.push(PatternFinding {
-                            pattern: name.into(),
-                            description: description.into(),
-                            flagged_rows: 0,
-                            all_rows: counts_all.get(name).copied().unwrap_or(0),
-                            source_ips: Vec::new(),
-                            examples: Vec::new(),
+    let patterns_section = || {
+        // Patterns among flagged rows (and how common each is overall).
+        let mut patterns: Vec<PatternFinding> = Vec::new();
+        if run.patterns.is_some() {
+            use rayon::prelude::*;
+            // Every row's patterns, counted in parallel over blocks of rows.
+            const BLOCK: usize = 64 * 1024;
+            let counted = (0..ds.rows.div_ceil(BLOCK))
+                .into_par_iter()
+                .fold(
+                    std::collections::BTreeMap::<&'static str, usize>::new,
+                    |mut m, b| {
+                        let rows = b * BLOCK..((b + 1) * BLOCK).min(ds.rows);
+                        run.for_each_patterns(ds, rows, |_, found| {
+                            for pt in found {
+                                *m.entry(pattern_key(&pt).0).or_default() += 1;
+                            }
                         });
-                        let last = patterns.len() - 1;
-                        &mut patterns[last]
+                        m
+                    },
+                )
+                .reduce(Default::default, |mut a, b| {
+                    for (k, n) in b {
+                        *a.entry(k).or_default() += n;
                     }
-                };
-                entry.flagged_rows += 1;
-                if entry.examples.len() < 3 {
-                    entry.examples.push(example(ds, run, r));
-                }
-                if let Some(ip) = text(ds, r, Role::SrcIp)
-                    && !entry.source_ips.contains(&ip)
-                    && entry.source_ips.len() < 10
-                {
-                    entry.source_ips.push(ip);
-                }
-            }
-        }
-        patterns.sort_by_key(|p| std::cmp::Reverse(p.flagged_rows));
-    }
-
-    laps.lap("findings: patterns");
-    // Suspicious source IPs.
-    let mut suspicious_ips = Vec::new();
-    if let Some(ipcol) = ds.role_index(Role::SrcIp)
-        && let Some(groups) = rankings::groups(ds, ipcol)
-    {
-        let agg = crate::detect::aggregate(&groups.codes, &groups.labels, scores, is_flagged)
-            .unwrap_or_default();
-        let top: Vec<_> = agg.into_iter().filter(|g| g.flagged > 0).take(15).collect();
-        let byte_rank = rankings::rank_groups(ds, &groups, all, RankBy::Sessions);
-        // When each top IP was first and last seen and from where: one pass over the rows.
-        #[derive(Default)]
-        struct Seen {
-            first: Option<i64>,
-            last: Option<i64>,
-            countries: Vec<String>,
-        }
-        let mut slot = vec![usize::MAX; groups.labels.len()];
-        for (k, g) in top.iter().enumerate() {
-            if let Some(s) = slot.get_mut(g.code as usize) {
-                *s = k;
-            }
-        }
-        let mut seen: Vec<Seen> = top.iter().map(|_| Seen::default()).collect();
-        let country = ds.role_index(Role::Country);
-        for (r, &c) in groups.codes.iter().enumerate() {
-            let Some(s) = slot.get(c as usize).and_then(|&k| seen.get_mut(k)) else {
-                continue;
-            };
-            if let Some(t) = ds.start_time(r) {
-                s.first = Some(s.first.map_or(t, |f| f.min(t)));
-                s.last = Some(s.last.map_or(t, |l| l.max(t)));
-            }
-            if let Some(i) = country
-                && s.countries.len() < 5
-            {
-                let cc = ds.cell_text(r, i);
-                if !cc.is_empty() && !s.countries.iter().any(|x| *x == *cc) {
-                    s.countries.push(cc.into_owned());
-                }
-            }
-        }
-        for (
-            g,
-            Seen {
-                first,
-                last,
-                countries,
-            },
-        ) in top.into_iter().zip(seen)
-        {
-            let bytes = byte_rank.iter().find(|r| r.group == g.code);
-            suspicious_ips.push(SuspiciousIp {
-                src_ip: g.label.clone(),
-                flagged: g.flagged,
-                sessions: g.sessions,
-                share_flagged: g.share_flagged,
-                max_score: g.max_score,
-                top3_mean: g.top3_mean,
-                countries,
-                first_seen: first.map(format_time),
-                last_seen: last.map(format_time),
-                bytes_in: bytes.map_or(0, |b| b.bytes_in.sum),
-                bytes_out: bytes.map_or(0, |b| b.bytes_out.sum),
-            });
-        }
-    }
-
-    laps.lap("findings: suspicious ips");
-    // Geography.
-    let mut geography = Vec::new();
-    if let Some(ccol) = ds.role_index(Role::Country)
-        && let Some(groups) = rankings::groups(ds, ccol)
-    {
-        let mut flagged_by = vec![0usize; groups.labels.len()];
-        for &r in &flagged_set {
-            if let Some(x) = groups
-                .codes
-                .get(r)
-                .and_then(|&c| flagged_by.get_mut(c as usize))
-            {
-                *x += 1;
-            }
-        }
-        for r in rankings::rank_groups(ds, &groups, all, RankBy::Sessions) {
-            let f = flagged_by.get(r.group as usize).copied().unwrap_or(0);
-            geography.push(CountryTrend {
-                session_share: r.sessions as f64 / ds.rows.max(1) as f64,
-                bytes_in_share: if bin > 0 {
-                    r.bytes_in.sum as f64 / bin as f64
-                } else {
-                    0.0
-                },
-                flagged_share: f as f64 / selection.count.max(1) as f64,
-                country: r.key,
-                sessions: r.sessions,
-                bytes_in: r.bytes_in.sum,
-                flagged: f,
-            });
-        }
-    }
-
-    laps.lap("findings: geography");
-    // Time trends.
-    let time = timeseries::time_range(ds, all).map(|(a, b)| {
-        let width = timeseries::auto_width(a, b, 60);
-        let series = timeseries::series(ds, all, width);
-        let w = width * 1000;
-        let mut flagged_per_bucket = vec![0u64; series.buckets.len()];
-        if let Some(first) = series.buckets.first().map(|b| b.start) {
+                    a
+                });
+            let counts_all = counted;
             for &r in &flagged_set {
-                if let Some(t) = ds.start_time(r)
-                    && let Ok(i) = usize::try_from((t - first).div_euclid(w))
-                    && let Some(x) = flagged_per_bucket.get_mut(i)
+                for pt in run.patterns(ds, r) {
+                    let (name, description) = pattern_key(&pt);
+                    let entry = match patterns.iter_mut().position(|x| x.pattern == name) {
+                        Some(i) => &mut patterns[i],
+                        None => {
+                            patterns.push(PatternFinding {
+                                pattern: name.into(),
+                                description: description.into(),
+                                flagged_rows: 0,
+                                all_rows: counts_all.get(name).copied().unwrap_or(0),
+                                source_ips: Vec::new(),
+                                examples: Vec::new(),
+                            });
+                            let last = patterns.len() - 1;
+                            &mut patterns[last]
+                        }
+                    };
+                    entry.flagged_rows += 1;
+                    if entry.examples.len() < 3 {
+                        entry.examples.push(example(ds, run, r));
+                    }
+                    if let Some(ip) = text(ds, r, Role::SrcIp)
+                        && !entry.source_ips.contains(&ip)
+                        && entry.source_ips.len() < 10
+                    {
+                        entry.source_ips.push(ip);
+                    }
+                }
+            }
+            patterns.sort_by_key(|p| std::cmp::Reverse(p.flagged_rows));
+        }
+        patterns
+    };
+    let suspicious_ips_section = || {
+        // Suspicious source IPs.
+        let mut suspicious_ips = Vec::new();
+        if let Some(ipcol) = ds.role_index(Role::SrcIp)
+            && let Some(groups) = rankings::groups(ds, ipcol)
+        {
+            let agg = crate::detect::aggregate(&groups.codes, &groups.labels, scores, is_flagged)
+                .unwrap_or_default();
+            let top: Vec<_> = agg.into_iter().filter(|g| g.flagged > 0).take(15).collect();
+            let byte_rank = rankings::rank_groups(ds, &groups, all, RankBy::Sessions);
+            // When each top IP was first and last seen and from where: one pass over the rows.
+            #[derive(Default)]
+            struct Seen {
+                first: Option<i64>,
+                last: Option<i64>,
+                countries: Vec<String>,
+            }
+            let mut slot = vec![usize::MAX; groups.labels.len()];
+            for (k, g) in top.iter().enumerate() {
+                if let Some(s) = slot.get_mut(g.code as usize) {
+                    *s = k;
+                }
+            }
+            let mut seen: Vec<Seen> = top.iter().map(|_| Seen::default()).collect();
+            let country = ds.role_index(Role::Country);
+            for (r, &c) in groups.codes.iter().enumerate() {
+                let Some(s) = slot.get(c as usize).and_then(|&k| seen.get_mut(k)) else {
+                    continue;
+                };
+                if let Some(t) = ds.start_time(r) {
+                    s.first = Some(s.first.map_or(t, |f| f.min(t)));
+                    s.last = Some(s.last.map_or(t, |l| l.max(t)));
+                }
+                if let Some(i) = country
+                    && s.countries.len() < 5
+                {
+                    let cc = ds.cell_text(r, i);
+                    if !cc.is_empty() && !s.countries.iter().any(|x| *x == *cc) {
+                        s.countries.push(cc.into_owned());
+                    }
+                }
+            }
+            for (
+                g,
+                Seen {
+                    first,
+                    last,
+                    countries,
+                },
+            ) in top.into_iter().zip(seen)
+            {
+                let bytes = byte_rank.iter().find(|r| r.group == g.code);
+                suspicious_ips.push(SuspiciousIp {
+                    src_ip: g.label.clone(),
+                    flagged: g.flagged,
+                    sessions: g.sessions,
+                    share_flagged: g.share_flagged,
+                    max_score: g.max_score,
+                    top3_mean: g.top3_mean,
+                    countries,
+                    first_seen: first.map(format_time),
+                    last_seen: last.map(format_time),
+                    bytes_in: bytes.map_or(0, |b| b.bytes_in.sum),
+                    bytes_out: bytes.map_or(0, |b| b.bytes_out.sum),
+                });
+            }
+        }
+        suspicious_ips
+    };
+    let geography_section = || {
+        // Geography.
+        let mut geography = Vec::new();
+        if let Some(ccol) = ds.role_index(Role::Country)
+            && let Some(groups) = rankings::groups(ds, ccol)
+        {
+            let mut flagged_by = vec![0usize; groups.labels.len()];
+            for &r in &flagged_set {
+                if let Some(x) = groups
+                    .codes
+                    .get(r)
+                    .and_then(|&c| flagged_by.get_mut(c as usize))
                 {
                     *x += 1;
                 }
             }
+            for r in rankings::rank_groups(ds, &groups, all, RankBy::Sessions) {
+                let f = flagged_by.get(r.group as usize).copied().unwrap_or(0);
+                geography.push(CountryTrend {
+                    session_share: r.sessions as f64 / ds.rows.max(1) as f64,
+                    bytes_in_share: if bin > 0 {
+                        r.bytes_in.sum as f64 / bin as f64
+                    } else {
+                        0.0
+                    },
+                    flagged_share: f as f64 / selection.count.max(1) as f64,
+                    country: r.key,
+                    sessions: r.sessions,
+                    bytes_in: r.bytes_in.sum,
+                    flagged: f,
+                });
+            }
         }
-        let busiest = series.buckets.iter().max_by_key(|b| b.sessions);
-        let busiest_bytes = series.buckets.iter().max_by_key(|b| b.bytes_in);
-        let bytes: Vec<f64> = series.buckets.iter().map(|b| b.bytes_in as f64).collect();
-        let spikes = timeseries::spikes(&bytes)
-            .into_iter()
-            .filter_map(|i| series.buckets.get(i).map(|b| format_time(b.start)))
-            .collect();
-        let min_gap = ((3600 / width.max(1)) as usize).max(1);
-        let quiet_gaps = timeseries::quiet_gaps(&series, min_gap)
-            .into_iter()
-            .filter_map(|(i, n)| {
-                series
-                    .buckets
-                    .get(i)
-                    .map(|b| (format_time(b.start), format_time(b.start + n as i64 * w)))
-            })
-            .collect();
-        TimeTrends {
-            bucket: timeseries::width_name(width),
-            busiest_start: busiest.map(|b| format_time(b.start)),
-            busiest_sessions: busiest.map_or(0, |b| b.sessions),
-            busiest_bytes_start: busiest_bytes.map(|b| format_time(b.start)),
-            busiest_bytes_in: busiest_bytes.map_or(0, |b| b.bytes_in),
-            spikes,
-            quiet_gaps,
-            series,
-            flagged_per_bucket,
-        }
-    });
-
-    laps.lap("findings: time trends");
-    // The notebooks' heuristic: bytes_in above mean + 3σ.
-    let heuristic = summary
-        .numeric
-        .0
-        .iter()
-        .find(|(n, _)| Some(n.as_str()) == ds.role(Role::BytesIn).map(|c| c.name.as_str()))
-        .and_then(|(_, st)| {
-            let cutoff = st.mean? + 3.0 * st.std?;
-            let col = ds.role(Role::BytesIn)?;
-            let rows: Vec<usize> = (0..ds.rows)
-                .filter(|&r| col.data.number(r).is_some_and(|x| x > cutoff))
+        geography
+    };
+    let time_section = || {
+        // Time trends.
+        timeseries::time_range(ds, all).map(|(a, b)| {
+            let width = timeseries::auto_width(a, b, 60);
+            let series = timeseries::series(ds, all, width);
+            let w = width * 1000;
+            let mut flagged_per_bucket = vec![0u64; series.buckets.len()];
+            if let Some(first) = series.buckets.first().map(|b| b.start) {
+                for &r in &flagged_set {
+                    if let Some(t) = ds.start_time(r)
+                        && let Ok(i) = usize::try_from((t - first).div_euclid(w))
+                        && let Some(x) = flagged_per_bucket.get_mut(i)
+                    {
+                        *x += 1;
+                    }
+                }
+            }
+            let busiest = series.buckets.iter().max_by_key(|b| b.sessions);
+            let busiest_bytes = series.buckets.iter().max_by_key(|b| b.bytes_in);
+            let bytes: Vec<f64> = series.buckets.iter().map(|b| b.bytes_in as f64).collect();
+            let spikes = timeseries::spikes(&bytes)
+                .into_iter()
+                .filter_map(|i| series.buckets.get(i).map(|b| format_time(b.start)))
                 .collect();
-            let both = rows.iter().filter(|&&r| is_flagged(r)).count();
-            Some(HeuristicAlert {
-                rule: "bytes_in > mean + 3σ".into(),
-                cutoff,
-                rows: rows.len(),
-                also_flagged_by_model: both,
-                model_only: selection.count.saturating_sub(both),
+            let min_gap = ((3600 / width.max(1)) as usize).max(1);
+            let quiet_gaps = timeseries::quiet_gaps(&series, min_gap)
+                .into_iter()
+                .filter_map(|(i, n)| {
+                    series
+                        .buckets
+                        .get(i)
+                        .map(|b| (format_time(b.start), format_time(b.start + n as i64 * w)))
+                })
+                .collect();
+            TimeTrends {
+                bucket: timeseries::width_name(width),
+                busiest_start: busiest.map(|b| format_time(b.start)),
+                busiest_sessions: busiest.map_or(0, |b| b.sessions),
+                busiest_bytes_start: busiest_bytes.map(|b| format_time(b.start)),
+                busiest_bytes_in: busiest_bytes.map_or(0, |b| b.bytes_in),
+                spikes,
+                quiet_gaps,
+                series,
+                flagged_per_bucket,
+            }
+        })
+    };
+    let heuristic_section = || {
+        // The notebooks' heuristic: bytes_in above mean + 3σ.
+        summary
+            .numeric
+            .0
+            .iter()
+            .find(|(n, _)| Some(n.as_str()) == ds.role(Role::BytesIn).map(|c| c.name.as_str()))
+            .and_then(|(_, st)| {
+                let cutoff = st.mean? + 3.0 * st.std?;
+                let col = ds.role(Role::BytesIn)?;
+                let rows: Vec<usize> = (0..ds.rows)
+                    .filter(|&r| col.data.number(r).is_some_and(|x| x > cutoff))
+                    .collect();
+                let both = rows.iter().filter(|&&r| is_flagged(r)).count();
+                Some(HeuristicAlert {
+                    rule: "bytes_in > mean + 3σ".into(),
+                    cutoff,
+                    rows: rows.len(),
+                    also_flagged_by_model: both,
+                    model_only: selection.count.saturating_sub(both),
+                })
             })
-        });
-
-    laps.lap("findings: heuristic");
+    };
+    // The sections are independent: they run side by side.
+    use crate::timing::phase;
+    let ((anomalies, patterns), ((suspicious_ips, geography), (time, heuristic))) = rayon::join(
+        || {
+            rayon::join(
+                || phase("findings: scores", anomalies_section),
+                || phase("findings: patterns", patterns_section),
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || phase("findings: suspicious ips", suspicious_ips_section),
+                        || phase("findings: geography", geography_section),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || phase("findings: time trends", time_section),
+                        || phase("findings: heuristic", heuristic_section),
+                    )
+                },
+            )
+        },
+    );
     let mut f = Findings {
         overview,
         anomalies,
