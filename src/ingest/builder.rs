@@ -277,18 +277,31 @@ fn is_plain(bytes: &[u8], delimiter: u8) -> bool {
 /// bytes, found with one vectorised scan for delimiters and line feeds instead of a byte-at-a-time
 /// state machine. Blank lines are skipped, as the CSV reader skips them.
 fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out: &mut ChunkOut) {
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(plan.len() + 1);
+    // At most one field past the header's count is kept: a line of a million delimiters is
+    // rejected by its count without holding a million slices.
+    let keep = plan.len() + 1;
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(keep);
     let mut staged = Vec::with_capacity(plan.len());
     let mut times = TimeCache::new(plan.len());
     let mut line = first_line;
     let mut start = 0;
-    let mut record = |fields: &[&[u8]], line: u64, out: &mut ChunkOut| {
-        if let [only] = fields
-            && only.is_empty()
-        {
-            return;
+    let mut line_start = 0;
+    let mut count = 0usize;
+    // `end` is where the line's last field ends (its line feed, or the end of the chunk).
+    let mut record = |fields: &[&[u8]],
+                      count: usize,
+                      line_start: usize,
+                      end: usize,
+                      line: u64,
+                      out: &mut ChunkOut| {
+        if count == 1 && end == line_start {
+            return; // a blank line
         }
-        match stage_record(fields, plan, &out.cols, &mut staged, &mut times) {
+        // The fields' bytes: the line without its delimiters, as the CSV reader counts them.
+        let field_bytes = (end - line_start).saturating_sub(count - 1);
+        let staged_ok = check_shape(field_bytes, count, plan)
+            .and_then(|()| stage_record(fields, plan, &out.cols, &mut staged, &mut times));
+        match staged_ok {
             Ok(()) => {
                 commit(fields, &staged, &mut out.cols);
                 out.rows += 1;
@@ -297,17 +310,24 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
         }
     };
     for pos in memchr::memchr2_iter(delimiter, b'\n', bytes) {
-        fields.push(bytes.get(start..pos).unwrap_or_default());
+        if fields.len() < keep {
+            fields.push(bytes.get(start..pos).unwrap_or_default());
+        }
+        count += 1;
         start = pos + 1;
         if bytes.get(pos) == Some(&b'\n') {
-            record(&fields, line, out);
+            record(&fields, count, line_start, pos, line, out);
             fields.clear();
+            count = 0;
             line += 1;
+            line_start = start;
         }
     }
-    if start < bytes.len() || !fields.is_empty() {
-        fields.push(bytes.get(start..).unwrap_or_default());
-        record(&fields, line, out);
+    if start < bytes.len() || count > 0 {
+        if fields.len() < keep {
+            fields.push(bytes.get(start..).unwrap_or_default());
+        }
+        record(&fields, count + 1, line_start, bytes.len(), line, out);
     }
 }
 
@@ -458,6 +478,28 @@ pub fn quote_value(b: &[u8]) -> String {
 
 /// Checks a record field by field; `cols` are the chunk's buffers so far (an IP address already
 /// interned there is known to be valid and is not parsed again).
+/// A record's size and field count against the limits and the header.
+fn check_shape(bytes: usize, count: usize, plan: &[ColPlan]) -> Result<(), Pending> {
+    if bytes > MAX_RECORD_BYTES {
+        return Err(Pending {
+            column: None,
+            kind: "record too long",
+            message: format!("record of {bytes} bytes is over the {MAX_RECORD_BYTES} byte limit"),
+        });
+    }
+    if count != plan.len() {
+        return Err(Pending {
+            column: None,
+            kind: "wrong number of fields",
+            message: format!(
+                "expected {} fields (as in the header), found {count}",
+                plan.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn stage_record<R: Fields + ?Sized>(
     record: &R,
     plan: &[ColPlan],
@@ -466,28 +508,7 @@ fn stage_record<R: Fields + ?Sized>(
     times: &mut TimeCache,
 ) -> Result<(), Pending> {
     staged.clear();
-    if record.bytes() > MAX_RECORD_BYTES {
-        return Err(Pending {
-            column: None,
-            kind: "record too long",
-            message: format!(
-                "record of {} bytes is over the {} byte limit",
-                record.bytes(),
-                MAX_RECORD_BYTES
-            ),
-        });
-    }
-    if record.count() != plan.len() {
-        return Err(Pending {
-            column: None,
-            kind: "wrong number of fields",
-            message: format!(
-                "expected {} fields (as in the header), found {}",
-                plan.len(),
-                record.count()
-            ),
-        });
-    }
+    check_shape(record.bytes(), record.count(), plan)?;
     for (c, ((field, col), buf)) in record.fields().zip(plan).zip(cols).enumerate() {
         if field.len() > MAX_FIELD_BYTES {
             return Err(Pending {
@@ -736,7 +757,15 @@ mod tests {
             b",\n,,,\n",
             b"5,1.2.3.4,US\n\n\n6,1.2.3.4,US\nbad\n",
         ];
-        for data in cases {
+        let many = [b",".repeat(5000), b"\n1,1.2.3.4,US\n".to_vec()].concat();
+        let long_field = [
+            b"1,1.2.3.4,".to_vec(),
+            vec![b'a'; MAX_RECORD_BYTES + 10],
+            b"\n".to_vec(),
+        ]
+        .concat();
+        let big = [many.as_slice(), long_field.as_slice()];
+        for data in cases.into_iter().chain(big) {
             assert!(is_plain(data, b','));
             let (plain, csv) = both_ways(data, b',');
             assert_eq!(plain, csv, "{:?}", String::from_utf8_lossy(data));
