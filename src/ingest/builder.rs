@@ -299,11 +299,18 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
         }
         // The fields' bytes: the line without its delimiters, as the CSV reader counts them.
         let field_bytes = (end - line_start).saturating_sub(count - 1);
-        let staged_ok = check_shape(field_bytes, count, plan)
-            .and_then(|()| stage_record(fields, plan, &out.cols, &mut staged, &mut times));
+        let staged_ok = check_shape(field_bytes, count, plan).and_then(|()| {
+            stage_record(
+                fields.iter().copied(),
+                plan,
+                &out.cols,
+                &mut staged,
+                &mut times,
+            )
+        });
         match staged_ok {
             Ok(()) => {
-                commit(fields, &staged, &mut out.cols);
+                commit(fields.iter().copied(), &staged, &mut out.cols);
                 out.rows += 1;
             }
             Err(r) => out.rejects.push(r.at(line)),
@@ -368,9 +375,11 @@ fn parse_csv(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out
                 continue;
             }
         }
-        match stage_record(&record, plan, &out.cols, &mut staged, &mut times) {
+        let staged_ok = check_shape(record.as_slice().len(), record.len(), plan)
+            .and_then(|()| stage_record(record.iter(), plan, &out.cols, &mut staged, &mut times));
+        match staged_ok {
             Ok(()) => {
-                commit(&record, &staged, &mut out.cols);
+                commit(record.iter(), &staged, &mut out.cols);
                 out.rows += 1;
             }
             Err(r) => {
@@ -378,40 +387,6 @@ fn parse_csv(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out
                 out.rejects.push(r.at(line));
             }
         }
-    }
-}
-
-/// A record's fields, from the CSV reader or split from a plain chunk.
-trait Fields {
-    /// Number of fields.
-    fn count(&self) -> usize;
-    /// Bytes in all fields together (delimiters and quotes not counted).
-    fn bytes(&self) -> usize;
-    /// The fields in order.
-    fn fields(&self) -> impl Iterator<Item = &[u8]>;
-}
-
-impl Fields for ByteRecord {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn bytes(&self) -> usize {
-        self.as_slice().len()
-    }
-    fn fields(&self) -> impl Iterator<Item = &[u8]> {
-        self.iter()
-    }
-}
-
-impl Fields for [&[u8]] {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn bytes(&self) -> usize {
-        self.iter().map(|f| f.len()).sum()
-    }
-    fn fields(&self) -> impl Iterator<Item = &[u8]> {
-        self.iter().copied()
     }
 }
 
@@ -476,9 +451,8 @@ pub fn quote_value(b: &[u8]) -> String {
     format!("'{cut}'")
 }
 
-/// Checks a record field by field; `cols` are the chunk's buffers so far (an IP address already
-/// interned there is known to be valid and is not parsed again).
-/// A record's size and field count against the limits and the header.
+/// A record's size and field count against the limits and the header (checked before
+/// [`stage_record`]).
 fn check_shape(bytes: usize, count: usize, plan: &[ColPlan]) -> Result<(), Pending> {
     if bytes > MAX_RECORD_BYTES {
         return Err(Pending {
@@ -500,16 +474,18 @@ fn check_shape(bytes: usize, count: usize, plan: &[ColPlan]) -> Result<(), Pendi
     Ok(())
 }
 
-fn stage_record<R: Fields + ?Sized>(
-    record: &R,
+/// Checks a record field by field (its shape already passed [`check_shape`]); `cols` are the
+/// chunk's buffers so far (an IP address already interned there is known to be valid and is not
+/// parsed again).
+fn stage_record<'a>(
+    fields: impl Iterator<Item = &'a [u8]>,
     plan: &[ColPlan],
     cols: &[ColBuf],
     staged: &mut Vec<Staged>,
     times: &mut TimeCache,
 ) -> Result<(), Pending> {
     staged.clear();
-    check_shape(record.bytes(), record.count(), plan)?;
-    for (c, ((field, col), buf)) in record.fields().zip(plan).zip(cols).enumerate() {
+    for (c, ((field, col), buf)) in fields.zip(plan).zip(cols).enumerate() {
         if field.len() > MAX_FIELD_BYTES {
             return Err(Pending {
                 column: Some(col.name.clone()),
@@ -565,8 +541,8 @@ fn stage_record<R: Fields + ?Sized>(
     Ok(())
 }
 
-fn commit<R: Fields + ?Sized>(record: &R, staged: &[Staged], cols: &mut [ColBuf]) {
-    for ((field, value), col) in record.fields().zip(staged).zip(cols.iter_mut()) {
+fn commit<'a>(fields: impl Iterator<Item = &'a [u8]>, staged: &[Staged], cols: &mut [ColBuf]) {
+    for ((field, value), col) in fields.zip(staged).zip(cols.iter_mut()) {
         match (col, value) {
             (ColBuf::UInt(v), Staged::U(x)) => v.push(*x),
             (ColBuf::Float(v), Staged::F(x)) => v.push(*x),
