@@ -328,27 +328,10 @@ impl DetectionRun {
         let Some(reference) = &self.patterns else {
             return Vec::new();
         };
-        let num = |r: Role| ds.role(r).and_then(|c| c.data.number(row));
-        let ip = ds
-            .role(Role::SrcIp)
-            .and_then(|c| match &c.data {
-                crate::dataset::ColumnData::Ip(d) => d.codes.get(row),
-                _ => None,
-            })
-            .and_then(|code| self.per_ip.get(code as usize).copied())
-            .unwrap_or((0, 0));
-        let facts = RowFacts {
-            bytes_in: num(Role::BytesIn).unwrap_or(0.0),
-            bytes_out: num(Role::BytesOut).unwrap_or(0.0),
-            bytes_per_sec: Derived::BytesPerSec.value(ds, row),
-            dst_port: num(Role::DstPort)
-                .filter(|p| *p >= 0.0 && *p <= 65535.0)
-                .map(|p| p as u32),
-            session_duration: Derived::SessionDuration.value(ds, row),
-            sessions_from_ip: ip.0,
-            short_sessions_from_ip: ip.1,
-        };
-        reference.patterns(&facts)
+        let values =
+            pattern_inputs(ds).map(|s| s.and_then(|s| ds.value(s, row)).unwrap_or(f64::NAN));
+        let ip_code = src_ip_codes(ds).and_then(|c| c.get(row));
+        reference.patterns(&self.row_facts(values, ip_code))
     }
 
     /// Calls `f` with each row of `rows` and the patterns it matches: what
@@ -364,25 +347,11 @@ impl DetectionRun {
             return;
         };
         let rows = rows.start..rows.end.min(ds.rows);
-        let column = |r: Role| {
-            ds.role_index(r)
-                .map(|i| SeriesReader::new(ds, NumericSource::Column(i)))
-        };
-        let derived = |d: Derived| Some(SeriesReader::new(ds, NumericSource::Derived(d)));
-        let readers = [
-            column(Role::BytesIn),
-            column(Role::BytesOut),
-            column(Role::DstPort),
-            derived(Derived::BytesPerSec),
-            derived(Derived::SessionDuration),
-        ];
-        let ip_codes = match ds.role(Role::SrcIp).map(|c| &c.data) {
-            Some(crate::dataset::ColumnData::Ip(d)) => Some(&d.codes),
-            _ => None,
-        };
+        let readers = pattern_inputs(ds).map(|s| s.map(|s| SeriesReader::new(ds, s)));
+        let ip_codes = src_ip_codes(ds);
         let block = SCAN_BLOCK.min(rows.len());
         let mut bufs = [(); 5].map(|_| vec![f64::NAN; block]);
-        for first in rows.clone().step_by(SCAN_BLOCK.max(1)) {
+        for first in rows.clone().step_by(SCAN_BLOCK) {
             let len = SCAN_BLOCK.min(rows.end - first);
             for (reader, buf) in readers.iter().zip(bufs.iter_mut()) {
                 match reader {
@@ -390,27 +359,32 @@ impl DetectionRun {
                     None => buf[..len].fill(f64::NAN),
                 }
             }
-            let [bin, bout, port, rate, duration] = &bufs;
-            let known = |x: f64| x.is_finite().then_some(x);
-            for k in 0..len {
-                let row = first + k;
-                let ip = ip_codes
-                    .and_then(|c| c.get(row))
-                    .and_then(|code| self.per_ip.get(code as usize).copied())
-                    .unwrap_or((0, 0));
-                let facts = RowFacts {
-                    bytes_in: if bin[k].is_nan() { 0.0 } else { bin[k] },
-                    bytes_out: if bout[k].is_nan() { 0.0 } else { bout[k] },
-                    bytes_per_sec: (!rate[k].is_nan()).then_some(rate[k]),
-                    dst_port: known(port[k])
-                        .filter(|p| *p >= 0.0 && *p <= 65535.0)
-                        .map(|p| p as u32),
-                    session_duration: (!duration[k].is_nan()).then_some(duration[k]),
-                    sessions_from_ip: ip.0,
-                    short_sessions_from_ip: ip.1,
-                };
-                f(row, reference.patterns(&facts));
+            for (k, row) in (first..first + len).enumerate() {
+                let values = bufs.each_ref().map(|b| b[k]);
+                let ip_code = ip_codes.and_then(|c| c.get(row));
+                f(row, reference.patterns(&self.row_facts(values, ip_code)));
             }
+        }
+    }
+
+    /// What the pattern rules know of a row, from its [`pattern_inputs`] values (NaN when
+    /// missing) and its source-IP code.
+    fn row_facts(&self, values: [f64; 5], ip_code: Option<u32>) -> RowFacts {
+        let [bytes_in, bytes_out, port, rate, duration] = values;
+        let known = |x: f64| (!x.is_nan()).then_some(x);
+        let (sessions, short) = ip_code
+            .and_then(|code| self.per_ip.get(code as usize).copied())
+            .unwrap_or((0, 0));
+        RowFacts {
+            bytes_in: known(bytes_in).unwrap_or(0.0),
+            bytes_out: known(bytes_out).unwrap_or(0.0),
+            bytes_per_sec: known(rate),
+            dst_port: known(port)
+                .filter(|p| *p >= 0.0 && *p <= 65535.0)
+                .map(|p| p as u32),
+            session_duration: known(duration),
+            sessions_from_ip: sessions,
+            short_sessions_from_ip: short,
         }
     }
 
@@ -449,6 +423,27 @@ impl DetectionRun {
             line.push_str(&words.join("; "));
         }
         line
+    }
+}
+
+/// The series the pattern rules read, in [`DetectionRun::row_facts`]'s order: bytes in, bytes
+/// out, destination port, bytes per second, session duration (`None` for an absent column).
+fn pattern_inputs(ds: &Dataset) -> [Option<NumericSource>; 5] {
+    let column = |r: Role| ds.role_index(r).map(NumericSource::Column);
+    [
+        column(Role::BytesIn),
+        column(Role::BytesOut),
+        column(Role::DstPort),
+        Some(NumericSource::Derived(Derived::BytesPerSec)),
+        Some(NumericSource::Derived(Derived::SessionDuration)),
+    ]
+}
+
+/// The source-IP column's codes, when it holds addresses.
+fn src_ip_codes(ds: &Dataset) -> Option<&crate::dataset::Codes> {
+    match ds.role(Role::SrcIp).map(|c| &c.data) {
+        Some(crate::dataset::ColumnData::Ip(d)) => Some(&d.codes),
+        _ => None,
     }
 }
 
