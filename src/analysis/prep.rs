@@ -323,16 +323,10 @@ fn outlier_columns(ds: &Dataset) -> Vec<usize> {
 fn for_each_value(ds: &Dataset, rows: Rows<'_>, src: NumericSource, mut f: impl FnMut(f64)) {
     const BLOCK: usize = 8 * 1024;
     let reader = SeriesReader::new(ds, src);
-    let mut buf = vec![0.0; BLOCK];
     match rows {
-        Rows::All(n) => {
-            for first in (0..n).step_by(BLOCK) {
-                let part = &mut buf[..BLOCK.min(n - first)];
-                reader.fill(first, part);
-                part.iter().for_each(|&x| f(x));
-            }
-        }
+        Rows::All(_) => reader.for_each_block(|_, part| part.iter().for_each(|&x| f(x))),
         Rows::Subset(list) => {
+            let mut buf = vec![0.0; BLOCK.min(list.len())];
             for chunk in list.chunks(BLOCK) {
                 let part = &mut buf[..chunk.len()];
                 reader.fill_rows(chunk, part);

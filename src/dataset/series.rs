@@ -187,6 +187,18 @@ impl<'a> SeriesReader<'a> {
         self.get(row).unwrap_or(f64::NAN)
     }
 
+    /// Calls `f(first, values)` for every row, a block of rows at a time in order (`values` are
+    /// those of rows `first..first + values.len()`, `NaN` when missing), with one buffer.
+    pub fn for_each_block(&self, mut f: impl FnMut(usize, &[f64])) {
+        const BLOCK: usize = 8 * 1024;
+        let mut buf = vec![0.0; BLOCK.min(self.rows)];
+        for first in (0..self.rows).step_by(BLOCK) {
+            let part = &mut buf[..BLOCK.min(self.rows - first)];
+            self.fill(first, part);
+            f(first, part);
+        }
+    }
+
     /// Writes the values of rows `first..first + out.len()` into `out` (`NaN` when missing).
     pub fn fill(&self, first: usize, out: &mut [f64]) {
         let end = first.saturating_add(out.len());

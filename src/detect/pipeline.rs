@@ -130,33 +130,29 @@ fn feature_median(
     name: &str,
     log: bool,
 ) -> Result<(f64, usize), String> {
-    let reader = SeriesReader::new(ds, src);
-    let mut buf = vec![0.0; SCAN_BLOCK.min(ds.rows)];
     let mut present = Vec::with_capacity(ds.rows);
     let limit = f64::from(f32::MAX);
-    for first in (0..ds.rows).step_by(SCAN_BLOCK) {
-        let part = &mut buf[..SCAN_BLOCK.min(ds.rows - first)];
-        reader.fill(first, part);
-        let before = present.len();
-        present.extend(
-            part.iter()
-                .map(|&x| transform(x, log))
-                .filter(|x| x.is_finite()),
-        );
-        if present[before..].iter().any(|v| v.abs() > limit) {
-            let (row, value) = part
-                .iter()
-                .enumerate()
-                .map(|(k, &x)| (first + k, transform(x, log)))
-                .find(|(_, v)| v.is_finite() && v.abs() > limit)
-                .unwrap_or((first, f64::NAN));
-            return Err(DetectError::TooLarge {
-                name: name.to_string(),
-                row,
-                value,
-            }
-            .to_string());
+    let mut too_large = None;
+    SeriesReader::new(ds, src).for_each_block(|first, part| {
+        if too_large.is_some() {
+            return;
         }
+        let values = part.iter().map(|&x| transform(x, log));
+        for (k, v) in values.enumerate().filter(|(_, v)| v.is_finite()) {
+            if v.abs() > limit {
+                too_large = Some((first + k, v));
+                return;
+            }
+            present.push(v);
+        }
+    });
+    if let Some((row, value)) = too_large {
+        return Err(DetectError::TooLarge {
+            name: name.to_string(),
+            row,
+            value,
+        }
+        .to_string());
     }
     let missing = ds.rows - present.len();
     let median = crate::analysis::stats::quantile_unsorted(&mut present, 0.5).unwrap_or(0.0);
