@@ -331,7 +331,11 @@ fn export_and_report_ask_before_replacing_a_file() {
         a.update(event_action(&a, ev.clone()).unwrap());
         keys(&mut a, &csv);
         key(&mut a, KeyCode::Enter);
-        assert!(screen(&a, 120, 36).contains("replace it? (y/n)"));
+        let asking = screen(&a, 120, 36);
+        assert!(asking.contains("replace it? (y/n)"));
+        // The footer says what the question takes, not the filter line's keys.
+        assert!(asking.contains("y replace the file · any other key keeps it"));
+        assert!(!asking.contains("history"), "{asking}");
         keys(&mut a, &answer.to_string());
         assert_eq!(
             std::fs::read_to_string(&csv).unwrap() == "old",

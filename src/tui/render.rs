@@ -213,15 +213,26 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
 fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let scope = match app.mode {
-        Mode::Input(_) => {
-            let hint = [
-                "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter",
-                "Enter apply · Esc cancel · ↑/↓ history",
-                "Enter apply · Esc cancel",
-            ]
-            .into_iter()
-            .find(|h| unicode_width::UnicodeWidthStr::width(*h) <= usize::from(area.width))
-            .unwrap_or("Enter · Esc");
+        Mode::Input(kind) => {
+            // Only the filter line has a history and clears on Backspace; a y/n question takes
+            // one key.
+            let hints: &[&str] = match kind {
+                InputKind::Filter => &[
+                    "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter",
+                    "Enter apply · Esc cancel · ↑/↓ history",
+                    "Enter apply · Esc cancel",
+                ],
+                InputKind::ConfirmOverwrite => &[
+                    "y replace the file · any other key keeps it",
+                    "y replace · other key keeps",
+                ],
+                _ => &["Enter apply · Esc cancel"],
+            };
+            let hint = hints
+                .iter()
+                .copied()
+                .find(|h| unicode_width::UnicodeWidthStr::width(*h) <= usize::from(area.width))
+                .unwrap_or("Enter · Esc");
             Paragraph::new(Line::styled(hint, t.dim())).render(area, buf);
             return;
         }
