@@ -355,3 +355,21 @@ fn export_and_report_ask_before_replacing_a_file() {
         "the report covers the filtered view"
     );
 }
+
+#[test]
+fn long_reject_reasons_wrap_inside_the_popup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(
+        &path,
+        "bytes_in,bytes_out,creation_time,end_time,src_ip\n\
+         10,20,2024-04-25T00:00:00Z,2024-04-25T00:10:00Z,1.2.3.4\n\
+         5,6,notatime,2024-04-25T00:10:00Z,1.2.3.5\n",
+    )
+    .unwrap();
+    let mut a = app(Source::Path(path.display().to_string()));
+    keys(&mut a, "r");
+    let s = screen(&a, 100, 30);
+    // The end of the hint, which a 100-column popup cannot hold on the reason's line.
+    assert!(s.contains("epoch seconds/milliseconds)"), "{s}");
+}

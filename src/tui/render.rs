@@ -323,7 +323,14 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
         }
     };
     let scroll = scroll.min(lines.len().saturating_sub(1));
-    Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()).render(inner, buf);
+    let text = Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>());
+    // A reject's reason and its hint are long sentences: wrapped, not cut at the border.
+    if matches!(popup, Popup::Rejects { .. }) {
+        text.wrap(ratatui::widgets::Wrap { trim: false })
+            .render(inner, buf);
+    } else {
+        text.render(inner, buf);
+    }
 }
 
 /// The help text, generated from the keymap.
