@@ -9,7 +9,7 @@
 //! thread's CPU time (from `/proc/thread-self/schedstat`), which on a shared, busy machine is the
 //! fairer per-core figure: it leaves out the time the thread waited for a core.
 
-#[path = "../tests/common/bench_csv.rs"]
+#[path = "../tests/it/common/bench_csv.rs"]
 mod bench_csv;
 
 use std::path::PathBuf;

@@ -130,6 +130,52 @@ check "SIGTERM ends the explorer" "exit=" 10
 key "stty -a | tr ' ' '\n' | grep -x -e icanon -e echo | sort | tr '\n' ' '; echo" Enter
 check "terminal cooked after SIGTERM" "echo icanon"
 
+echo "== a dropped terminal or a signal ends the explorer in every state"
+# A process counts as gone once it has exited (a zombie waiting for its parent is gone too).
+alive() { [ -e "/proc/$1/stat" ] && ! awk '{exit !($3=="Z")}' "/proc/$1/stat" 2>/dev/null; }
+gone_within() { # pid milliseconds description
+  local t0 ms=0; t0=$(date +%s%N)
+  while alive "$1"; do
+    sleep 0.05; ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ "$ms" -gt "$2" ] && break
+  done
+  if alive "$1"; then
+    fail=$((fail+1)); echo "FAIL $3 (still running after ${ms} ms: $(ps -o stat=,pcpu= -p "$1"))"; kill -9 "$1" 2>/dev/null
+  else pass=$((pass+1)); echo "ok   $3 (gone after ${ms} ms)"; fi
+}
+hupdir="$(mktemp -d)"
+pidf="$hupdir/pid"
+explorer() { # file: start the explorer as the pane's own process, its pid in $pidf
+  rm -f "$pidf"; start "echo \$\$ > '$pidf'; exec '$bin' '$1'"
+  for _ in $(seq 50); do [ -s "$pidf" ] && break; sleep 0.1; done
+}
+explorer "$real"
+check "explorer up before the hang-up" "282 rows" 15
+p="$(cat "$pidf")"; tm kill-server
+gone_within "$p" 2000 "killing the terminal (tmux kill-server, idle) ends it"
+explorer "$real"
+check "explorer up before SIGTERM" "282 rows" 15
+p="$(cat "$pidf")"; kill -TERM "$p"
+gone_within "$p" 2000 "SIGTERM (idle) ends it"
+"$bin" demo --rows 3000000 --seed 3 -o "$hupdir/big.csv" >/dev/null
+explorer "$hupdir/big.csv"
+check "a large file is loading" "loading .* rows so far" 15
+p="$(cat "$pidf")"; tm kill-server
+gone_within "$p" 2000 "killing the terminal while loading ends it"
+explorer "$hupdir/big.csv"
+check "the large file loaded" "3000000 rows" 60
+key 5
+check "anomalies ready" "flagged of 3000000" 60
+key F; key Space
+check "a refit is running" "refitting" 5
+p="$(cat "$pidf")"; tm kill-server
+gone_within "$p" 2000 "killing the terminal during a refit ends it"
+explorer "$hupdir/big.csv"
+check "a large file is loading again" "loading .* rows so far" 15
+p="$(cat "$pidf")"; kill -TERM "$p"
+gone_within "$p" 2000 "SIGTERM while loading ends it"
+rm -rf "$hupdir"
+
 echo "== escape sequences in the data stay inert"
 fixture="$(cd "$(dirname "$0")/.." && pwd)/fixtures/injection.csv"
 start "printf 'safe-title-start\\n'"

@@ -2,10 +2,8 @@
 //! file must equal the pandas reference values to 1e-9 relative.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::{close, real_data};
 use assert_cmd::Command;
-use common::{close, real_data};
 use serde_json::Value;
 
 fn summary_json(path: &std::path::Path) -> Value {
@@ -24,10 +22,9 @@ fn summary_json(path: &std::path::Path) -> Value {
 }
 
 #[test]
+#[ignore = "needs THREATLENS_SHARED"]
 fn summary_matches_every_pandas_reference_value() {
-    let Some((csv, exp)) = real_data("summary parity") else {
-        return;
-    };
+    let (csv, exp) = real_data("summary parity");
     let got = summary_json(&csv);
     assert_eq!(got["rows"], exp["rows"]);
     assert_eq!(got["rejected"]["total"], 0);

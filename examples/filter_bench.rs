@@ -1,6 +1,6 @@
-//! Timing of `Filter::select` on one million synthetic rows. Ignored by default
-//! (speed is measured, never asserted); run it in release mode:
-//! `cargo test --release --test filter_speed -- --ignored --nocapture`.
+//! Timing of `Filter::select` on one million synthetic rows
+//! (speed is measured, never asserted in tests); run it in release mode:
+//! `cargo run --release --example filter_bench`.
 #![allow(clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -71,9 +71,7 @@ fn million() -> Dataset {
     }
 }
 
-#[test]
-#[ignore = "timing; run with --release -- --ignored --nocapture"]
-fn select_a_million_rows() {
+fn main() {
     let ds = million();
     let flagged: Vec<bool> = (0..ds.rows).map(|r| r % 20 == 0).collect();
     let ctx = EvalContext::new(Some(&flagged), None);

@@ -2,23 +2,17 @@
 //! scikit-learn's reference: the mean over seeds 0–4 must be at least the reference mean minus 0.01.
 //! Skips (with a note on stderr) when `THREATLENS_SHARED` is not set.
 
-mod common;
-
-use common::bench_csv;
+use crate::common::bench_csv;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use threatlens::detect::{ForestParams, IsolationForest, RunControl, roc_auc};
 
 const TOLERANCE: f64 = 0.01;
 
 #[test]
+#[ignore = "needs THREATLENS_SHARED"]
 #[allow(clippy::unwrap_used)]
 fn roc_auc_matches_scikit_learn_on_every_benchmark() {
-    let Some(shared) = std::env::var_os("THREATLENS_SHARED") else {
-        eprintln!("skipped: THREATLENS_SHARED not set");
-        return;
-    };
-    let dir = PathBuf::from(shared).join("bench");
+    let dir = crate::common::shared("benchmark ROC AUC").join("bench");
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("sklearn_reference.json")).unwrap())
             .unwrap();

@@ -3,8 +3,6 @@
 //! one is installed; `.ci/run` installs it).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -21,10 +19,9 @@ fn run(args: &[&str]) -> (i32, String) {
 }
 
 #[test]
+#[ignore = "needs THREATLENS_SHARED"]
 fn report_on_the_real_file_agrees_with_summary_and_detect() {
-    let Some((csv, _)) = common::real_data("report on the real file") else {
-        return;
-    };
+    let (csv, _) = crate::common::real_data("report on the real file");
     let path = csv.display().to_string();
     let (code, md) = run(&["report", &path]);
     assert_eq!(code, 0);
@@ -160,4 +157,43 @@ fn chromium_renders(html: &str, dir: &std::path::Path) {
     );
     assert!(!dom.contains("<img"), "no image element was created");
     assert!(!dom.contains("<script"), "no script element was created");
+}
+
+#[test]
+fn a_constant_label_is_named_in_a_whole_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.csv");
+    let (code, _) = run(&["demo", "-o", demo.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    // Every row labelled normal: the label cannot score the detector.
+    let text = std::fs::read_to_string(&demo).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.ends_with(",label"), "{header}");
+    let mut constant = format!("{header}\n");
+    for l in lines {
+        let (rest, _) = l.rsplit_once(',').unwrap();
+        constant.push_str(&format!("{rest},0\n"));
+    }
+    let path = dir.path().join("constant.csv");
+    std::fs::write(&path, constant).unwrap();
+    let (code, md) = run(&["report", path.to_str().unwrap(), "--label", "label"]);
+    assert_eq!(code, 0);
+    let eval = md.split("## Evaluation").nth(1).unwrap();
+    let para = eval.trim_start().lines().next().unwrap();
+    assert!(
+        para.starts_with("The label is the same (normal) for all "),
+        "{para}"
+    );
+    assert!(para.ends_with("meaningless)."), "{para}");
+    assert!(!md.contains("The detector the label"), "{md}");
+    let (_, html) = run(&[
+        "report",
+        path.to_str().unwrap(),
+        "--label",
+        "label",
+        "--format",
+        "html",
+    ]);
+    assert!(html.contains("<h2>Evaluation</h2><p>The label is the same (normal)"));
 }

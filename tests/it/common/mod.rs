@@ -3,22 +3,22 @@
 
 use std::path::PathBuf;
 
-/// `$THREATLENS_SHARED`, or `None` after saying the test was skipped.
-pub fn shared(test: &str) -> Option<PathBuf> {
+/// `$THREATLENS_SHARED`. Tests that call this are `#[ignore = "needs THREATLENS_SHARED"]`, so a plain
+/// `cargo test` lists them as ignored; run with `--include-ignored` (as CI does) they fail loudly when
+/// the variable is missing instead of passing without checking anything.
+pub fn shared(test: &str) -> PathBuf {
     match std::env::var_os("THREATLENS_SHARED") {
-        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
-        _ => {
-            eprintln!(
-                "skipped: {test}: THREATLENS_SHARED not set (point it at the shared/ reference folder)"
-            );
-            None
-        }
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => panic!(
+            "{test}: THREATLENS_SHARED is not set; point it at the shared/ reference folder \
+             (this test is ignored by default and was asked for with --include-ignored)"
+        ),
     }
 }
 
 /// The real CloudWatch file and its pandas reference values.
-pub fn real_data(test: &str) -> Option<(PathBuf, serde_json::Value)> {
-    let dir = shared(test)?.join("data");
+pub fn real_data(test: &str) -> (PathBuf, serde_json::Value) {
+    let dir = shared(test).join("data");
     let csv = dir.join("CloudWatch_Traffic_Web_Attack.csv");
     let json = std::fs::read_to_string(dir.join("CloudWatch_Traffic_Web_Attack.expected.json"))
         .unwrap_or_else(|e| {
@@ -26,7 +26,7 @@ pub fn real_data(test: &str) -> Option<(PathBuf, serde_json::Value)> {
         });
     let expected =
         serde_json::from_str(&json).unwrap_or_else(|e| panic!("bad reference JSON: {e}"));
-    Some((csv, expected))
+    (csv, expected)
 }
 
 /// Relative closeness to 1e-9.
