@@ -2,7 +2,8 @@
 //!
 //! Owns the terminal: raw mode and the alternate screen are entered here and
 //! restored on every way out — normal exit, error, panic (a hook restores before
-//! the message prints), SIGTERM/SIGHUP/SIGINT (a flag the loop checks) and early
+//! the message prints), SIGTERM/SIGHUP/SIGINT and a hung-up terminal ([`hangup`]: a
+//! flag the loop checks, and a watchdog for when crossterm cannot return) and early
 //! returns (a drop guard). The loop turns events into [`action::Action`]s, calls
 //! `App::update`, and draws with the pure render functions.
 
@@ -10,6 +11,7 @@ pub mod action;
 pub mod app;
 pub mod config;
 pub mod export;
+pub mod hangup;
 pub mod keymap;
 pub mod render;
 pub mod tabs;
@@ -18,7 +20,7 @@ pub mod view;
 pub mod widgets;
 pub mod worker;
 
-use action::{Action, Tab};
+use action::Action;
 use app::{App, Mode, Source};
 use keymap::Keymap;
 use ratatui::crossterm::event::{
@@ -26,8 +28,6 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::execute;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Restores the terminal when dropped (covers early returns and errors).
@@ -104,17 +104,11 @@ pub fn event_action(app: &App, ev: Event) -> Option<Action> {
     }
 }
 
-/// Runs the explorer until the user quits.
+/// Runs the explorer until the user quits, a signal arrives or the terminal goes away.
 pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
     let (mut app, _) = build_app(files, config);
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-        signal_hook::consts::SIGINT,
-    ] {
-        let _ = signal_hook::flag::register(sig, stop.clone());
-    }
+    // Declared first so it drops last: the watchdog stands down only once the terminal is back.
+    let (hangup, _finished) = hangup::Hangup::install();
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
     // Chain a hook that also turns mouse capture off before ratatui's restore.
@@ -129,10 +123,7 @@ pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
     }
     let mut dirty = true;
     let mut last_tick = std::time::Instant::now();
-    while !app.quit {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
+    while !app.quit && !hangup.stopped() {
         if app.poll_worker() {
             dirty = true;
         }
@@ -147,20 +138,21 @@ pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
             terminal.draw(|f| f.render_widget(&app, f.area()))?;
             dirty = false;
         }
-        if event::poll(Duration::from_millis(30))? {
-            // Drain every pending event before drawing again.
-            loop {
-                let ev = event::read()?;
-                if let Some(a) = event_action(&app, ev) {
-                    app.update(a);
-                }
-                dirty = true;
-                if app.quit || !event::poll(Duration::ZERO)? {
-                    break;
-                }
+        // Never hand a hung-up terminal to crossterm: its read loop spins on end of input.
+        if hangup.stopped() || !event::poll(Duration::from_millis(30))? {
+            continue;
+        }
+        // Drain every pending event before drawing again.
+        loop {
+            let ev = event::read()?;
+            if let Some(a) = event_action(&app, ev) {
+                app.update(a);
+            }
+            dirty = true;
+            if app.quit || hangup.stopped() || !event::poll(Duration::ZERO)? {
+                break;
             }
         }
     }
-    let _ = Tab::Records;
     Ok(())
 }

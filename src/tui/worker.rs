@@ -207,9 +207,10 @@ impl Drop for Worker {
             }
             cv.notify_all();
         }
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        // Not joined: a job in flight is cancelled, never waited for (a load of a large file
+        // or a refit must not hold the explorer open after a quit or a hang-up). The thread
+        // ends at its next cancel check, or with the process.
+        drop(self.handle.take());
     }
 }
 
