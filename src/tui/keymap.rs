@@ -63,15 +63,23 @@ impl Key {
             "backspace" => KeyCode::Backspace,
             f if f.starts_with('f') && f.len() > 1 => KeyCode::F(f[1..].parse().ok()?),
             _ => {
-                // Keep the case the user wrote for single characters.
-                let raw = s.trim();
-                let raw = raw.rsplit_once('-').map_or(raw, |(_, c)| c);
+                // Keep the case the user wrote for single characters: the name is the same
+                // number of bytes at the end of the trimmed text (lower-casing ASCII keeps
+                // lengths), so "-", "ctrl--" and "alt-X" all name one character.
+                let trimmed = s.trim();
+                let raw = &trimmed[trimmed.len() - name.len()..];
+                let (raw, shifted) = match raw.get(..6) {
+                    Some(p) if p.eq_ignore_ascii_case("shift-") && raw.len() > 6 => {
+                        (&raw[6..], true)
+                    }
+                    _ => (raw, false),
+                };
                 let mut chars = raw.chars();
                 let c = chars.next()?;
                 if chars.next().is_some() {
                     return None;
                 }
-                KeyCode::Char(c)
+                KeyCode::Char(if shifted { c.to_ascii_uppercase() } else { c })
             }
         };
         Some(Key { code, mods })
@@ -730,6 +738,32 @@ mod tests {
             Some(KeyModifiers::CONTROL)
         );
         assert!(Key::parse("nonsense-key").is_none());
+    }
+
+    #[test]
+    fn punctuation_keys_parse_including_the_minus_sign() {
+        for (s, c, m) in [
+            ("-", '-', KeyModifiers::NONE),
+            (" - ", '-', KeyModifiers::NONE),
+            ("ctrl--", '-', KeyModifiers::CONTROL),
+            ("alt-X", 'X', KeyModifiers::ALT),
+            ("shift-x", 'X', KeyModifiers::NONE),
+            ("=", '=', KeyModifiers::NONE),
+        ] {
+            assert_eq!(
+                Key::parse(s),
+                Some(Key {
+                    code: KeyCode::Char(c),
+                    mods: m
+                }),
+                "{s:?}"
+            );
+        }
+        assert!(Key::parse("").is_none());
+        assert!(Key::parse("ctrl-").is_none());
+        let mut km = Keymap::default();
+        let w = km.apply_overrides(&[("narrower".into(), vec!["-".into()])]);
+        assert!(w.is_empty(), "{w:?}");
     }
 
     #[test]
