@@ -475,5 +475,5 @@ fn table_output(ds: &Dataset, o: &Outcome) -> String {
 
 /// Evaluation in words.
 pub fn evaluation_text(e: &Evaluation) -> String {
-    format!("Evaluation {}", crate::report::evaluation_text(e))
+    format!("Evaluation: {}", crate::report::evaluation_text(e))
 }

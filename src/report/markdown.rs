@@ -219,11 +219,7 @@ pub fn render(f: &Findings) -> String {
     }
 
     if let Some(e) = &f.evaluation {
-        let _ = writeln!(
-            o,
-            "\n## Evaluation\n\nThe detector {}.",
-            md(&super::evaluation_text(e))
-        );
+        let _ = writeln!(o, "\n## Evaluation\n\n{}", md(&super::evaluation_text(e)));
     }
 
     let _ = writeln!(o, "\n## Recommendations\n");

@@ -13,17 +13,18 @@ pub mod table;
 
 use crate::detect::Evaluation;
 
-/// Evaluation in words.
+/// Evaluation in words: one whole sentence (capitalised, ending in a full stop) that every output
+/// format prints as it is, so no caller has to frame it.
 pub fn evaluation_text(e: &Evaluation) -> String {
     match e {
         Evaluation::ConstantLabel { anomalous, rows } => format!(
-            "the label is the same ({}) for all {rows} rows, so it cannot score the detector (an accuracy on it would be meaningless)",
+            "The label is the same ({}) for all {rows} rows, so it cannot score the detector (an accuracy on it would be meaningless).",
             if *anomalous { "anomalous" } else { "normal" }
         ),
         Evaluation::Scored(m) => {
             let c = &m.confusion;
             format!(
-                "against the label: ROC AUC {:.4}, PR AUC {:.4}; at this threshold precision {}, recall {:.3}, F1 {:.3} ({} true positives, {} false positives, {} false negatives, {} true negatives)",
+                "Against the label, the detector has ROC AUC {:.4} and PR AUC {:.4}; at this threshold precision {}, recall {:.3}, F1 {:.3} ({} true positives, {} false positives, {} false negatives, {} true negatives).",
                 m.roc_auc,
                 m.pr_auc,
                 m.precision.map_or("—".into(), |p| format!("{p:.3}")),
