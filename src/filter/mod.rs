@@ -74,6 +74,7 @@
 //! pointing at the word, for callers who would rather say so.
 
 mod ast;
+pub mod clause;
 mod compile;
 mod eval;
 mod lexer;

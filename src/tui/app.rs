@@ -577,10 +577,7 @@ impl App {
 
     /// Narrows the current filter by a clause (and-ed to it) and remembers it in the history.
     pub fn narrow_filter(&mut self, clause: String) {
-        let text = match &self.filter {
-            Some(f) => format!("({f}) and {clause}"),
-            None => clause,
-        };
+        let text = crate::filter::clause::narrow(self.filter.as_deref(), &clause);
         self.history.push(text.clone());
         self.set_filter(Some(text));
     }
@@ -799,10 +796,14 @@ impl App {
                 })
             }
             (Popup::Detail { row, .. }, Action::FilterToSelection) => {
-                if let Some(ip) = self.src_ip_text(row) {
+                let field = self
+                    .ds
+                    .as_ref()
+                    .and_then(|ds| ds.role(Role::SrcIp))
+                    .map(|c| c.name.clone());
+                if let (Some(ip), Some(field)) = (self.src_ip_text(row), field) {
                     self.popup = None;
-                    self.set_filter(Some(format!("src_ip = {ip}")));
-                    self.history.push(format!("src_ip = {ip}"));
+                    self.narrow_filter(crate::filter::clause::equals(&field, &ip));
                 }
             }
             (Popup::Detail { row, scroll }, a) => {

@@ -36,22 +36,20 @@ pub fn update(app: &mut App, action: Action) {
             let Some(f) = app.view.as_ref().and_then(|v| v.flows.as_ref()) else {
                 return;
             };
+            use crate::filter::clause::{all, equals};
             let clause = match app.flows.list {
-                0 => f.pairs.get(app.flows.cursor).map(|p| {
-                    format!(
-                        "src_ip = {} and dst_ip = {}",
-                        crate::filter::quote(&p.src),
-                        crate::filter::quote(&p.dst)
-                    )
-                }),
+                0 => f
+                    .pairs
+                    .get(app.flows.cursor)
+                    .and_then(|p| all(&[equals("src_ip", &p.src), equals("dst_ip", &p.dst)])),
                 1 => f
                     .fan_out
                     .get(app.flows.cursor)
-                    .map(|n| format!("src_ip = {}", crate::filter::quote(&n.ip))),
+                    .map(|n| equals("src_ip", &n.ip)),
                 _ => f
                     .fan_in
                     .get(app.flows.cursor)
-                    .map(|n| format!("dst_ip = {}", crate::filter::quote(&n.ip))),
+                    .map(|n| equals("dst_ip", &n.ip)),
             };
             if let Some(clause) = clause {
                 app.narrow_filter(clause);

@@ -35,12 +35,7 @@ pub fn update(app: &mut App, action: Action) {
                 .map(|e| e.row.key.clone());
             let col = ds.role(Role::Country).map(|c| c.name.clone());
             if let (Some(key), Some(col)) = (key, col) {
-                let clause = format!(
-                    "{} = {}",
-                    crate::filter::quote_field(&col),
-                    crate::filter::quote(&key)
-                );
-                app.narrow_filter(clause);
+                app.narrow_filter(crate::filter::clause::equals(&col, &key));
             }
         }
         a => {

@@ -98,12 +98,7 @@ pub fn update(app: &mut App, action: Action) {
                     .columns
                     .get(col)
                     .map_or(String::new(), |c| c.name.clone());
-                let clause = format!(
-                    "{} = {}",
-                    crate::filter::quote_field(&name),
-                    crate::filter::quote(&key)
-                );
-                app.narrow_filter(clause);
+                app.narrow_filter(crate::filter::clause::equals(&name, &key));
             }
         }
         a => {

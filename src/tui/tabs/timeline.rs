@@ -79,10 +79,9 @@ fn mark(app: &mut App) {
             else {
                 return;
             };
-            let range = format!(
-                "time >= {} and time < {}",
-                format_time(first.start),
-                format_time(last.start + w)
+            let range = crate::filter::clause::time_range(
+                &format_time(first.start),
+                &format_time(last.start + w),
             );
             app.narrow_filter(range);
         }
