@@ -73,6 +73,8 @@ pub struct DetectArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub detect: DetectOptions,
+    #[command(flatten)]
+    pub entity: super::entity::EntityOptions,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: DetectFormat,
@@ -284,6 +286,9 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
     let ds = load_input(&a.input)?;
+    if !a.entity.by.is_empty() {
+        return super::entity::cmd_entities(&ds, a);
+    }
     let outcome = run_detection(&ds, &a.detect)?;
     let target = Target::from_arg(a.output.as_deref());
     match a.format {

@@ -6,6 +6,7 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
+pub mod entity;
 pub mod output;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};

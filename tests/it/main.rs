@@ -3,6 +3,7 @@ mod cli;
 mod common;
 mod detect_bench;
 mod detect_realdata;
+mod entity;
 mod filter_props;
 mod filter_real;
 mod hostile;
