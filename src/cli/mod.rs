@@ -309,7 +309,7 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
     };
     let outcome = outcome?;
     let rule = format!("contamination {}", outcome.contamination);
-    let findings = phase("findings", || {
+    let mut findings = phase("findings", || {
         crate::report::findings::build_with_summary(
             &ds,
             &outcome.run,
@@ -318,6 +318,10 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
             &rule,
             summary,
         )
+    });
+    findings.suspicious_sources = phase("sources", || {
+        let params = entity::EntityOptions::default().params(&a.detect);
+        crate::report::sources::suspicious_sources(&ds, params, outcome.contamination)
     });
     let text = phase("render", || match a.format {
         ReportFormat::Md => Ok(crate::report::markdown::render(&findings)),

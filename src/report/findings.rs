@@ -130,6 +130,9 @@ pub struct Findings {
     pub anomalies: AnomalyOverview,
     pub patterns: Vec<PatternFinding>,
     pub suspicious_ips: Vec<SuspiciousIp>,
+    /// Flagged sources from per-source (entity) detection; filled by the caller.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suspicious_sources: Vec<crate::detect::entity::EntityReport>,
     pub geography: Vec<CountryTrend>,
     pub time: Option<TimeTrends>,
     pub heuristic: Option<HeuristicAlert>,
@@ -544,6 +547,7 @@ pub fn build_with_summary(
         anomalies,
         patterns,
         suspicious_ips,
+        suspicious_sources: Vec::new(),
         geography,
         time,
         heuristic,

@@ -237,6 +237,7 @@ pub fn render(f: &Findings) -> String {
         }
         o.push_str("</table>");
     }
+    o.push_str(&super::sources::html(&f.suspicious_sources));
     if !f.geography.is_empty() {
         let _ = write!(
             o,

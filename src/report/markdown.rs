@@ -151,6 +151,8 @@ pub fn render(f: &Findings) -> String {
         }
     }
 
+    o.push_str(&super::sources::markdown(&f.suspicious_sources));
+
     if !f.geography.is_empty() {
         let _ = writeln!(o, "\n## Geographic trends\n");
         let _ = writeln!(

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod sources;
 pub mod summary;
 pub mod table;
 

@@ -184,3 +184,46 @@ fn real_file_ranks_155_91_45_242_first() {
     assert_eq!(v["entities"][0]["key"], "155.91.45.242");
     assert_eq!(v["entities"][0]["anomaly"], true);
 }
+
+#[test]
+fn report_lists_the_suspicious_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = planted_file(&dir);
+    let out = threatlens().args(["report", &path]).output().unwrap();
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    let section = md
+        .split("## Suspicious sources")
+        .nth(1)
+        .expect("section present");
+    for needle in [
+        SCANNER,
+        BRUTE_FORCER,
+        EXFILTRATOR,
+        "port scan",
+        "brute force",
+    ] {
+        assert!(section.contains(needle), "{needle} missing from\n{section}");
+    }
+    let out = threatlens()
+        .args(["report", &path, "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&str> = v["suspicious_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert!(keys[..3].contains(&SCANNER), "{keys:?}");
+    let out = threatlens()
+        .args(["report", &path, "--format", "html"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("<h2>Suspicious sources</h2>")
+    );
+}
