@@ -7,6 +7,7 @@
 //! places with I/O policy.
 
 pub mod analysis;
+pub mod classify;
 pub mod cli;
 pub mod dataset;
 pub mod demo;
