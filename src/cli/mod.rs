@@ -5,6 +5,7 @@
 //! for bad input or usage, 1 for other failures. This is the shell over the core:
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
+pub mod classify;
 pub mod detect;
 pub mod entity;
 pub mod output;
@@ -41,6 +42,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Write demo traffic with planted, labelled attacks as CSV.
     Demo(DemoArgs),
+    /// Supervised random forest on a label column: cross-validated ROC/PR AUC, confusion matrix, importances.
+    Classify(classify::ClassifyArgs),
 }
 
 /// Input file and the optional preprocessing steps.
@@ -191,6 +194,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Detect(a)) => detect::cmd_detect(&a),
         Some(Command::Report(a)) => cmd_report(&a),
         Some(Command::Demo(a)) => cmd_demo(&a),
+        Some(Command::Classify(a)) => classify::cmd_classify(&a),
         None => explore(&cli.files, cli.config.as_deref()),
     };
     match result {
