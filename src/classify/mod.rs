@@ -298,7 +298,11 @@ pub fn cross_validate(
     let mut importances: Vec<(String, f64)> = names
         .iter()
         .cloned()
-        .zip(importance.iter().map(|v| if total > 0.0 { v / total } else { 0.0 }))
+        .zip(
+            importance
+                .iter()
+                .map(|v| if total > 0.0 { v / total } else { 0.0 }),
+        )
         .collect();
     importances.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(Evaluation {
@@ -334,11 +338,17 @@ mod tests {
     fn labels_need_two_classes() {
         let e = Labels::new("detection_types", &texts(&["waf_rule"; 4])).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("'detection_types'") && msg.contains("'waf_rule'"), "{msg}");
+        assert!(
+            msg.contains("'detection_types'") && msg.contains("'waf_rule'"),
+            "{msg}"
+        );
         let e = Labels::new("c", &texts(&["a", "b", "c"])).unwrap_err();
         assert!(matches!(e, ClassifyError::TooManyClasses { count: 3, .. }));
         let l = Labels::new("c", &texts(&["benign", "malicious", "benign"])).unwrap();
-        assert_eq!((l.positive.as_str(), l.y.clone()), ("malicious", vec![false, true, false]));
+        assert_eq!(
+            (l.positive.as_str(), l.y.clone()),
+            ("malicious", vec![false, true, false])
+        );
         // Without label words, the rarer class is positive.
         let l = Labels::new("c", &texts(&["x", "y", "x"])).unwrap();
         assert_eq!(l.positive, "y");
@@ -364,7 +374,11 @@ mod tests {
         let cols = vec![(0..8).map(f64::from).collect()];
         let e = cross_validate("label", &["f".into()], &cols, &l, ClassifyParams::default())
             .unwrap_err();
-        assert!(e.to_string().contains("class '1' has only 2 rows, fewer than the 5 folds"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("class '1' has only 2 rows, fewer than the 5 folds"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -376,13 +390,20 @@ mod tests {
         let y: Vec<String> = f0.iter().map(|v| u8::from(*v > 0.8).to_string()).collect();
         let l = Labels::new("label", &y).unwrap();
         let names = vec!["f0".to_string(), "f1".to_string()];
-        let p = ClassifyParams { folds: 5, trees: 20, seed: 3 };
+        let p = ClassifyParams {
+            folds: 5,
+            trees: 20,
+            seed: 3,
+        };
         let e = cross_validate("label", &names, &[f0, f1], &l, p).unwrap();
         assert!(e.roc_auc > 0.99, "{}", e.roc_auc);
         assert!(e.accuracy > 0.97, "{}", e.accuracy);
         assert_eq!(e.importances[0].0, "f0");
         assert_eq!(e.folds.len(), 5);
         let c = e.confusion;
-        assert_eq!(c.true_positives + c.false_positives + c.true_negatives + c.false_negatives, n);
+        assert_eq!(
+            c.true_positives + c.false_positives + c.true_negatives + c.false_negatives,
+            n
+        );
     }
 }

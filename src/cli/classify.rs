@@ -102,7 +102,11 @@ fn imputed(ds: &Dataset, src: NumericSource) -> Vec<f64> {
 /// Runs the cross-validation asked for.
 pub fn evaluate(ds: &Dataset, a: &ClassifyArgs) -> Result<Evaluation, Failure> {
     let label = ds.column_index(&a.label).ok_or_else(|| {
-        let names: Vec<String> = ds.columns.iter().map(|c| inert(&c.name).into_owned()).collect();
+        let names: Vec<String> = ds
+            .columns
+            .iter()
+            .map(|c| inert(&c.name).into_owned())
+            .collect();
         Failure::usage(format!(
             "no label column '{}': the columns are {}",
             inert(&a.label),
@@ -179,7 +183,11 @@ pub fn text(e: &Evaluation) -> String {
         inert(&e.positive),
         e.positives,
         e.rows,
-        e.features.iter().map(|f| inert(f).into_owned()).collect::<Vec<_>>().join(", "),
+        e.features
+            .iter()
+            .map(|f| inert(f).into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
         e.params.folds,
         e.params.seed
     );
@@ -212,7 +220,8 @@ pub fn text(e: &Evaluation) -> String {
     }
     out.push_str(&t.render("  "));
     out.push_str("\nFolds\n");
-    let mut t = Table::new(&["fold", "test rows", "ROC AUC", "PR AUC", "fit s"]).right_align(&[0, 1, 2, 3, 4]);
+    let mut t = Table::new(&["fold", "test rows", "ROC AUC", "PR AUC", "fit s"])
+        .right_align(&[0, 1, 2, 3, 4]);
     let opt = |x: Option<f64>| x.map_or("—".to_string(), |v| format!("{v:.4}"));
     for (i, f) in e.folds.iter().enumerate() {
         t.row(&[
