@@ -1,4 +1,5 @@
 //! The one integration-test binary: each file beside this one is a module, so the suite links once.
+mod classify;
 mod cli;
 mod common;
 mod detect_bench;

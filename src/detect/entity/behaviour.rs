@@ -96,6 +96,9 @@ pub fn medians(features: &EntityFeatures) -> Vec<f64> {
         .collect()
 }
 
+/// A behaviour's test.
+type Rule = fn(&View<'_>) -> bool;
+
 /// The behaviour entity `e` matches first, if any (`medians` from [`medians`]).
 pub fn classify(features: &EntityFeatures, medians: &[f64], e: usize) -> Option<Behaviour> {
     let x = View {
@@ -103,7 +106,7 @@ pub fn classify(features: &EntityFeatures, medians: &[f64], e: usize) -> Option<
         medians,
         entity: e,
     };
-    let rules: [(Behaviour, fn(&View<'_>) -> bool); 6] = [
+    let rules: [(Behaviour, Rule); 6] = [
         (Behaviour::PortScan, port_scan),
         (Behaviour::HostSweep, |x| {
             x.high(F::DistinctDstIps, 20.0, 5.0)
