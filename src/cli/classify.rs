@@ -68,6 +68,12 @@ fn features(ds: &Dataset, a: &ClassifyArgs, label: usize) -> Result<Vec<NumericS
     a.features
         .iter()
         .map(|name| {
+            if ds.column_index(name.trim()) == Some(label) {
+                return Err(Failure::usage(format!(
+                    "'{}' is the label: it cannot also be a feature",
+                    inert(name)
+                )));
+            }
             let src = ds.numeric_source(name.trim()).ok_or_else(|| {
                 Failure::usage(format!(
                     "unknown feature '{}': choose from {}",
@@ -75,12 +81,6 @@ fn features(ds: &Dataset, a: &ClassifyArgs, label: usize) -> Result<Vec<NumericS
                     crate::detect::pipeline::available_features(ds).join(", ")
                 ))
             })?;
-            if src == NumericSource::Column(label) {
-                return Err(Failure::usage(format!(
-                    "'{}' is the label: it cannot also be a feature",
-                    inert(name)
-                )));
-            }
             Ok(src)
         })
         .collect()
