@@ -8,7 +8,7 @@
 //! like. Precedence, most specific first:
 //!
 //! 1. **port scan** — at least 20 distinct destination ports and 5× the median; with an action
-//!    column at least half rejected, without one at least 50 ports.
+//!    column at least half rejected, without one a new port in at least every other session.
 //! 2. **host sweep** — at least 20 distinct destination addresses and 5× the median.
 //! 3. **brute force** — at least 20 sessions to remote-login/database ports, at least half of all
 //!    sessions to them, at least 5× the median session count, and (when durations are known) at
@@ -130,7 +130,7 @@ fn port_scan(x: &View<'_>) -> bool {
     if x.has(F::ShareRejected) {
         x.v(F::ShareRejected) >= 0.5
     } else {
-        x.v(F::DistinctDstPorts) >= 50.0
+        x.v(F::DistinctDstPorts) >= 0.5 * x.v(F::Sessions)
     }
 }
 
@@ -192,6 +192,21 @@ mod tests {
                 Some(Behaviour::Exfiltration),
                 None
             ]
+        );
+    }
+
+    #[test]
+    fn without_an_action_column_a_scan_is_a_new_port_per_session() {
+        let t = table(&[
+            (F::Sessions, vec![10.0, 30.0, 400.0, 8.0, 9.0, 7.0]),
+            (F::DistinctDstPorts, vec![1.0, 30.0, 40.0, 1.0, 2.0, 1.0]),
+        ]);
+        let m = medians(&t);
+        assert_eq!(classify(&t, &m, 1), Some(Behaviour::PortScan));
+        assert_eq!(
+            classify(&t, &m, 2),
+            None,
+            "40 ports over 400 sessions is a busy client"
         );
     }
 
