@@ -227,3 +227,20 @@ fn report_lists_the_suspicious_sources() {
             .contains("<h2>Suspicious sources</h2>")
     );
 }
+
+#[test]
+fn the_demo_files_planted_attackers_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.csv").display().to_string();
+    threatlens()
+        .args(["demo", "--rows", "3000", "-o", &path])
+        .assert()
+        .success();
+    let v = json(&["detect", &path, "--by", "src_ip", "--format", "json"]);
+    let mut top: Vec<String> = v["entities"].as_array().unwrap()[..3]
+        .iter()
+        .map(|e| e["behaviour"].as_str().unwrap_or("none").to_string())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["brute_force", "exfiltration", "port_scan"]);
+}
