@@ -25,6 +25,7 @@
 pub mod builder;
 pub mod chunk;
 pub mod fields;
+pub mod flowlog;
 mod header;
 
 use crate::dataset::{Dataset, derived};
@@ -69,6 +70,10 @@ pub enum IngestError {
         rejected: u64,
         first: String,
     },
+    #[error(
+        "{path}: no flow records: every record is NODATA or SKIPDATA ({statuses}); there was no traffic to load"
+    )]
+    NoFlows { path: String, statuses: String },
     #[error("{path}: loading cancelled")]
     Cancelled { path: String },
 }
@@ -199,6 +204,8 @@ struct Loader<'a> {
     truncated: bool,
     input_bytes: u64,
     notes: Vec<String>,
+    /// The input is an AWS VPC flow log (its header says so).
+    flow: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -212,6 +219,7 @@ impl<'a> Loader<'a> {
             truncated: false,
             input_bytes: 0,
             notes: Vec::new(),
+            flow: false,
         }
     }
 
@@ -277,7 +285,11 @@ impl<'a> Loader<'a> {
         // Sample rows to type the columns without a role.
         self.fill(BLOCK_BYTES)?;
         let plan = self.plan(&headers, delimiter)?;
-        if delimiter != b',' {
+        if self.flow {
+            self.notes.push(
+                "read as AWS VPC flow logs: '-' is a missing value, protocol numbers are shown as names, tcp-flags decoded".into(),
+            );
+        } else if delimiter != b',' {
             let shown = match delimiter {
                 b'\t' => "tab".to_string(),
                 d => format!("'{}'", char::from(d)),
@@ -437,8 +449,25 @@ impl<'a> Loader<'a> {
     fn finish(self, merger: Merger, headers: Vec<String>) -> Result<Dataset, IngestError> {
         let rejects = merger.rejects.clone();
         let rows = merger.rows;
-        let (columns, latin1) = merger.finish();
+        let facts = crate::dataset::LoadFacts {
+            log_status: merger.statuses.clone(),
+            files: 1,
+        };
+        let (mut columns, latin1) = merger.finish();
+        flowlog::tidy_columns(&mut columns, self.flow);
         let mut notes = self.notes;
+        notes.extend(flowlog::status_notes(&facts));
+        if rows == 0 && !facts.log_status.is_empty() {
+            return Err(IngestError::NoFlows {
+                path: self.name,
+                statuses: facts
+                    .log_status
+                    .iter()
+                    .map(|(k, v)| format!("{} {}", v.records, crate::sanitize::inert(k)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
         if rows == 0 {
             if rejects.total == 0 {
                 return Err(IngestError::HeaderOnly { path: self.name });
@@ -468,6 +497,7 @@ impl<'a> Loader<'a> {
             notes,
             input_bytes: self.input_bytes,
             origin: None,
+            facts,
         };
         let (zero, negative) = derived::non_positive_durations(&ds);
         if zero + negative > 0 {
