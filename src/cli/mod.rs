@@ -7,6 +7,7 @@
 
 pub mod detect;
 pub mod output;
+pub mod window;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
 use crate::analysis::{Rows, summary};
@@ -23,7 +24,8 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// CSV files to explore (plain or .gz; `-` is stdin). None: the built-in demo data.
+    /// Log files or folders to explore (CSV, VPC flow logs, plain or .gz; `-` is stdin). None:
+    /// the built-in demo data.
     pub files: Vec<String>,
     /// Configuration file (default: config.toml in the config directory, or $THREATLENS_CONFIG).
     #[arg(long, global = true, value_name = "PATH")]
@@ -45,8 +47,11 @@ pub enum Command {
 /// Input file and the optional preprocessing steps.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The CSV file (plain or .gz; `-` is stdin).
+    /// The log file or folder (CSV or VPC flow logs, plain or .gz; `-` is stdin). A folder is
+    /// read whole: every .log, .log.gz, .gz, .csv and .jsonl file beneath it.
     pub file: String,
+    #[command(flatten)]
+    pub window: window::WindowArgs,
     /// Trim surrounding and repeated spaces in text values.
     #[arg(long)]
     pub trim_text: bool,
@@ -203,7 +208,8 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Loads a file, applies the requested preprocessing, then the filter.
 pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
-    let mut ds = ingest::load_path(&input.file, LoadProgress::new())?;
+    let opts = input.window.options().map_err(Failure::usage)?;
+    let mut ds = ingest::load_path_with(&input.file, LoadProgress::new(), &opts)?;
     let opts = input.prep();
     if opts != PrepOptions::default() {
         ds = prep::apply(&ds, &opts).0;
@@ -347,9 +353,10 @@ fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
 fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Failure> {
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        // Check the file first so a bad path fails with exit 2 before the screen changes.
+        // Check the path first so a bad one fails with exit 2 before the screen changes (a
+        // folder is read whole).
         if let Some(f) = files.first().filter(|f| f.as_str() != "-") {
-            let meta = std::fs::metadata(f).map_err(|e| {
+            std::fs::metadata(f).map_err(|e| {
                 Failure::from(match e.kind() {
                     std::io::ErrorKind::NotFound => IngestError::NotFound { path: f.clone() },
                     _ => IngestError::Unreadable {
@@ -358,9 +365,6 @@ fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Fai
                     },
                 })
             })?;
-            if meta.is_dir() {
-                return Err(IngestError::IsDirectory { path: f.clone() }.into());
-            }
         }
         return crate::tui::run(files, config).map_err(|e| Failure {
             code: 1,

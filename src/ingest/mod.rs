@@ -26,7 +26,9 @@ pub mod builder;
 pub mod chunk;
 pub mod fields;
 pub mod flowlog;
+pub mod folder;
 mod header;
+pub mod window;
 
 use crate::dataset::{Dataset, derived};
 use builder::Merger;
@@ -74,6 +76,18 @@ pub enum IngestError {
         "{path}: no flow records: every record is NODATA or SKIPDATA ({statuses}); there was no traffic to load"
     )]
     NoFlows { path: String, statuses: String },
+    #[error(
+        "{path}: no log file in this folder (looked for .log, .log.gz, .gz, .csv, .jsonl and .parquet files beneath it)"
+    )]
+    NoLogFiles { path: String },
+    #[error("{path}: none of the log files could be loaded ({files} failed; first: {first})")]
+    NothingLoaded {
+        path: String,
+        files: usize,
+        first: String,
+    },
+    #[error("{path}: no row falls inside the time window {window}")]
+    OutsideWindow { path: String, window: String },
     #[error("{path}: loading cancelled")]
     Cancelled { path: String },
 }
@@ -115,8 +129,95 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Loads a file (`-` is stdin). Gzip is detected by content.
+/// How to load: the time window rows must fall in (files outside it are skipped unopened).
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub window: window::TimeWindow,
+}
+
+/// Loads a file or a folder of log files (`-` is stdin). Gzip is detected by content.
 pub fn load_path(path: &str, progress: Arc<LoadProgress>) -> Result<Dataset, IngestError> {
+    load_path_with(path, progress, &LoadOptions::default())
+}
+
+/// [`load_path`] with options: a folder is read whole ([`folder`]); then rows outside the
+/// time window are dropped.
+pub fn load_path_with(
+    path: &str,
+    progress: Arc<LoadProgress>,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
+    let ds = if path != "-" && Path::new(path).is_dir() {
+        require_rows(folder::load_dir(Path::new(path), progress, opts)?)?
+    } else {
+        load_one(path, progress)?
+    };
+    keep_window(ds, &opts.window)
+}
+
+/// A dataset with no rows, only counted non-flow records (NODATA/SKIPDATA), is an error for
+/// a whole input; inside a folder it still contributes its counts.
+/// Also adds the notes on those records (once for a whole folder).
+fn require_rows(mut ds: Dataset) -> Result<Dataset, IngestError> {
+    if ds.rows > 0 {
+        ds.notes.extend(flowlog::status_notes(&ds.facts));
+        return Ok(ds);
+    }
+    Err(IngestError::NoFlows {
+        statuses: ds
+            .facts
+            .log_status
+            .iter()
+            .map(|(k, v)| format!("{} {}", v.records, crate::sanitize::inert(k)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        path: ds.source,
+    })
+}
+
+/// Drops the rows whose time is outside the window (rows without a time stay out too).
+fn keep_window(ds: Dataset, w: &window::TimeWindow) -> Result<Dataset, IngestError> {
+    if w.is_open() {
+        return Ok(ds);
+    }
+    let rows: Vec<usize> = (0..ds.rows)
+        .filter(|&r| ds.start_time(r).is_some_and(|t| w.contains(t)))
+        .collect();
+    if rows.len() == ds.rows {
+        return Ok(ds);
+    }
+    let window = w.describe();
+    if rows.is_empty() {
+        return Err(IngestError::OutsideWindow {
+            path: ds.source,
+            window,
+        });
+    }
+    let mut kept = ds.select_rows(&rows);
+    kept.notes.push(format!(
+        "{} of {} rows fall in the time window {window}",
+        rows.len(),
+        ds.rows
+    ));
+    Ok(kept)
+}
+
+/// Loads one file of a folder (shared progress: its total is the folder's).
+fn load_file(
+    path: &Path,
+    progress: Arc<LoadProgress>,
+    _opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| IngestError::Unreadable {
+        path: name.clone(),
+        cause: io_cause(&e),
+    })?;
+    read_input(&name, Box::new(file), progress)
+}
+
+/// Loads one file (`-` is stdin).
+fn load_one(path: &str, progress: Arc<LoadProgress>) -> Result<Dataset, IngestError> {
     if path == "-" {
         return load_reader("<stdin>", Box::new(std::io::stdin()), progress);
     }
@@ -169,6 +270,15 @@ pub fn io_cause(e: &std::io::Error) -> String {
 
 /// Loads from any reader.
 pub fn load_reader(
+    name: &str,
+    reader: Box<dyn Read + Send + '_>,
+    progress: Arc<LoadProgress>,
+) -> Result<Dataset, IngestError> {
+    require_rows(read_input(name, reader, progress)?)
+}
+
+/// [`load_reader`], but a flow log holding only NODATA/SKIPDATA records loads with no rows.
+fn read_input(
     name: &str,
     reader: Box<dyn Read + Send + '_>,
     progress: Arc<LoadProgress>,
@@ -456,16 +566,15 @@ impl<'a> Loader<'a> {
         let (mut columns, latin1) = merger.finish();
         flowlog::tidy_columns(&mut columns, self.flow);
         let mut notes = self.notes;
-        notes.extend(flowlog::status_notes(&facts));
-        if rows == 0 && !facts.log_status.is_empty() {
-            return Err(IngestError::NoFlows {
-                path: self.name,
-                statuses: facts
-                    .log_status
-                    .iter()
-                    .map(|(k, v)| format!("{} {}", v.records, crate::sanitize::inert(k)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+        // Only non-flow records: no rows, but their counts (see `require_rows`).
+        if rows == 0 && rejects.total == 0 && !facts.log_status.is_empty() {
+            return Ok(Dataset {
+                source: self.name,
+                columns,
+                notes,
+                facts,
+                input_bytes: self.input_bytes,
+                ..Dataset::default()
             });
         }
         if rows == 0 {
@@ -547,6 +656,10 @@ fn tail_problem(tail: &[u8], delimiter: u8, truncated: bool) -> Option<(&'static
 
 /// `line N, column C: message`.
 pub fn describe_reject(r: &crate::dataset::Reject) -> String {
+    if r.line == 0 {
+        // A whole file of a folder: the message names it.
+        return r.message.clone();
+    }
     match &r.column {
         Some(c) => format!(
             "line {}, column {}: {}",
