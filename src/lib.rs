@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod cli;
 pub mod dataset;
 pub mod demo;
+pub mod demo_flow;
 pub mod detect;
 pub mod filter;
 pub mod ingest;

@@ -133,9 +133,26 @@ pub struct ReportArgs {
     pub force: bool,
 }
 
+/// What `demo` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DemoFormat {
+    /// CloudWatch-schema CSV (one file).
+    #[default]
+    Csv,
+    /// AWS VPC flow logs: gzip files in the S3 layout under `-o DIR`, with labels.json. Planted:
+    /// port scan 198.51.100.23 → 10.0.1.10 (mostly REJECT); SSH brute force 192.0.2.77 →
+    /// 10.0.1.5:22; RDP brute force 192.0.2.78 → 10.0.1.11:3389; exfiltration 10.0.2.20 →
+    /// 203.0.113.50:443; DDoS from 198.18.0.0/15 → 10.0.1.10:80 at 16:00; NODATA 02:00–06:00,
+    /// SKIPDATA at 14:00.
+    VpcFlow,
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of rows.
+    /// What to write.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: DemoFormat,
+    /// Number of rows (for vpc-flow: background sessions).
     #[arg(long, default_value_t = crate::demo::EMBEDDED_ROWS, value_name = "N")]
     pub rows: usize,
     /// Random seed (the same seed gives the same file).
@@ -338,6 +355,9 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
 }
 
 fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
+    if a.format == DemoFormat::VpcFlow {
+        return demo_flow(a);
+    }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     let mut buf = Vec::new();
     crate::demo::write_demo(&mut buf, a.rows, a.seed).map_err(|e| Failure {
@@ -345,6 +365,43 @@ fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
         message: format!("cannot generate demo data: {e}"),
     })?;
     write_output(&Target::from_arg(a.output.as_deref()), &buf, a.force)?;
+    Ok(())
+}
+
+/// `demo --format vpc-flow -o DIR`: the flow-log files under DIR.
+fn demo_flow(a: &DemoArgs) -> Result<(), Failure> {
+    let Some(dir) = a.output.as_deref().filter(|d| *d != "-") else {
+        return Err(Failure::usage(
+            "demo --format vpc-flow writes a folder of files: give it with -o DIR",
+        ));
+    };
+    let dir = std::path::Path::new(dir);
+    if dir.join("AWSLogs").exists() && !a.force {
+        return Err(Failure::usage(format!(
+            "{}: already holds AWSLogs/ (use --force to overwrite)",
+            dir.display()
+        )));
+    }
+    let fail = |e: std::io::Error| Failure {
+        code: 1,
+        message: format!(
+            "cannot write the demo flow logs under {}: {e}",
+            dir.display()
+        ),
+    };
+    let files = crate::demo_flow::files(a.rows, a.seed).map_err(fail)?;
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(fail)?;
+        }
+        std::fs::write(&path, bytes).map_err(fail)?;
+    }
+    eprintln!(
+        "threatlens: wrote {} flow-log files and labels.json under {}",
+        files.len() - 1,
+        dir.display()
+    );
     Ok(())
 }
 

@@ -115,9 +115,12 @@ pub fn load_dir(
         .into_iter()
         .map(|(p, cause)| file_reject(format!("{}: cannot read the folder: {cause}", p.display())))
         .collect();
+    let mut empty = 0;
     for (name, r) in results {
         match r {
             Ok(ds) => parts.push((name, ds)),
+            // A header and no record: nothing to load, nothing wrong.
+            Err(IngestError::HeaderOnly { .. } | IngestError::Empty { .. }) => empty += 1,
             Err(e) => failed.push(file_reject(e.to_string())),
         }
     }
@@ -132,6 +135,11 @@ pub fn load_dir(
         });
     }
     let mut ds = join(&shown, parts, failed);
+    if empty > 0 {
+        ds.notes.push(format!(
+            "{empty} files hold no records (empty or a header only)"
+        ));
+    }
     if skipped > 0 {
         ds.notes.push(format!(
             "{skipped} of {} files skipped unopened: their path places them outside the time window",
