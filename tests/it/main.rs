@@ -7,6 +7,7 @@ mod filter_props;
 mod filter_real;
 mod hostile;
 mod ingest;
+mod ingest_flowlog;
 mod injection;
 mod parity_real;
 mod props;
