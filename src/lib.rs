@@ -13,6 +13,7 @@ pub mod demo;
 pub mod demo_flow;
 pub mod detect;
 pub mod filter;
+pub mod geoip;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;

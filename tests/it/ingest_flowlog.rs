@@ -343,4 +343,49 @@ fn the_flow_demo_plants_its_attackers_where_detection_finds_them() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("10.0.2.20"), "exfiltration source flagged");
+    // The report names each planted shape in flow words.
+    let out = Command::cargo_bin("threatlens")
+        .unwrap()
+        .args(["report", d, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String, String)> = report["flow_patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap().to_string();
+            (s("kind"), s("src_ip"), s("target"))
+        })
+        .collect();
+    let has = |kind: &str, src: &str, target: &str| {
+        found
+            .iter()
+            .any(|(k, s, t)| k == kind && s == src && t.contains(target))
+    };
+    assert!(has("rejected scan", "198.51.100.23", "ports"), "{found:?}");
+    assert!(
+        has("large transfer", "10.0.2.20", "203.0.113.50"),
+        "{found:?}"
+    );
+    assert!(has("short sessions", "192.0.2.77", "SSH"), "{found:?}");
+    assert!(has("short sessions", "192.0.2.78", "RDP"), "{found:?}");
+    assert_eq!(
+        found.len(),
+        4,
+        "no background traffic mistaken for an attack: {found:?}"
+    );
+    let recs = report["recommendations"].as_array().unwrap();
+    assert!(
+        recs[0]
+            .as_str()
+            .unwrap()
+            .starts_with("Rejected port scan from 198.51.100.23")
+    );
 }
