@@ -1,4 +1,4 @@
-//! `--since`/`--until`: the time window of the headless commands' input.
+//! `--since`/`--until` (the time window of the headless commands' input) and `--flow-format`.
 //!
 //! Parses the two options into an [`ingest::LoadOptions`](crate::ingest::LoadOptions); the
 //! rules (timestamps or ages such as `24h`, files skipped by their path) live in
@@ -19,6 +19,10 @@ pub struct WindowArgs {
     /// Keep only rows before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// The flow-log fields of a CloudWatch Logs Insights export's @message lines, space-separated
+    /// (default: the version 2 format "version account-id interface-id srcaddr …").
+    #[arg(long, value_name = "FIELDS")]
+    pub flow_format: Option<String>,
 }
 
 impl WindowArgs {
@@ -39,6 +43,19 @@ impl WindowArgs {
         {
             return Err("--since must be before --until".into());
         }
-        Ok(LoadOptions { window })
+        if let Some(f) = &self.flow_format
+            && let Some(bad) = f
+                .split_whitespace()
+                .find(|n| !crate::ingest::flowlog::is_field(n))
+        {
+            return Err(format!(
+                "--flow-format: '{}' is not a flow-log field (version, srcaddr, dstaddr, bytes, start, …)",
+                crate::sanitize::inert(bad)
+            ));
+        }
+        Ok(LoadOptions {
+            window,
+            flow_format: self.flow_format.clone(),
+        })
     }
 }

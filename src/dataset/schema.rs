@@ -114,7 +114,7 @@ impl Role {
             Role::Protocol => &["protocol"],
             Role::ResponseCode => &["response_code", "status"],
             Role::DstPort => &["dst_port", "dstport", "destination_port"],
-            Role::RuleNames => &["rule_names", "rule_name"],
+            Role::RuleNames => &["rule_names", "rule_name", "rule"],
             Role::ObservationName => &["observation_name"],
             Role::SourceMeta => &["source_meta"],
             Role::SourceName => &["source_name"],

@@ -28,6 +28,7 @@ pub mod fields;
 pub mod flowlog;
 pub mod folder;
 mod header;
+pub mod waf;
 pub mod window;
 
 use crate::dataset::{Dataset, derived};
@@ -133,6 +134,8 @@ impl<R: Read> Read for Counting<R> {
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub window: window::TimeWindow,
+    /// The flow-log format of Logs Insights `@message` lines (default: version 2).
+    pub flow_format: Option<String>,
 }
 
 /// Loads a file or a folder of log files (`-` is stdin). Gzip is detected by content.
@@ -150,7 +153,7 @@ pub fn load_path_with(
     let ds = if path != "-" && Path::new(path).is_dir() {
         require_rows(folder::load_dir(Path::new(path), progress, opts)?)?
     } else {
-        load_one(path, progress)?
+        load_one(path, progress, opts)?
     };
     keep_window(ds, &opts.window)
 }
@@ -206,20 +209,29 @@ fn keep_window(ds: Dataset, w: &window::TimeWindow) -> Result<Dataset, IngestErr
 fn load_file(
     path: &Path,
     progress: Arc<LoadProgress>,
-    _opts: &LoadOptions,
+    opts: &LoadOptions,
 ) -> Result<Dataset, IngestError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| IngestError::Unreadable {
         path: name.clone(),
         cause: io_cause(&e),
     })?;
-    read_input(&name, Box::new(file), progress)
+    read_input(&name, Box::new(file), progress, opts)
 }
 
 /// Loads one file (`-` is stdin).
-fn load_one(path: &str, progress: Arc<LoadProgress>) -> Result<Dataset, IngestError> {
+fn load_one(
+    path: &str,
+    progress: Arc<LoadProgress>,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
     if path == "-" {
-        return load_reader("<stdin>", Box::new(std::io::stdin()), progress);
+        return require_rows(read_input(
+            "<stdin>",
+            Box::new(std::io::stdin()),
+            progress,
+            opts,
+        )?);
     }
     let p = Path::new(path);
     let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
@@ -239,7 +251,7 @@ fn load_one(path: &str, progress: Arc<LoadProgress>) -> Result<Dataset, IngestEr
     if meta.is_file() {
         progress.total_bytes.store(meta.len(), Ordering::Relaxed);
     }
-    load_reader(path, Box::new(file), progress)
+    require_rows(read_input(path, Box::new(file), progress, opts)?)
 }
 
 /// Loads CSV bytes held in memory (e.g. the embedded demo data).
@@ -274,7 +286,7 @@ pub fn load_reader(
     reader: Box<dyn Read + Send + '_>,
     progress: Arc<LoadProgress>,
 ) -> Result<Dataset, IngestError> {
-    require_rows(read_input(name, reader, progress)?)
+    require_rows(read_input(name, reader, progress, &LoadOptions::default())?)
 }
 
 /// [`load_reader`], but a flow log holding only NODATA/SKIPDATA records loads with no rows.
@@ -282,6 +294,7 @@ fn read_input(
     name: &str,
     reader: Box<dyn Read + Send + '_>,
     progress: Arc<LoadProgress>,
+    opts: &LoadOptions,
 ) -> Result<Dataset, IngestError> {
     let counting = Counting {
         inner: reader,
@@ -301,7 +314,92 @@ fn read_input(
     } else {
         Box::new(source)
     };
-    Loader::new(name, input, progress).run()
+    let mut input = std::io::BufReader::with_capacity(1 << 20, input);
+    let kind = {
+        use std::io::BufRead;
+        match input.fill_buf() {
+            Ok(head) => waf::sniff(head),
+            // The loader reports it with the same words as any read error.
+            Err(_) => waf::Sniffed::Other,
+        }
+    };
+    match kind {
+        waf::Sniffed::Other => Loader::new(name, Box::new(input), progress).run(),
+        kind => convert(name, input, progress, kind, opts),
+    }
+}
+
+/// Loads a WAF log or a Logs Insights export through its conversion to CSV ([`waf`]); the
+/// conversion's rejects (with the input's line numbers) come first.
+fn convert(
+    name: &str,
+    mut input: impl Read,
+    progress: Arc<LoadProgress>,
+    kind: waf::Sniffed,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
+    let mut all = Vec::new();
+    let mut notes = Vec::new();
+    if let Err(e) = input.read_to_end(&mut all) {
+        notes.push(format!(
+            "the input ended early after {} bytes: {}; the records before that point were loaded",
+            all.len(),
+            io_cause(&e)
+        ));
+        // The cut-off last line is not a record.
+        let keep = memchr::memrchr(b'\n', &all).map_or(0, |i| i + 1);
+        all.truncate(keep);
+    }
+    // Insights exports are CSV already: their line numbers are the converted CSV's.
+    let (csv, rejects, map, what) = match kind {
+        waf::Sniffed::Waf => {
+            let (c, r, m) = waf::waf_to_csv(&all);
+            (c, r, Some(m), "read as AWS WAF logs (JSON lines)")
+        }
+        _ => {
+            let (c, r) = waf::insights_to_csv(&all, opts.flow_format.as_deref());
+            (
+                c,
+                r,
+                None,
+                "read as a CloudWatch Logs Insights export of flow logs",
+            )
+        }
+    };
+    let input_bytes = all.len() as u64;
+    drop(all);
+    let loaded = Loader::new(name, Box::new(std::io::Cursor::new(csv)), progress).run();
+    let mut ds = match loaded {
+        Ok(ds) => ds,
+        Err(IngestError::HeaderOnly { .. } | IngestError::Empty { .. }) if rejects.total > 0 => {
+            return Err(IngestError::AllRejected {
+                path: name.into(),
+                rejected: rejects.total,
+                first: rejects
+                    .details
+                    .first()
+                    .map(describe_reject)
+                    .unwrap_or_default(),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let mut all_rejects = rejects;
+    let mut loaded_rejects = std::mem::take(&mut ds.rejects);
+    if let Some(map) = &map {
+        for r in &mut loaded_rejects.details {
+            r.line = waf::input_line(map, r.line);
+        }
+    }
+    all_rejects.merge(loaded_rejects);
+    all_rejects.details.sort_by_key(|r| r.line);
+    ds.rejects = all_rejects;
+    ds.input_bytes = input_bytes;
+    ds.notes
+        .retain(|n| !n.starts_with("read as AWS VPC flow logs"));
+    ds.notes.insert(0, what.into());
+    ds.notes.extend(notes);
+    Ok(ds)
 }
 
 struct Loader<'a> {

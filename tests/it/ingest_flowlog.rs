@@ -193,6 +193,7 @@ fn since_and_until_skip_files_by_partition_then_filter_rows() {
             since: Some(t("2024-04-25T04:01:00Z")),
             until: None,
         },
+        ..LoadOptions::default()
     };
     let ds = load_path_with(dir.path().to_str().unwrap(), LoadProgress::new(), &opts).unwrap();
     // hour=03 may hold records up to an hour late, so it is read; its rows are then dropped.
@@ -202,6 +203,7 @@ fn since_and_until_skip_files_by_partition_then_filter_rows() {
             since: Some(t("2024-04-25T07:30:00Z")),
             until: None,
         },
+        ..LoadOptions::default()
     };
     let err = load_path_with(dir.path().to_str().unwrap(), LoadProgress::new(), &far).unwrap_err();
     assert!(err.to_string().contains("all 3 files lie outside"), "{err}");
