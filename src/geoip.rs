@@ -1,11 +1,100 @@
-//! What an address is, before any country: internal (private, loopback, link-local, shared
-//! address space, IPv6 unique-local) or reserved ranges get a label instead of a country.
+//! Countries of addresses: a MaxMind database (GeoLite2-Country or -City, DB-IP, in mmdb form,
+//! read with the `maxminddb` crate) gives `src_country` and `dst_country` columns; internal
+//! (private, loopback, link-local, shared address space, IPv6 unique-local) and reserved
+//! ranges get a label instead of a country.
 //!
-//! This is the one home of those ranges; flow-log findings use [`is_internal`] to tell an
-//! outside address from the VPC's own. It reads no database and does no I/O. (Country lookup
-//! through a MaxMind database is not built yet.)
+//! The database comes from `--geoip PATH` or `THREATLENS_GEOIP`. Lookups are per distinct
+//! address (the dictionary), not per row. This is the one home of the reserved ranges;
+//! flow-log findings use [`is_internal`]. It reads the database file it is given and nothing
+//! else; it never touches the terminal.
 
+use crate::dataset::{Column, ColumnData, Dataset, Dict, Role};
 use std::net::IpAddr;
+use std::path::Path;
+
+/// The environment variable naming a MaxMind database.
+pub const ENV: &str = "THREATLENS_GEOIP";
+
+/// How to get a database, for notes and errors.
+pub const HOW_TO_GET: &str = "no country database: pass --geoip PATH or set THREATLENS_GEOIP to a MaxMind .mmdb file (GeoLite2-Country is free with a MaxMind account; DB-IP's IP-to-Country Lite works too)";
+
+/// Why a database could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: not a usable MaxMind database: {cause}")]
+pub struct GeoIpError {
+    pub path: String,
+    pub cause: String,
+}
+
+/// An open country database.
+pub struct CountryDb {
+    reader: maxminddb::Reader<Vec<u8>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Iso {
+    iso_code: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct Record {
+    country: Option<Iso>,
+    registered_country: Option<Iso>,
+}
+
+impl CountryDb {
+    pub fn open(path: &Path) -> Result<CountryDb, GeoIpError> {
+        let err = |cause: String| GeoIpError {
+            path: path.display().to_string(),
+            cause,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(crate::ingest::io_cause(&e)))?;
+        let reader = maxminddb::Reader::from_source(bytes).map_err(|e| err(e.to_string()))?;
+        Ok(CountryDb { reader })
+    }
+
+    /// The ISO country code of an address, or its range's label; `None` when unknown.
+    pub fn country(&self, ip: IpAddr) -> Option<String> {
+        if let Some(label) = scope_label(ip) {
+            return Some(label.to_string());
+        }
+        let rec: Record = self.reader.lookup(ip).ok()?.decode().ok()??;
+        rec.country
+            .and_then(|c| c.iso_code)
+            .or_else(|| rec.registered_country.and_then(|c| c.iso_code))
+    }
+
+    /// Adds `src_country` (the country role, unless the data has one) and `dst_country`.
+    pub fn add_countries(&self, ds: &mut Dataset) {
+        for (role, name) in [(Role::SrcIp, "src_country"), (Role::DstIp, "dst_country")] {
+            let Some(ColumnData::Ip(ips)) = ds.role(role).map(|c| &c.data) else {
+                continue;
+            };
+            if ds.column_index(name).is_some() {
+                continue;
+            }
+            let values: Vec<Box<str>> = ips
+                .values
+                .iter()
+                .map(|ip| {
+                    ip.and_then(|ip| self.country(ip))
+                        .unwrap_or_default()
+                        .into()
+                })
+                .collect();
+            let column = Column {
+                name: name.into(),
+                role: (role == Role::SrcIp && ds.role(Role::Country).is_none())
+                    .then_some(Role::Country),
+                data: ColumnData::Text(Dict {
+                    codes: ips.codes.clone(),
+                    values,
+                }),
+            };
+            ds.columns.push(column);
+        }
+    }
+}
 
 /// The label of an address that is not a routable public one, if it is not.
 pub fn scope_label(ip: IpAddr) -> Option<&'static str> {

@@ -23,6 +23,11 @@ pub struct WindowArgs {
     /// (default: the version 2 format "version account-id interface-id srcaddr …").
     #[arg(long, value_name = "FIELDS")]
     pub flow_format: Option<String>,
+    /// A MaxMind country database (.mmdb: GeoLite2-Country or -City, DB-IP) to add src_country and
+    /// dst_country from the addresses; private and reserved ranges are labelled as such. Default:
+    /// $THREATLENS_GEOIP.
+    #[arg(long, value_name = "PATH")]
+    pub geoip: Option<std::path::PathBuf>,
 }
 
 impl WindowArgs {
@@ -56,6 +61,7 @@ impl WindowArgs {
         Ok(LoadOptions {
             window,
             flow_format: self.flow_format.clone(),
+            geoip: self.geoip.clone(),
         })
     }
 }

@@ -31,7 +31,7 @@ mod header;
 pub mod waf;
 pub mod window;
 
-use crate::dataset::{Dataset, derived};
+use crate::dataset::{Dataset, Role, derived};
 use builder::Merger;
 use rayon::prelude::*;
 use std::io::Read;
@@ -89,6 +89,8 @@ pub enum IngestError {
     },
     #[error("{path}: no row falls inside the time window {window}")]
     OutsideWindow { path: String, window: String },
+    #[error(transparent)]
+    GeoIp(#[from] crate::geoip::GeoIpError),
     #[error("{path}: loading cancelled")]
     Cancelled { path: String },
 }
@@ -136,6 +138,8 @@ pub struct LoadOptions {
     pub window: window::TimeWindow,
     /// The flow-log format of Logs Insights `@message` lines (default: version 2).
     pub flow_format: Option<String>,
+    /// A MaxMind database for `src_country`/`dst_country` (else `THREATLENS_GEOIP`, if set).
+    pub geoip: Option<std::path::PathBuf>,
 }
 
 /// Loads a file or a folder of log files (`-` is stdin). Gzip is detected by content.
@@ -150,11 +154,25 @@ pub fn load_path_with(
     progress: Arc<LoadProgress>,
     opts: &LoadOptions,
 ) -> Result<Dataset, IngestError> {
-    let ds = if path != "-" && Path::new(path).is_dir() {
+    let mut ds = if path != "-" && Path::new(path).is_dir() {
         require_rows(folder::load_dir(Path::new(path), progress, opts)?)?
     } else {
         load_one(path, progress, opts)?
     };
+    let geoip = opts.geoip.clone().or_else(|| {
+        std::env::var_os(crate::geoip::ENV)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
+    match geoip {
+        Some(db) => crate::geoip::CountryDb::open(&db)?.add_countries(&mut ds),
+        None if ds.role(Role::Country).is_none()
+            && ds.mode() == crate::dataset::SchemaMode::FlowLog =>
+        {
+            ds.notes.push(crate::geoip::HOW_TO_GET.into());
+        }
+        None => {}
+    }
     keep_window(ds, &opts.window)
 }
 

@@ -8,6 +8,7 @@ mod filter_real;
 mod hostile;
 mod ingest;
 mod ingest_flowlog;
+mod ingest_geoip;
 mod ingest_waf;
 mod injection;
 mod parity_real;
