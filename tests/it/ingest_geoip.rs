@@ -29,7 +29,10 @@ fn uint(kind: u8, v: u64, out: &mut Vec<u8>) {
     ctrl(kind, bytes.len(), out);
     out.extend(bytes);
 }
-fn map(entries: &[(&str, &dyn Fn(&mut Vec<u8>))], out: &mut Vec<u8>) {
+/// Writes a value into the data section.
+type Encode<'a> = &'a dyn Fn(&mut Vec<u8>);
+
+fn map(entries: &[(&str, Encode<'_>)], out: &mut Vec<u8>) {
     ctrl(7, entries.len(), out);
     for (k, v) in entries {
         string(k, out);
