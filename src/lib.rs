@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod demo;
 pub mod detect;
 pub mod filter;
+pub mod follow;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;
