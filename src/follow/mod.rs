@@ -20,6 +20,7 @@
 //! only known on Unix, elsewhere a rename is seen as a new file.
 
 pub mod folder;
+mod lines;
 pub mod score;
 
 pub mod tail;

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::follow::lines::MAX_LINE;
+use crate::follow::{Event, Header};
 use std::io::Write;
 
 fn poll(t: &mut FileTail) -> Vec<Event> {
