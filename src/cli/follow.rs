@@ -250,8 +250,8 @@ impl Session {
             Some(e) if e.bytes == h.bytes => Ok(()),
             Some(e) => Err(format!(
                 "its header '{}' differs from the one being followed ('{}'): skipped",
-                String::from_utf8_lossy(&h.bytes),
-                String::from_utf8_lossy(&e.bytes)
+                shorten(&h.bytes),
+                shorten(&e.bytes)
             )),
         };
         let more = self.follower.poll(&mut accept, &mut events);
@@ -334,6 +334,15 @@ impl Session {
                 ),
             ),
         }
+    }
+}
+
+/// A header as quoted in a message: its first 60 characters.
+fn shorten(header: &[u8]) -> String {
+    let text = String::from_utf8_lossy(header);
+    match text.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.into_owned(),
     }
 }
 

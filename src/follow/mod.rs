@@ -19,6 +19,28 @@
 //! in a followed folder is a new file to it and is read again; file identity (device, inode) is
 //! only known on Unix, elsewhere a rename is seen as a new file.
 
+//! # As a `Source` for the explorer (a sketch, not built yet)
+//!
+//! Branch `arch` defines `source::Source` (views answered with plain values, a `version()` that
+//! grows when the data changes). A followed path would implement it as a `FollowSource`:
+//!
+//! - A worker thread owns the [`Follower`] and a [`score::Scorer`]: it waits on [`watch`] (or
+//!   [`watch::POLL_INTERVAL`]), polls, parses each [`Records`] batch with the scorer's
+//!   `BatchSchema` and appends the batch's columns to an in-memory dataset behind an `RwLock`
+//!   (append-only, so a `RowId` is append order and never changes), with each batch's scores
+//!   appended to the score vector; then it bumps an `AtomicU64` version. Notices and problems
+//!   go to a queue the shell drains into the status line (file and reason).
+//! - `records`, `summary`, `timeline`, `ranking`, `anomalies` and `detail` take the read lock
+//!   and answer exactly as the in-memory `LocalSource` does over the rows so far; the same
+//!   views asked of both after the same appends must agree (the test to write first).
+//!   Anomalies use the fitted cut ([`score::Model::threshold`]) for new rows, so the list only
+//!   grows between refits; `SourceInfo::model_rows` is [`score::Model::rows`].
+//! - `R` (refit) is [`score::Scorer`]'s fit on the kept rows, run on the worker; `p` (pause)
+//!   stops polling, nothing else; `--window` drops the oldest appended blocks from the views
+//!   while [`score::Counts`] stay exact.
+//! - What is missing for this: appending columns to a `Dataset` (today one is built whole) and
+//!   keeping interned text codes stable across batches, both in `dataset`/`ingest`.
+
 pub mod folder;
 mod lines;
 pub mod score;
