@@ -241,18 +241,11 @@ impl Session {
     /// One poll of every file; returns (more bytes waiting, any records read).
     fn step(&mut self) -> Result<(bool, bool), Failure> {
         let mut events = Vec::new();
-        let expected = &mut self.expected;
+        let expected = &self.expected;
+        // Until a file's columns are planned, any header is taken; then only that one.
         let mut accept = |_: &Path, h: &Header| match expected {
-            None => {
-                *expected = Some(h.clone());
-                Ok(())
-            }
-            Some(e) if e.bytes == h.bytes => Ok(()),
-            Some(e) => Err(format!(
-                "its header '{}' differs from the one being followed ('{}'): skipped",
-                shorten(&h.bytes),
-                shorten(&e.bytes)
-            )),
+            Some(e) if e.bytes != h.bytes => Err(differs(h, e)),
+            _ => Ok(()),
         };
         let more = self.follower.poll(&mut accept, &mut events);
         let mut records = false;
@@ -261,6 +254,11 @@ impl Session {
             match event {
                 Event::Records(r) => {
                     records = true;
+                    if let Some(reason) = self.refusal(&r) {
+                        note(&file, &reason);
+                        self.follower.close(&r.file);
+                        continue;
+                    }
                     let scored = self
                         .scorer
                         .push(&r, self.start.elapsed())
@@ -275,6 +273,26 @@ impl Session {
             }
         }
         Ok((more, records))
+    }
+
+    /// Why a batch's file cannot be followed: the first file planned fixes the header; until
+    /// one plans, a file that is no traffic log is skipped and the next one may be.
+    fn refusal(&mut self, r: &crate::follow::Records) -> Option<String> {
+        match &self.expected {
+            Some(e) if e.bytes != r.header.bytes => Some(differs(&r.header, e)),
+            Some(_) => None,
+            None => match self.scorer.plan(r) {
+                Ok(()) => {
+                    self.expected = Some((*r.header).clone());
+                    None
+                }
+                Err(reason) => {
+                    let prefix = format!("{}: ", r.file.display());
+                    let reason = reason.strip_prefix(&prefix).unwrap_or(&reason);
+                    Some(format!("{reason}: skipped"))
+                }
+            },
+        }
     }
 
     /// Prints a batch's flagged rows and describes its first rejects.
@@ -320,7 +338,12 @@ impl Session {
             Some(m) => note(
                 &root,
                 &format!(
-                    "following: fitted on {} rows (features {}), flagging rows scoring above {:.4}",
+                    "following: {} on {} rows (features {}), flagging rows scoring above {:.4}",
+                    if self.scorer.counts.fits > 1 {
+                        "refitted"
+                    } else {
+                        "fitted"
+                    },
                     m.rows,
                     m.run.feature_names.join(", "),
                     m.threshold
@@ -335,6 +358,14 @@ impl Session {
             ),
         }
     }
+}
+
+fn differs(h: &Header, expected: &Header) -> String {
+    format!(
+        "its header '{}' differs from the one being followed ('{}'): skipped",
+        shorten(&h.bytes),
+        shorten(&expected.bytes)
+    )
 }
 
 /// A header as quoted in a message: its first 60 characters.

@@ -76,6 +76,13 @@ impl Follower {
         self.tails.len()
     }
 
+    /// Stops reading `file` (its records cannot be used); see [`FileTail::close`].
+    pub fn close(&mut self, file: &Path) {
+        if let Some(t) = self.tails.get_mut(file) {
+            t.close();
+        }
+    }
+
     /// Reads what is new in every file; returns `true` when more bytes are waiting.
     pub fn poll(&mut self, accept: &mut Accept<'_>, out: &mut Vec<Event>) -> bool {
         if self.folder {

@@ -184,13 +184,10 @@ impl Scorer {
     /// warm-up is complete). An error is one no later batch can mend (no usable column, a
     /// feature that does not exist).
     pub fn push(&mut self, rec: &Records, now: Duration) -> Result<Scored, String> {
+        self.plan(rec)?;
         let name = rec.file.display().to_string();
-        let schema = match &self.schema {
-            Some(s) => s,
-            None => self.schema.insert(
-                BatchSchema::new(&name, &rec.header.bytes, &rec.bytes)
-                    .map_err(|e| e.to_string())?,
-            ),
+        let Some(schema) = &self.schema else {
+            return Err(format!("{name}: no columns planned"));
         };
         let ds = schema.parse(&name, &rec.bytes, rec.first_line);
         let counter = self.file_rows.entry(rec.file.clone()).or_insert(0);
@@ -228,6 +225,18 @@ impl Scorer {
             scored.hits = self.score(&scored.ds, from..rows, first_file_row)?;
         }
         Ok(scored)
+    }
+
+    /// Plans the columns from the first batch, if not done yet. An error says why this batch's
+    /// file cannot be read as a traffic log (no usable column); a later file may still be.
+    pub fn plan(&mut self, rec: &Records) -> Result<(), String> {
+        if self.schema.is_none() {
+            let name = rec.file.display().to_string();
+            let schema = BatchSchema::new(&name, &rec.header.bytes, &rec.bytes)
+                .map_err(|e| e.to_string())?;
+            self.schema = Some(schema);
+        }
+        Ok(())
     }
 
     /// Fits on the rows held now (what was there at the start); with too few, waits for a

@@ -113,6 +113,17 @@ impl FileTail {
         self.path = path;
     }
 
+    /// Stops reading the file the path names now (the caller cannot use its records); another
+    /// file taking the name is read again.
+    pub fn close(&mut self) {
+        if let State::Open(o) = &self.state {
+            self.state = State::Closed {
+                id: o.id,
+                len: o.offset,
+            };
+        }
+    }
+
     /// Reads what is new; returns `true` when more bytes are waiting (poll again at once).
     pub fn poll(&mut self, accept: &mut Accept<'_>, out: &mut Vec<Event>) -> bool {
         let meta = match std::fs::metadata(&self.path) {

@@ -88,14 +88,9 @@ impl Followed {
 
     /// Ends it with SIGTERM and checks it exits 0.
     fn stop(mut self) -> String {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: a signal to the child this test started and has not reaped.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
         let status = self.child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "stderr:\n{}", self.stderr());
         std::thread::sleep(Duration::from_millis(50));
@@ -248,6 +243,24 @@ fn new_files_in_a_folder_are_read_and_a_different_header_is_reported() {
     )
     .unwrap();
     assert_eq!(f.next()["bytes_in"], 900_000_007.0);
+    f.stop();
+}
+
+#[test]
+fn a_stray_text_file_in_a_folder_does_not_stop_following() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("README.txt"),
+        "notes about this folder\nnothing to see\n",
+    )
+    .unwrap();
+    let (header, lines) = demo(2000, 13);
+    std::fs::write(dir.path().join("z.csv"), with_header(&header, &lines)).unwrap();
+    let f = Followed::start(dir.path(), &[]);
+    assert!(f.stderr().contains("README.txt: "), "{}", f.stderr());
+    assert!(f.stderr().contains("fitted on 2000 rows"), "{}", f.stderr());
+    append(&dir.path().join("z.csv"), &extreme(&lines[0], 900_000_011));
+    assert_eq!(f.next()["bytes_in"], 900_000_011.0);
     f.stop();
 }
 
