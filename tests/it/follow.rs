@@ -337,3 +337,29 @@ fn bad_follow_usage_is_refused_with_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "--warmup needs --follow");
 }
+
+#[test]
+fn jsonl_on_a_whole_file_is_the_json_flagged_list_a_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.csv");
+    let (header, lines) = demo(1500, 6);
+    std::fs::write(&path, with_header(&header, &lines)).unwrap();
+    let run = |format: &str| {
+        let out = Command::cargo_bin("threatlens")
+            .unwrap()
+            .arg("detect")
+            .arg(&path)
+            .args(["--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let lines: Vec<serde_json::Value> = run("jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 75, "5% of 1500");
+    assert_eq!(json["flagged"].as_array().unwrap(), &lines);
+}
