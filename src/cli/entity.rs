@@ -112,10 +112,28 @@ pub fn cmd_entities(ds: &Dataset, a: &DetectArgs) -> Result<(), Failure> {
             out
         }
         DetectFormat::Csv => csv(&o)?,
+        DetectFormat::Jsonl => jsonl(&o)?,
         DetectFormat::Table => table(ds, &o, &a.detect).into_bytes(),
     };
     write_output(&target, &text, a.force)?;
     Ok(())
+}
+
+/// One entity a line, most anomalous first (the objects of the JSON `entities` list).
+fn jsonl(o: &EntityOutcome) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
+    for r in o.run.all(&o.selection) {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            crate::report::json::InertFormatter::default(),
+        );
+        r.serialize(&mut ser).map_err(|e| Failure {
+            code: 1,
+            message: e.to_string(),
+        })?;
+        out.push(b'\n');
+    }
+    Ok(out)
 }
 
 fn json<'a>(ds: &'a Dataset, o: &'a EntityOutcome, d: &DetectOptions) -> EntitiesJson<'a> {

@@ -244,3 +244,32 @@ fn the_demo_files_planted_attackers_are_named() {
     top.sort();
     assert_eq!(top, ["brute_force", "exfiltration", "port_scan"]);
 }
+
+#[test]
+fn flow_logs_planted_attackers_are_flagged_with_their_behaviour() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("vpc").display().to_string();
+    threatlens()
+        .args(["demo", "--format", "vpc-flow", "-o", &logs])
+        .assert()
+        .success();
+    let v = json(&["detect", &logs, "--by", "src_ip", "--format", "json"]);
+    let entities = v["entities"].as_array().unwrap();
+    let find = |ip: &str| entities.iter().position(|e| e["key"] == ip).unwrap();
+    for (ip, behaviour) in [
+        ("198.51.100.23", "port_scan"),
+        ("192.0.2.77", "brute_force"),
+        ("192.0.2.78", "brute_force"),
+        ("10.0.2.20", "exfiltration"),
+    ] {
+        let i = find(ip);
+        assert!(i < 10, "{ip} ranks {}", i + 1);
+        assert_eq!(entities[i]["anomaly"], true, "{ip}");
+        assert_eq!(entities[i]["behaviour"], behaviour, "{ip}");
+    }
+    // The busiest web server's replies (many clients, as many ephemeral ports) are not a sweep.
+    assert_eq!(
+        entities[find("10.0.1.10")]["behaviour"],
+        serde_json::Value::Null
+    );
+}

@@ -9,7 +9,8 @@
 //!
 //! 1. **port scan** — at least 20 distinct destination ports and 5× the median; with an action
 //!    column at least half rejected, without one a new port in at least every other session.
-//! 2. **host sweep** — at least 20 distinct destination addresses and 5× the median.
+//! 2. **host sweep** — at least 20 distinct destination addresses and 5× the median, on few ports
+//!    (at most max(5, a fifth of the addresses): a server's replies go to as many ephemeral ports).
 //! 3. **brute force** — at least 20 sessions to remote-login/database ports, at least half of all
 //!    sessions to them, at least 5× the median session count, and (when durations are known) at
 //!    least half of the sessions short (≤ 60 s).
@@ -108,9 +109,7 @@ pub fn classify(features: &EntityFeatures, medians: &[f64], e: usize) -> Option<
     };
     let rules: [(Behaviour, Rule); 6] = [
         (Behaviour::PortScan, port_scan),
-        (Behaviour::HostSweep, |x| {
-            x.high(F::DistinctDstIps, 20.0, 5.0)
-        }),
+        (Behaviour::HostSweep, host_sweep),
         (Behaviour::BruteForce, brute_force),
         (Behaviour::Exfiltration, exfiltration),
         (Behaviour::Beaconing, |x| {
@@ -134,6 +133,15 @@ fn port_scan(x: &View<'_>) -> bool {
     }
 }
 
+/// Many destinations on few ports. A server's replies also reach many addresses, but on as many
+/// ephemeral ports, so they are not a sweep.
+fn host_sweep(x: &View<'_>) -> bool {
+    let dsts = x.v(F::DistinctDstIps);
+    let few_ports =
+        !x.has(F::DistinctDstPorts) || x.v(F::DistinctDstPorts) <= (0.2 * dsts).max(5.0);
+    x.high(F::DistinctDstIps, 20.0, 5.0) && few_ports
+}
+
 fn brute_force(x: &View<'_>) -> bool {
     let sessions = x.v(F::Sessions);
     let share = x.v(F::ShareSensitivePorts);
@@ -142,7 +150,13 @@ fn brute_force(x: &View<'_>) -> bool {
 }
 
 fn exfiltration(x: &View<'_>) -> bool {
-    let (i, o) = (x.v(F::BytesInTotal), x.v(F::BytesOutTotal));
+    // Flow logs count only the bytes a flow sent: no reverse column means nothing came back in it.
+    let i = x.v(F::BytesInTotal);
+    let o = if x.has(F::BytesOutTotal) {
+        x.v(F::BytesOutTotal)
+    } else {
+        0.0
+    };
     if i.is_nan() || o.is_nan() {
         return false;
     }

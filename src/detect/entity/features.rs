@@ -130,8 +130,10 @@ impl Grouping {
         let mut columns = Vec::new();
         let mut parts = Vec::new();
         for name in by {
+            // A header name, or a role's name (`src_ip` finds a flow log's `srcaddr`).
             let i = ds
                 .column_index(name)
+                .or_else(|| Role::from_header(name).and_then(|r| ds.role_index(r)))
                 .ok_or_else(|| unknown_column(ds, name))?;
             let g = rankings::groups(ds, i).ok_or_else(|| unknown_column(ds, name))?;
             columns.push(ds.columns[i].name.clone());
@@ -322,10 +324,11 @@ impl Inputs {
 
 /// The flow action as "was it refused", from a text column named `action` (flow logs).
 fn rejected(ds: &Dataset) -> Option<Vec<bool>> {
-    let c = ds
-        .columns
-        .iter()
-        .find(|c| crate::dataset::schema::normalise(&c.name) == "action")?;
+    let c = ds.role(Role::Action).or_else(|| {
+        ds.columns
+            .iter()
+            .find(|c| crate::dataset::schema::normalise(&c.name) == "action")
+    })?;
     let ColumnData::Text(d) = &c.data else {
         return None;
     };
