@@ -42,8 +42,28 @@ impl DetectParams {
 }
 
 /// bytes_in, bytes_out, bytes_per_sec for the CloudWatch schema (those present);
+/// for flow logs bytes, packets, session_duration and bytes_per_packet (those present: the
+/// volume, length and packet shape of a flow, where scans, floods and exfiltration differ);
 /// every numeric column except the label in generic mode.
 pub fn default_features(ds: &Dataset) -> Vec<String> {
+    if ds.mode() == SchemaMode::FlowLog {
+        let mut f: Vec<String> = [Role::BytesIn, Role::Packets]
+            .into_iter()
+            .filter_map(|r| {
+                ds.role(r)
+                    .filter(|c| c.data.is_numeric())
+                    .map(|c| c.name.clone())
+            })
+            .collect();
+        for d in [Derived::SessionDuration, Derived::BytesPerPacket] {
+            if d.available(ds) {
+                f.push(d.name().into());
+            }
+        }
+        if !f.is_empty() {
+            return f;
+        }
+    }
     if ds.mode() == SchemaMode::CloudWatch {
         let mut f: Vec<String> = [Role::BytesIn, Role::BytesOut]
             .into_iter()

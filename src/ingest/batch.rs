@@ -18,6 +18,8 @@ pub struct BatchSchema {
     pub headers: Vec<String>,
     pub delimiter: u8,
     plan: Vec<ColPlan>,
+    /// The input is an AWS VPC flow log: its records get the same tidying as a loaded file's.
+    flow: bool,
 }
 
 impl BatchSchema {
@@ -42,6 +44,7 @@ impl BatchSchema {
             headers,
             delimiter,
             plan,
+            flow: loader.flow,
         })
     }
 
@@ -53,13 +56,19 @@ impl BatchSchema {
         merger.push(out);
         let rejects = merger.rejects.clone();
         let rows = merger.rows;
-        let (columns, _) = merger.finish();
+        let facts = crate::dataset::LoadFacts {
+            log_status: merger.statuses.clone(),
+            files: 1,
+        };
+        let (mut columns, _) = merger.finish();
+        super::flowlog::tidy_columns(&mut columns, self.flow);
         Dataset {
             source: name.to_string(),
             columns,
             rows,
             rejects,
             notes: Vec::new(),
+            facts,
             input_bytes: records.len() as u64,
             origin: None,
         }
