@@ -6,6 +6,7 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
+pub mod engine;
 pub mod output;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
@@ -46,7 +47,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// The CSV file (plain or .gz; `-` is stdin).
-    pub file: String,
+    pub file: Option<String>,
     /// Trim surrounding and repeated spaces in text values.
     #[arg(long)]
     pub trim_text: bool,
@@ -203,7 +204,11 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Loads a file, applies the requested preprocessing, then the filter.
 pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
-    let mut ds = ingest::load_path(&input.file, LoadProgress::new())?;
+    let file = input
+        .file
+        .as_deref()
+        .ok_or_else(|| Failure::usage("no input: give a FILE (a CSV file, plain or .gz; - is stdin)"))?;
+    let mut ds = ingest::load_path(file, LoadProgress::new())?;
     let opts = input.prep();
     if opts != PrepOptions::default() {
         ds = prep::apply(&ds, &opts).0;

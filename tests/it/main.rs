@@ -11,4 +11,5 @@ mod injection;
 mod parity_real;
 mod props;
 mod report;
+mod sql_duckdb;
 mod tui;

@@ -1,0 +1,155 @@
+//! Saved models scored by DuckDB with `detect --emit-sql duckdb` equal the local scores (1e-12),
+//! on generated CloudWatch data read as typed columns and as plain text, and on a table whose
+//! column names are hostile. Needs a Python with the `duckdb` package: `$THREATLENS_PYTHON`
+//! (CI installs one into a venv); these tests are ignored by default and fail loudly without it.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use threatlens::detect::RunControl;
+use threatlens::detect::model::Model;
+use threatlens::detect::pipeline::{DetectParams, DetectionRun};
+use threatlens::sql::Dialect;
+
+/// The Python that has `duckdb`.
+pub fn duckdb_python(test: &str) -> PathBuf {
+    let py = match std::env::var_os("THREATLENS_PYTHON") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => panic!(
+            "{test}: THREATLENS_PYTHON is not set; point it at a python with the duckdb package \
+             (python3 -m venv /tmp/v && /tmp/v/bin/pip install duckdb; CI does this)"
+        ),
+    };
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "{test}: {} cannot import duckdb", py.display());
+    py
+}
+
+const RUN: &str = r#"
+import csv, sys, duckdb
+path, sql_path, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE input AS SELECT * FROM read_csv(?, header=true, all_varchar=?)", [path, mode == "text"])
+cur = con.execute(open(sql_path).read())
+names = [d[0] for d in cur.description]
+print("\t".join(names))
+for row in cur.fetchall():
+    print(repr(row[-1]))
+"#;
+
+/// Runs the query over the CSV in DuckDB: the result's column names and its last column.
+pub fn duckdb_scores(py: &Path, csv: &Path, sql: &str, mode: &str) -> (Vec<String>, Vec<f64>) {
+    let dir = csv.parent().unwrap();
+    let sql_path = dir.join(format!("score-{mode}.sql"));
+    std::fs::write(&sql_path, sql).unwrap();
+    let out = std::process::Command::new(py)
+        .args(["-c", RUN])
+        .arg(csv)
+        .arg(&sql_path)
+        .arg(mode)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "duckdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let names = lines.next().unwrap().split('\t').map(String::from).collect();
+    (names, lines.map(|l| l.parse().unwrap()).collect())
+}
+
+fn demo_csv(dir: &Path, rows: usize, seed: u64) -> PathBuf {
+    let mut bytes = Vec::new();
+    threatlens::demo::write_demo(&mut bytes, rows, seed).unwrap();
+    let path = dir.join(format!("demo-{seed}.csv"));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn assert_close(local: &[f64], engine: &[f64]) -> usize {
+    assert_eq!(local.len(), engine.len());
+    let mut same = 0;
+    for (row, (a, b)) in local.iter().zip(engine).enumerate() {
+        assert!((a - b).abs() <= 1e-12, "row {row}: local {a} vs duckdb {b}");
+        same += usize::from(a.to_bits() == b.to_bits());
+    }
+    same
+}
+
+#[test]
+#[ignore = "needs duckdb (THREATLENS_PYTHON; CI installs it)"]
+fn emitted_sql_scores_in_duckdb_as_locally() {
+    let py = duckdb_python("emitted_sql_scores_in_duckdb_as_locally");
+    let dir = tempfile::tempdir().unwrap();
+    let train = demo_csv(dir.path(), 20_000, 5);
+    let other = demo_csv(dir.path(), 8_000, 9);
+    let model_path = dir.path().join("model.json");
+    // Fit and save with the binary, as a user would; then score other data with the saved model.
+    Command::cargo_bin("threatlens")
+        .unwrap()
+        .args(["detect", "--format", "csv", "-o", "-", "--save-model"])
+        .arg(&model_path)
+        .arg(&train)
+        .assert()
+        .success();
+    let sql = Command::cargo_bin("threatlens")
+        .unwrap()
+        .args(["detect", "--emit-sql", "duckdb", "--model"])
+        .arg(&model_path)
+        .output()
+        .unwrap();
+    assert!(sql.status.success());
+    let sql = String::from_utf8(sql.stdout).unwrap();
+    let model = Model::from_json(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
+    for csv in [&train, &other] {
+        let ds = threatlens::ingest::load_path(csv.to_str().unwrap(), threatlens::ingest::LoadProgress::new()).unwrap();
+        let local = DetectionRun::run_model(&ds, &model, &RunControl::default()).unwrap();
+        for mode in ["typed", "text"] {
+            let (names, scores) = duckdb_scores(&py, csv, &sql, mode);
+            let header: Vec<String> = ds.columns.iter().map(|c| c.name.clone()).collect();
+            assert_eq!(names[..names.len() - 1], header[..], "every input column first");
+            assert_eq!(names.last().map(String::as_str), Some("score"));
+            let same = assert_close(local.scores(), &scores);
+            eprintln!("{mode}: {same} of {} scores bit-identical", scores.len());
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs duckdb (THREATLENS_PYTHON; CI installs it)"]
+fn hostile_column_names_and_log1p_derived_features_score_as_locally() {
+    let py = duckdb_python("hostile_column_names_and_log1p_derived_features_score_as_locally");
+    let dir = tempfile::tempdir().unwrap();
+    // Generic numeric columns whose names try to break out of their quotes.
+    let names = ["a\"b", "x`; DROP TABLE input; --", "it's /* c */", "back\\slash"];
+    let mut text = names
+        .iter()
+        .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(",");
+    text.push('\n');
+    for i in 0..3_000u64 {
+        let v = (i * 7919 % 1013) as f64;
+        let empty = if i % 97 == 0 { String::new() } else { format!("{}", (i % 17) * 3) };
+        text.push_str(&format!("{v},{},{empty},{}\n", v * 0.25 - 40.0, i % 5));
+    }
+    let csv = dir.path().join("hostile.csv");
+    std::fs::write(&csv, &text).unwrap();
+    let ds = threatlens::ingest::load_path(csv.to_str().unwrap(), threatlens::ingest::LoadProgress::new()).unwrap();
+    let mut params = DetectParams::defaults_for(&ds);
+    assert_eq!(params.features.len(), 4, "{:?}", params.features);
+    params.log1p = vec![names[1].to_string(), names[2].to_string()];
+    params.sample = Some(128);
+    let run = DetectionRun::run(&ds, &params, &RunControl::default()).unwrap();
+    let model = Model::from_run(&ds, &run, Default::default(), 0.5);
+    let sql = threatlens::sql::score::scoring_select(&model, Dialect::DuckDb, "input").unwrap();
+    let (cols, scores) = duckdb_scores(&py, &csv, &sql, "typed");
+    assert_eq!(cols[..4], names.map(String::from)[..]);
+    assert_close(run.scores(), &scores);
+}
