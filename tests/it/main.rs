@@ -7,6 +7,7 @@ mod filter_props;
 mod filter_real;
 mod hostile;
 mod ingest;
+mod model_cli;
 mod injection;
 mod parity_real;
 mod props;
