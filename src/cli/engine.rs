@@ -117,6 +117,10 @@ pub fn save_model(
         outcome.contamination,
         outcome.selection.threshold,
     );
-    write_output(&Target::from_arg(Some(path)), model.to_json().as_bytes(), force)?;
+    write_output(
+        &Target::from_arg(Some(path)),
+        model.to_json().as_bytes(),
+        force,
+    )?;
     Ok(())
 }

@@ -204,10 +204,9 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Loads a file, applies the requested preprocessing, then the filter.
 pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
-    let file = input
-        .file
-        .as_deref()
-        .ok_or_else(|| Failure::usage("no input: give a FILE (a CSV file, plain or .gz; - is stdin)"))?;
+    let file = input.file.as_deref().ok_or_else(|| {
+        Failure::usage("no input: give a FILE (a CSV file, plain or .gz; - is stdin)")
+    })?;
     let mut ds = ingest::load_path(file, LoadProgress::new())?;
     let opts = input.prep();
     if opts != PrepOptions::default() {

@@ -225,7 +225,9 @@ impl IsolationForest {
         let internal = (1usize << depth) - 1;
         let ok = nodes.len() == params.trees * internal
             && leaves.len() == params.trees * (internal + 1)
-            && nodes.iter().all(|n| (n.feature as usize) < names.len().max(1));
+            && nodes
+                .iter()
+                .all(|n| (n.feature as usize) < names.len().max(1));
         ok.then_some(Self {
             params,
             names,

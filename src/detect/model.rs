@@ -422,7 +422,10 @@ impl Model {
             )));
         }
         if self.sample_size == 0 || self.sample_size > MAX_SAMPLE_SIZE {
-            return Err(bad(format!("sample_size {} is out of range", self.sample_size)));
+            return Err(bad(format!(
+                "sample_size {} is out of range",
+                self.sample_size
+            )));
         }
         let expected_depth = usize::BITS - (self.sample_size.max(2) - 1).leading_zeros();
         if self.max_depth != expected_depth {
@@ -433,7 +436,10 @@ impl Model {
         }
         for f in &self.features {
             if !f.median.is_finite() {
-                return Err(bad(format!("feature '{}' has the median {}", f.name, f.median)));
+                return Err(bad(format!(
+                    "feature '{}' has the median {}",
+                    f.name, f.median
+                )));
             }
         }
         self.contamination()?;
@@ -506,7 +512,11 @@ fn input_of(ds: &Dataset, name: &str) -> Input {
             }
         },
         Some(NumericSource::Column(i)) => Input::Column {
-            column: ds.columns.get(i).map(|c| c.name.clone()).unwrap_or_default(),
+            column: ds
+                .columns
+                .get(i)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
         },
         None => Input::Column {
             column: name.to_string(),

@@ -89,7 +89,10 @@ fn err(text: &str) -> ModelError {
 #[test]
 fn foreign_old_and_damaged_files_are_named_as_such() {
     assert!(matches!(err("not json"), ModelError::Parse { line: 1, .. }));
-    assert!(matches!(err("{\"format\": \"onnx\"}"), ModelError::Foreign { .. }));
+    assert!(matches!(
+        err("{\"format\": \"onnx\"}"),
+        ModelError::Foreign { .. }
+    ));
     assert!(matches!(err("[1, 2]"), ModelError::Foreign { .. }));
     let ds = demo(300, 2);
     let (_, model) = saved(&ds, &DetectParams::defaults_for(&ds));

@@ -2,13 +2,14 @@
 //!
 //! Owns the one place where anything becomes SQL text: [`Dialect::ident`] quotes identifiers and
 //! [`Dialect::string`] / [`Dialect::number`] write literals; every other SQL builder
-//! (`score.rs`: a saved forest as one scoring `SELECT`) goes through them and never `format!`s
+//! (`score.rs`: a saved forest as one scoring `SELECT`; `views.rs`: the summary statistics) goes through them and never `format!`s
 //! user text into a query. Names, filter literals and table expressions are attacker-controlled
 //! (log fields, column headers): quoting must make each one exactly one token whatever it holds
 //! (backticks, quotes, semicolons, comments, backslashes, control characters), and this module's
 //! property tests prove it. It runs no query and knows no engine client.
 
 pub mod score;
+pub mod views;
 
 use thiserror::Error;
 
@@ -27,8 +28,13 @@ pub enum Dialect {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SqlError {
     /// NUL cannot appear in a quoted identifier in any of the dialects.
-    #[error("the name '{0}' contains a NUL character, which no SQL engine accepts in a column name")]
+    #[error(
+        "the name '{0}' contains a NUL character, which no SQL engine accepts in a column name"
+    )]
     NulInName(String),
+    /// The dialect cannot answer this exactly.
+    #[error("this engine's SQL cannot compute {0}")]
+    Unsupported(&'static str),
     /// NaN and infinity have no literal.
     #[error("{0} has no SQL literal")]
     NotFinite(String),

@@ -61,10 +61,7 @@ pub fn score_expr(model: &Model, d: Dialect) -> Result<String, SqlError> {
         }
         write_tree(tree, 0, d, &mut sum)?;
     }
-    Ok(format!(
-        "POWER(2e0,-(({sum})/{}))",
-        d.number(denominator)?
-    ))
+    Ok(format!("POWER(2e0,-(({sum})/{}))", d.number(denominator)?))
 }
 
 /// Node `i` of a tree as a nested `CASE`, appended to `out`.

@@ -1,5 +1,6 @@
 //! `detect --save-model`, `--model` and `--emit-sql` as a user runs them: same scores from a saved
 //! model, clear errors (exit 2) for missing, foreign and damaged model files.
+#![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -24,7 +25,14 @@ fn a_saved_model_scores_like_the_fit_and_travels_to_other_files() {
     let (a, b) = (demo(dir.path(), "3000", "1"), demo(dir.path(), "2000", "2"));
     let model = dir.path().join("m.json");
     let fitted = bin()
-        .args(["detect", "--format", "csv", "--contamination", "0.1", "--save-model"])
+        .args([
+            "detect",
+            "--format",
+            "csv",
+            "--contamination",
+            "0.1",
+            "--save-model",
+        ])
         .arg(&model)
         .arg(&a)
         .output()
@@ -37,7 +45,10 @@ fn a_saved_model_scores_like_the_fit_and_travels_to_other_files() {
         .output()
         .unwrap();
     assert!(loaded.status.success());
-    assert_eq!(fitted.stdout, loaded.stdout, "same scores and the saved 10% rule");
+    assert_eq!(
+        fitted.stdout, loaded.stdout,
+        "same scores and the saved 10% rule"
+    );
     bin()
         .args(["detect", "--format", "json", "--model"])
         .arg(&model)
@@ -66,7 +77,10 @@ fn bad_model_files_and_option_mixes_are_refused_with_exit_2() {
     let cases = [
         (dir.path().join("missing.json"), "cannot read the model"),
         (write("text.json", "hello"), "line 1, column 1"),
-        (write("other.json", "{\"format\": \"onnx\"}"), "not a threatlens model"),
+        (
+            write("other.json", "{\"format\": \"onnx\"}"),
+            "not a threatlens model",
+        ),
         (
             write(
                 "old.json",
@@ -123,8 +137,14 @@ fn emitted_sql_reads_input_and_ends_with_score_in_each_dialect() {
             .unwrap();
         assert!(out.status.success());
         let sql = String::from_utf8(out.stdout).unwrap();
-        assert!(sql.starts_with(&format!("SELECT {rel}.*, POWER(")), "{dialect}");
-        assert!(sql.contains(&format!("FROM {rel}{lateral} (SELECT ")), "{dialect}");
+        assert!(
+            sql.starts_with(&format!("SELECT {rel}.*, POWER(")),
+            "{dialect}"
+        );
+        assert!(
+            sql.contains(&format!("FROM {rel}{lateral} (SELECT ")),
+            "{dialect}"
+        );
         assert!(sql.matches("SELECT").count() == 2, "{dialect}: one query");
     }
 }

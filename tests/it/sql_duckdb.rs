@@ -2,6 +2,7 @@
 //! on generated CloudWatch data read as typed columns and as plain text, and on a table whose
 //! column names are hostile. Needs a Python with the `duckdb` package: `$THREATLENS_PYTHON`
 //! (CI installs one into a venv); these tests are ignored by default and fail loudly without it.
+#![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -64,7 +65,12 @@ pub fn duckdb_scores(py: &Path, csv: &Path, sql: &str, mode: &str) -> (Vec<Strin
     );
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    let names = lines.next().unwrap().split('\t').map(String::from).collect();
+    let names = lines
+        .next()
+        .unwrap()
+        .split('\t')
+        .map(String::from)
+        .collect();
     (names, lines.map(|l| l.parse().unwrap()).collect())
 }
 
@@ -114,12 +120,20 @@ fn emitted_sql_scores_in_duckdb_as_locally() {
     let sql = String::from_utf8(sql.stdout).unwrap();
     let model = Model::from_json(&std::fs::read_to_string(&model_path).unwrap()).unwrap();
     for csv in [&train, &other] {
-        let ds = threatlens::ingest::load_path(csv.to_str().unwrap(), threatlens::ingest::LoadProgress::new()).unwrap();
+        let ds = threatlens::ingest::load_path(
+            csv.to_str().unwrap(),
+            threatlens::ingest::LoadProgress::new(),
+        )
+        .unwrap();
         let local = DetectionRun::run_model(&ds, &model, &RunControl::default()).unwrap();
         for mode in ["typed", "text"] {
             let (names, scores) = duckdb_scores(&py, csv, &sql, mode);
             let header: Vec<String> = ds.columns.iter().map(|c| c.name.clone()).collect();
-            assert_eq!(names[..names.len() - 1], header[..], "every input column first");
+            assert_eq!(
+                names[..names.len() - 1],
+                header[..],
+                "every input column first"
+            );
             assert_eq!(names.last().map(String::as_str), Some("score"));
             let same = assert_close(local.scores(), &scores);
             eprintln!("{mode}: {same} of {} scores bit-identical", scores.len());
@@ -137,7 +151,12 @@ fn hostile_column_names_and_log1p_derived_features_score_as_locally() {
     };
     let dir = tempfile::tempdir().unwrap();
     // Generic numeric columns whose names try to break out of their quotes.
-    let names = ["a\"b", "x`; DROP TABLE input; --", "it's /* c */", "back\\slash"];
+    let names = [
+        "a\"b",
+        "x`; DROP TABLE input; --",
+        "it's /* c */",
+        "back\\slash",
+    ];
     let mut text = names
         .iter()
         .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
@@ -146,12 +165,20 @@ fn hostile_column_names_and_log1p_derived_features_score_as_locally() {
     text.push('\n');
     for i in 0..3_000u64 {
         let v = (i * 7919 % 1013) as f64;
-        let empty = if i % 97 == 0 { String::new() } else { format!("{}", (i % 17) * 3) };
+        let empty = if i % 97 == 0 {
+            String::new()
+        } else {
+            format!("{}", (i % 17) * 3)
+        };
         text.push_str(&format!("{v},{},{empty},{}\n", v * 0.25 - 40.0, i % 5));
     }
     let csv = dir.path().join("hostile.csv");
     std::fs::write(&csv, &text).unwrap();
-    let ds = threatlens::ingest::load_path(csv.to_str().unwrap(), threatlens::ingest::LoadProgress::new()).unwrap();
+    let ds = threatlens::ingest::load_path(
+        csv.to_str().unwrap(),
+        threatlens::ingest::LoadProgress::new(),
+    )
+    .unwrap();
     let mut params = DetectParams::defaults_for(&ds);
     assert_eq!(params.features.len(), 4, "{:?}", params.features);
     params.log1p = vec![names[1].to_string(), names[2].to_string()];
@@ -162,4 +189,86 @@ fn hostile_column_names_and_log1p_derived_features_score_as_locally() {
     let (cols, scores) = duckdb_scores(&py, &csv, &sql, "typed");
     assert_eq!(cols[..4], names.map(String::from)[..]);
     assert_close(run.scores(), &scores);
+}
+
+const SUMMARY: &str = r#"
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE input AS SELECT * FROM read_csv(?, header=true)", [sys.argv[1]])
+for q in sys.stdin.read().split("\0"):
+    if q.strip():
+        print("\t".join(repr(v) for v in con.execute(q).fetchone()))
+"#;
+
+#[test]
+#[ignore = "needs duckdb (THREATLENS_PYTHON; CI installs it)"]
+fn summary_statistics_in_duckdb_equal_the_local_ones() {
+    use threatlens::analysis::stats::describe;
+    use threatlens::dataset::NumericSource;
+    use threatlens::sql::views::{stats_from_row, summary_select};
+    let Some(py) = duckdb_python("summary_statistics_in_duckdb_equal_the_local_ones") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = demo_csv(dir.path(), 20_000, 3);
+    let ds = threatlens::ingest::load_path(
+        csv.to_str().unwrap(),
+        threatlens::ingest::LoadProgress::new(),
+    )
+    .unwrap();
+    let columns = ["bytes_in", "bytes_out", "dst_port", "response.code"];
+    let queries: Vec<String> = columns
+        .iter()
+        .map(|c| summary_select(Dialect::DuckDb, "input", c).unwrap())
+        .collect();
+    let mut child = std::process::Command::new(&py)
+        .args(["-c", SUMMARY])
+        .arg(&csv)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        queries.join("\0").as_bytes(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), columns.len());
+    for (name, line) in columns.iter().zip(rows) {
+        let values: Vec<Option<f64>> = line
+            .split('\t')
+            .map(|v| (v != "None").then(|| v.parse().unwrap()))
+            .collect();
+        let engine = stats_from_row(&values.try_into().unwrap());
+        let i = ds.column_index(name).unwrap();
+        let local = describe(&ds.values(NumericSource::Column(i)));
+        assert_eq!(
+            (engine.count, engine.missing),
+            (local.count, local.missing),
+            "{name}"
+        );
+        let pairs = [
+            ("mean", engine.mean, local.mean),
+            ("std", engine.std, local.std),
+            ("min", engine.min, local.min),
+            ("q1", engine.q1, local.q1),
+            ("median", engine.median, local.median),
+            ("q3", engine.q3, local.q3),
+            ("max", engine.max, local.max),
+            ("skewness", engine.skewness, local.skewness),
+            ("kurtosis", engine.kurtosis, local.kurtosis),
+        ];
+        for (what, e, l) in pairs {
+            let (e, l) = (e.unwrap(), l.unwrap());
+            assert!(
+                crate::common::close(e, l),
+                "{name} {what}: duckdb {e} vs local {l}"
+            );
+        }
+    }
 }

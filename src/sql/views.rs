@@ -1,0 +1,69 @@
+//! View queries: what the local summary computes, as one SQL query each, for an engine to run.
+//!
+//! Owns the query text and the reading of its one result row into the same [`Stats`] the local
+//! summary gives: count, mean, sample std, min, exact linear-interpolated quartiles (DuckDB's
+//! `quantile_cont`, Spark's `percentile`, both pandas' definition), max, bias-corrected skewness and
+//! excess kurtosis (from the central moments the query sums, through
+//! [`shape_from_moments`], the one home of those formulas). Trino has no exact quantile, so it is
+//! refused here rather than answered approximately. Runs nothing; names are quoted by [`Dialect`].
+
+use super::{Dialect, SqlError};
+use crate::analysis::stats::{Stats, shape_from_moments};
+
+/// The columns of [`summary_select`]'s one row, in order.
+pub const SUMMARY_COLUMNS: [&str; 11] = [
+    "n", "missing", "mean", "min", "q1", "median", "q3", "max", "m2", "m3", "m4",
+];
+
+/// One query returning the statistics of `column` of `relation` (a name, quoted here) as one
+/// row of [`SUMMARY_COLUMNS`]; values that are not numbers count as missing.
+pub fn summary_select(d: Dialect, relation: &str, column: &str) -> Result<String, SqlError> {
+    let quantile = |p: &str| match d {
+        Dialect::DuckDb => Ok(format!("quantile_cont(x, {p})")),
+        Dialect::Spark => Ok(format!("percentile(x, {p})")),
+        Dialect::Trino => Err(SqlError::Unsupported(
+            "exact quartiles (Trino has only approx_percentile)",
+        )),
+    };
+    let (rel, col) = (d.ident(relation)?, d.ident(column)?);
+    Ok(format!(
+        "WITH v AS (SELECT TRY_CAST({col} AS DOUBLE) AS x FROM {rel}),\n\
+         a AS (SELECT COUNT(x) AS n, COUNT(*) - COUNT(x) AS missing, AVG(x) AS mean, MIN(x) AS lo, \
+         {q1} AS q1, {q2} AS q2, {q3} AS q3, MAX(x) AS hi FROM v)\n\
+         SELECT a.n, a.missing, a.mean, a.lo, a.q1, a.q2, a.q3, a.hi, \
+         SUM(POWER(v.x - a.mean, 2)), SUM(POWER(v.x - a.mean, 3)), SUM(POWER(v.x - a.mean, 4))\n\
+         FROM a LEFT JOIN v ON v.x IS NOT NULL\n\
+         GROUP BY a.n, a.missing, a.mean, a.lo, a.q1, a.q2, a.q3, a.hi\n",
+        q1 = quantile("0.25e0")?,
+        q2 = quantile("0.5e0")?,
+        q3 = quantile("0.75e0")?,
+    ))
+}
+
+/// The statistics from [`summary_select`]'s row (`None` for SQL NULL). The mode is not computed
+/// by the engine and stays `None`.
+pub fn stats_from_row(row: &[Option<f64>; 11]) -> Stats {
+    let [n, missing, mean, min, q1, median, q3, max, m2, m3, m4] = *row;
+    let n = n.unwrap_or(0.0) as usize;
+    let constant = min == max;
+    let (std, skewness, kurtosis) = match (m2, m3, m4) {
+        (Some(m2), Some(m3), Some(m4)) => shape_from_moments(n, m2, m3, m4, constant),
+        _ => (None, None, None),
+    };
+    let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
+    Stats {
+        count: n,
+        mean: finite(mean),
+        std: finite(std),
+        min,
+        q1,
+        median,
+        q3,
+        max,
+        range: finite(min.zip(max).map(|(a, b)| b - a)),
+        mode: None,
+        skewness: finite(skewness),
+        kurtosis: finite(kurtosis),
+        missing: missing.unwrap_or(0.0) as usize,
+    }
+}
