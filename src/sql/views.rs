@@ -67,3 +67,58 @@ pub fn stats_from_row(row: &[Option<f64>; 11]) -> Stats {
         missing: missing.unwrap_or(0.0) as usize,
     }
 }
+
+/// What a ranking is ordered by (descending; ties by key ascending, as locally).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankOrder {
+    Sessions,
+    BytesIn,
+    BytesOut,
+}
+
+/// Columns of one [`ranking_select`] row, in order.
+pub const RANKING_COLUMNS: [&str; 8] = [
+    "key",
+    "sessions",
+    "bytes_in_sum",
+    "bytes_in_count",
+    "bytes_in_max",
+    "bytes_out_sum",
+    "bytes_out_count",
+    "bytes_out_max",
+];
+
+/// The top `limit` groups of `key` (missing keys as the empty string, as locally) with sessions
+/// and the sums, counts and maxima of the two byte columns: `GROUP BY … ORDER BY … LIMIT`.
+pub fn ranking_select(
+    d: Dialect,
+    relation: &str,
+    key: &str,
+    bytes: (&str, &str),
+    order: RankOrder,
+    limit: u64,
+) -> Result<String, SqlError> {
+    let text = match d {
+        Dialect::Spark => "STRING",
+        Dialect::DuckDb | Dialect::Trino => "VARCHAR",
+    };
+    let (rel, key) = (d.ident(relation)?, d.ident(key)?);
+    let num = |c: &str| -> Result<String, SqlError> {
+        Ok(format!("TRY_CAST({} AS BIGINT)", d.ident(c)?))
+    };
+    let (bin, bout) = (num(bytes.0)?, num(bytes.1)?);
+    let by = match order {
+        RankOrder::Sessions => "sessions",
+        RankOrder::BytesIn => "bytes_in_sum",
+        RankOrder::BytesOut => "bytes_out_sum",
+    };
+    let empty = d.string("");
+    let limit = d.integer(i64::try_from(limit).unwrap_or(i64::MAX));
+    Ok(format!(
+        "SELECT k AS key, COUNT(*) AS sessions, \
+         COALESCE(SUM(bi), 0) AS bytes_in_sum, COUNT(bi) AS bytes_in_count, MAX(bi) AS bytes_in_max, \
+         COALESCE(SUM(bo), 0) AS bytes_out_sum, COUNT(bo) AS bytes_out_count, MAX(bo) AS bytes_out_max\n\
+         FROM (SELECT COALESCE(CAST({key} AS {text}), {empty}) AS k, {bin} AS bi, {bout} AS bo FROM {rel}) AS g\n\
+         GROUP BY k ORDER BY {by} DESC, k ASC LIMIT {limit}\n"
+    ))
+}

@@ -272,3 +272,82 @@ fn summary_statistics_in_duckdb_equal_the_local_ones() {
         }
     }
 }
+
+const RANKING: &str = r#"
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TABLE input AS SELECT * FROM read_csv(?, header=true)", [sys.argv[1]])
+for row in con.execute(sys.stdin.read()).fetchall():
+    print("\t".join("" if v is None else str(v) for v in row))
+"#;
+
+#[test]
+#[ignore = "needs duckdb (THREATLENS_PYTHON; CI installs it)"]
+fn rankings_in_duckdb_equal_the_local_ones() {
+    use threatlens::analysis::rankings::{RankBy, rank};
+    use threatlens::sql::views::{RankOrder, ranking_select};
+    let Some(py) = duckdb_python("rankings_in_duckdb_equal_the_local_ones") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = demo_csv(dir.path(), 20_000, 4);
+    let ds = threatlens::ingest::load_path(
+        csv.to_str().unwrap(),
+        threatlens::ingest::LoadProgress::new(),
+    )
+    .unwrap();
+    for key in ["src_ip", "src_ip_country_code", "dst_port"] {
+        for (order, by) in [
+            (RankOrder::Sessions, RankBy::Sessions),
+            (RankOrder::BytesIn, RankBy::BytesIn),
+            (RankOrder::BytesOut, RankBy::BytesOut),
+        ] {
+            let sql = ranking_select(
+                Dialect::DuckDb,
+                "input",
+                key,
+                ("bytes_in", "bytes_out"),
+                order,
+                15,
+            )
+            .unwrap();
+            let mut child = std::process::Command::new(&py)
+                .args(["-c", RANKING])
+                .arg(&csv)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), sql.as_bytes()).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success());
+            let engine: Vec<Vec<String>> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| l.split('\t').map(String::from).collect())
+                .collect();
+            let i = ds.column_index(key).unwrap();
+            let local = rank(&ds, i, threatlens::analysis::Rows::All(ds.rows), by);
+            assert!(local.len() > 3, "{key}");
+            let local: Vec<Vec<String>> = local
+                .iter()
+                .take(15)
+                .map(|g| {
+                    let max = |m: Option<u64>| m.map(|m| m.to_string()).unwrap_or_default();
+                    vec![
+                        g.key.clone(),
+                        g.sessions.to_string(),
+                        g.bytes_in.sum.to_string(),
+                        g.bytes_in.count.to_string(),
+                        max(g.bytes_in.max),
+                        g.bytes_out.sum.to_string(),
+                        g.bytes_out.count.to_string(),
+                        max(g.bytes_out.max),
+                    ]
+                })
+                .collect();
+            assert_eq!(engine, local, "{key} by {order:?}");
+        }
+    }
+}
