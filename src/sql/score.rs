@@ -116,7 +116,7 @@ pub fn f32_bound(t: f32) -> (&'static str, f64) {
 }
 
 /// Epoch milliseconds of a time column (ISO-8601 text or a timestamp), NULL when unreadable.
-fn millis(d: Dialect, col: &str) -> String {
+pub(crate) fn millis(d: Dialect, col: &str) -> String {
     match d {
         Dialect::DuckDb => format!("epoch_ms(TRY_CAST({col} AS TIMESTAMPTZ))"),
         Dialect::Spark => format!("unix_millis(TRY_CAST({col} AS TIMESTAMP))"),

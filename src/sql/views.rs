@@ -122,3 +122,76 @@ pub fn ranking_select(
          GROUP BY k ORDER BY {by} DESC, k ASC LIMIT {limit}\n"
     ))
 }
+
+/// The first and last timestamp (epoch ms) of `time` in `relation`: `SELECT MIN, MAX`.
+pub fn time_range_select(d: Dialect, relation: &str, time: &str) -> Result<String, SqlError> {
+    let ms = super::score::millis(d, &d.ident(time)?);
+    Ok(format!(
+        "SELECT MIN({ms}) AS first_ms, MAX({ms}) AS last_ms FROM {}\n",
+        d.ident(relation)?
+    ))
+}
+
+/// Sessions and byte sums per `width_secs` bucket of `time`, buckets aligned to multiples of
+/// the width since the epoch (as locally and pandas' `resample`), non-empty buckets only, in
+/// time order: `bucket_ms, sessions, bytes_in, bytes_out`. Integer arithmetic only.
+pub fn timeline_select(
+    d: Dialect,
+    relation: &str,
+    time: &str,
+    bytes: (&str, &str),
+    width_secs: i64,
+) -> Result<String, SqlError> {
+    let ms = super::score::millis(d, &d.ident(time)?);
+    let w = d.integer(width_secs.max(1).saturating_mul(1000));
+    let num = |c: &str| -> Result<String, SqlError> {
+        Ok(format!("TRY_CAST({} AS BIGINT)", d.ident(c)?))
+    };
+    Ok(format!(
+        "SELECT t - ((t % {w}) + {w}) % {w} AS bucket_ms, COUNT(*) AS sessions, \
+         COALESCE(SUM(bi), 0) AS bytes_in, COALESCE(SUM(bo), 0) AS bytes_out\n\
+         FROM (SELECT {ms} AS t, {} AS bi, {} AS bo FROM {}) AS g\n\
+         WHERE t IS NOT NULL GROUP BY 1 ORDER BY 1\n",
+        num(bytes.0)?,
+        num(bytes.1)?,
+        d.ident(relation)?
+    ))
+}
+
+/// The local [`Series`](crate::analysis::timeseries::Series) from [`timeline_select`]'s rows:
+/// the empty buckets between the first and the last are filled in, as locally.
+pub fn series_from_rows(
+    width_secs: i64,
+    rows: &[(i64, u64, u128, u128)],
+) -> crate::analysis::timeseries::Series {
+    use crate::analysis::timeseries::{Bucket, MAX_BUCKETS, Series};
+    let width_ms = width_secs.max(1).saturating_mul(1000);
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Series {
+            width_secs,
+            buckets: Vec::new(),
+        };
+    };
+    let n = ((last.0 - first.0) / width_ms + 1).clamp(0, MAX_BUCKETS) as usize;
+    let mut buckets: Vec<Bucket> = (0..n)
+        .map(|i| Bucket {
+            start: first.0.saturating_add((i as i64).saturating_mul(width_ms)),
+            ..Bucket::default()
+        })
+        .collect();
+    for &(start, sessions, bytes_in, bytes_out) in rows {
+        let i = ((start - first.0) / width_ms) as usize;
+        if let Some(b) = buckets.get_mut(i) {
+            *b = Bucket {
+                start,
+                sessions,
+                bytes_in,
+                bytes_out,
+            };
+        }
+    }
+    Series {
+        width_secs,
+        buckets,
+    }
+}

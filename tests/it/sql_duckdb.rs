@@ -351,3 +351,70 @@ fn rankings_in_duckdb_equal_the_local_ones() {
         }
     }
 }
+
+/// Runs one query in DuckDB over the CSV (typed columns): its rows as text cells.
+fn duckdb_rows(py: &Path, csv: &Path, sql: &str) -> Vec<Vec<String>> {
+    let mut child = std::process::Command::new(py)
+        .args(["-c", RANKING])
+        .arg(csv)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), sql.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs duckdb (THREATLENS_PYTHON; CI installs it)"]
+fn timeline_buckets_in_duckdb_equal_the_local_series() {
+    use threatlens::analysis::timeseries::{MAX_BUCKETS, fitting_width, series};
+    use threatlens::sql::views::{series_from_rows, time_range_select, timeline_select};
+    let Some(py) = duckdb_python("timeline_buckets_in_duckdb_equal_the_local_series") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = demo_csv(dir.path(), 20_000, 6);
+    let ds = threatlens::ingest::load_path(
+        csv.to_str().unwrap(),
+        threatlens::ingest::LoadProgress::new(),
+    )
+    .unwrap();
+    let range = duckdb_rows(
+        &py,
+        &csv,
+        &time_range_select(Dialect::DuckDb, "input", "creation_time").unwrap(),
+    );
+    let (first, last): (i64, i64) = (range[0][0].parse().unwrap(), range[0][1].parse().unwrap());
+    for asked in [60, 600, 3600] {
+        let width = fitting_width(first, last, asked, MAX_BUCKETS);
+        let sql = timeline_select(
+            Dialect::DuckDb,
+            "input",
+            "creation_time",
+            ("bytes_in", "bytes_out"),
+            width,
+        )
+        .unwrap();
+        let rows: Vec<(i64, u64, u128, u128)> = duckdb_rows(&py, &csv, &sql)
+            .iter()
+            .map(|r| {
+                (
+                    r[0].parse().unwrap(),
+                    r[1].parse().unwrap(),
+                    r[2].parse().unwrap(),
+                    r[3].parse().unwrap(),
+                )
+            })
+            .collect();
+        let local = series(&ds, threatlens::analysis::Rows::All(ds.rows), asked);
+        assert!(local.buckets.len() > 10, "{asked}");
+        assert_eq!(series_from_rows(width, &rows), local, "width {asked}");
+    }
+}
