@@ -140,7 +140,7 @@ pub enum ModelError {
     },
     /// Another kind of file.
     #[error(
-        "this is not a threatlens model (its format is '{found}', expected '{FORMAT}'): write one with `threatlens detect --save-model PATH`"
+        "this is not a threatlens model ({found}; expected the format '{FORMAT}'): write one with `threatlens detect FILE --save-model PATH`"
     )]
     Foreign { found: String },
     /// A newer or older format.
@@ -377,11 +377,13 @@ impl Model {
     pub fn from_json(text: &str) -> Result<Model, ModelError> {
         // Look at the tag first, so a foreign JSON file is named as such rather than as a shape error.
         let value: serde_json::Value = serde_json::from_str(text).map_err(parse_error)?;
-        let found = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
-        if found != FORMAT {
-            return Err(ModelError::Foreign {
-                found: crate::sanitize::inert(found).into_owned(),
-            });
+        let found = value.get("format").and_then(|f| f.as_str());
+        if found != Some(FORMAT) {
+            let found = match found {
+                Some(f) => format!("its format is '{}'", crate::sanitize::inert(f)),
+                None => "it has no \"format\" field".into(),
+            };
+            return Err(ModelError::Foreign { found });
         }
         if let Some(v) = value.get("version").and_then(|v| v.as_u64())
             && v != u64::from(VERSION)
