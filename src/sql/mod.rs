@@ -97,7 +97,7 @@ impl Dialect {
         if open || parts.is_empty() {
             parts.push(self.plain_string(&cur));
         }
-        if parts.len() == 1 {
+        if parts.len() == 1 && parts[0].starts_with('\'') {
             parts.pop().unwrap_or_default()
         } else {
             format!("({})", parts.join(" || "))

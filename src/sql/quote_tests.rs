@@ -103,6 +103,7 @@ fn hostile_text_is_one_literal_each() {
     assert_eq!(Dialect::Spark.string("it's \\"), r"'it\'s \\'");
     assert_eq!(Dialect::Trino.string("it's"), "'it''s'");
     assert_eq!(Dialect::DuckDb.string("a\nb"), "('a' || chr(10) || 'b')");
+    assert_eq!(Dialect::Spark.string("\0"), "(chr(0))");
 }
 
 #[test]
