@@ -82,6 +82,8 @@ pub enum Input {
     },
     /// `bytes_in / (bytes_out + 1)`.
     InOutRatio { bytes_in: String, bytes_out: String },
+    /// `bytes / packets`, undefined unless packets is positive (flow logs).
+    BytesPerPacket { bytes: String, packets: String },
     /// Hour of the first present of `times` (UTC).
     Hour { times: Vec<String> },
     /// Day of week (Monday = 0) of the first present of `times` (UTC).
@@ -500,6 +502,10 @@ fn input_of(ds: &Dataset, name: &str) -> Input {
             Derived::InOutRatio => Input::InOutRatio {
                 bytes_in: col(Role::BytesIn),
                 bytes_out: col(Role::BytesOut),
+            },
+            Derived::BytesPerPacket => Input::BytesPerPacket {
+                bytes: col(Role::BytesIn),
+                packets: col(Role::Packets),
             },
             Derived::Hour | Derived::DayOfWeek => {
                 let times = [Role::Start, Role::Time, Role::End]

@@ -115,8 +115,17 @@ pub fn f32_bound(t: f32) -> (&'static str, f64) {
     if t_even { ("<=", m) } else { ("<", m) }
 }
 
-/// Epoch milliseconds of a time column (ISO-8601 text or a timestamp), NULL when unreadable.
+/// Epoch milliseconds of a time column: ISO-8601 text or a timestamp, else a number read as
+/// epoch seconds, or milliseconds from 1e11 on (as threatlens reads files); NULL when unreadable.
 pub(crate) fn millis(d: Dialect, col: &str) -> String {
+    let x = format!("TRY_CAST({col} AS DOUBLE)");
+    format!(
+        "COALESCE({}, CAST(ROUND(CASE WHEN ABS({x})>=1e11 THEN {x} ELSE {x}*1e3 END) AS BIGINT))",
+        text_millis(d, col)
+    )
+}
+
+fn text_millis(d: Dialect, col: &str) -> String {
     match d {
         Dialect::DuckDb => format!("epoch_ms(TRY_CAST({col} AS TIMESTAMPTZ))"),
         Dialect::Spark => format!("unix_millis(TRY_CAST({col} AS TIMESTAMP))"),
@@ -156,6 +165,10 @@ fn raw_value(d: Dialect, rel: &str, input: &Input) -> Result<String, SqlError> {
                 number(&col(bytes_in)?),
                 number(&col(bytes_out)?)
             )
+        }
+        Input::BytesPerPacket { bytes, packets } => {
+            let p = number(&col(packets)?);
+            format!("CASE WHEN {p}>0e0 THEN {}/{p} END", number(&col(bytes)?))
         }
         Input::InOutRatio {
             bytes_in,
