@@ -6,6 +6,7 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
+pub mod engine;
 pub mod follow;
 pub mod output;
 pub mod window;
@@ -50,6 +51,8 @@ pub enum Command {
 pub struct InputArgs {
     /// The log file or folder (CSV or VPC flow logs, plain or .gz; `-` is stdin). A folder is
     /// read whole: every .log, .log.gz, .gz, .csv and .jsonl file beneath it.
+    /// (Optional to clap so that `detect --emit-sql` needs none; empty means not given.)
+    #[arg(default_value = "", hide_default_value = true)]
     pub file: String,
     #[command(flatten)]
     pub window: window::WindowArgs,
@@ -226,8 +229,15 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Loads a file, applies the requested preprocessing, then the filter.
 pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
+    let file = Some(input.file.as_str())
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| {
+            Failure::usage(
+                "no input: give a FILE or folder (CSV or VPC flow logs, plain or .gz; - is stdin)",
+            )
+        })?;
     let opts = input.window.options().map_err(Failure::usage)?;
-    let mut ds = ingest::load_path_with(&input.file, LoadProgress::new(), &opts)?;
+    let mut ds = ingest::load_path_with(file, LoadProgress::new(), &opts)?;
     let opts = input.prep();
     if opts != PrepOptions::default() {
         ds = prep::apply(&ds, &opts).0;

@@ -17,6 +17,7 @@ pub mod eval;
 pub mod explain;
 pub mod forest;
 mod kernel;
+pub mod model;
 pub mod pipeline;
 mod score;
 pub mod threshold;
