@@ -14,6 +14,7 @@ pub mod demo_flow;
 pub mod detect;
 pub mod filter;
 pub mod geoip;
+pub mod follow;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;

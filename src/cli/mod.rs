@@ -6,6 +6,7 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
+pub mod follow;
 pub mod output;
 pub mod window;
 
@@ -71,7 +72,7 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    fn prep(&self) -> PrepOptions {
+    pub fn prep(&self) -> PrepOptions {
         PrepOptions {
             trim_text: self.trim_text,
             drop_duplicates: self.drop_duplicates,

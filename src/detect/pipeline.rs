@@ -350,6 +350,24 @@ impl DetectionRun {
         reference.patterns(&self.row_facts(values, ip_code))
     }
 
+    /// [`DetectionRun::patterns`] for a row of another dataset with the same columns (a batch of
+    /// a followed file), given its source's sessions and short sessions so far.
+    pub fn patterns_given(
+        &self,
+        ds: &Dataset,
+        row: usize,
+        sessions: (usize, usize),
+    ) -> Vec<Pattern> {
+        let Some(reference) = &self.patterns else {
+            return Vec::new();
+        };
+        let values =
+            pattern_inputs(ds).map(|s| s.and_then(|s| ds.value(s, row)).unwrap_or(f64::NAN));
+        let mut facts = self.row_facts(values, None);
+        (facts.sessions_from_ip, facts.short_sessions_from_ip) = sessions;
+        reference.patterns(&facts)
+    }
+
     /// Calls `f` with each row of `rows` and the patterns it matches: what
     /// [`DetectionRun::patterns`] gives, read a block of rows at a time instead of looking the
     /// columns up again for every row.

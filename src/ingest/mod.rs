@@ -22,6 +22,7 @@
     )
 )]
 
+pub mod batch;
 pub mod builder;
 pub mod chunk;
 pub mod fields;

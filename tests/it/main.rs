@@ -5,6 +5,7 @@ mod detect_bench;
 mod detect_realdata;
 mod filter_props;
 mod filter_real;
+mod follow;
 mod hostile;
 mod ingest;
 mod ingest_flowlog;
