@@ -283,7 +283,7 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
     if let Some(path) = &a.export {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
-    let ds = load_input(&a.input)?;
+    let ds = crate::timing::phase("load", || load_input(&a.input))?;
     let outcome = run_detection(&ds, &a.detect)?;
     let target = Target::from_arg(a.output.as_deref());
     match a.format {

@@ -11,4 +11,5 @@ mod injection;
 mod parity_real;
 mod props;
 mod report;
+mod shell;
 mod tui;
