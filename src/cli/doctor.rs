@@ -51,7 +51,7 @@ pub fn account(features: usize) -> Result<String, Failure> {
             format!("RAYON_NUM_THREADS={}", crate::sanitize::inert(v.trim()))
         }
         _ => format!(
-            "one per core ({} available)",
+            "one per core: {} available",
             std::thread::available_parallelism().map_or(1, usize::from)
         ),
     };

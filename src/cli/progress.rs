@@ -85,7 +85,8 @@ fn phase() -> String {
     PHASE.lock().map(|p| p.clone()).unwrap_or_default()
 }
 
-/// Redraws the bar every 100 ms until `stop`, then clears it.
+/// Redraws the bar every 100 ms until `stop`, then clears it. While loading: bytes against the
+/// file's size (ETA from indicatif) and rows so far; after: the phase and the time elapsed.
 fn draw_until(progress: &LoadProgress, stop: &AtomicBool) {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
     let loading = ProgressStyle::with_template(
