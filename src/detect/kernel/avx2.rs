@@ -25,6 +25,9 @@ use std::arch::x86_64::*;
 /// Level 7 keeps gathers (slow on some AVX2 CPUs, e.g. older AMD) to one per row and tree and
 /// replaces the costliest permute tree (16 permutes, 15 blends).
 const GATHER_FROM: u32 = 7;
+/// Rows walked side by side (a multiple of 16 dividing `BLOCK`).
+const WALKED: usize = 32;
+const _: () = assert!(WALKED.is_multiple_of(16) && super::BLOCK.is_multiple_of(WALKED));
 const _: () = assert!(GATHER_FROM == 7, "levels() permutes exactly levels 0..7");
 
 /// Sums the path lengths of the block's rows (`block.codes` filled by `q.encode`).
@@ -76,12 +79,14 @@ unsafe fn walk<const D: usize>(p: &Prepared<'_>, q: &Quantised, block: &mut Bloc
     for (table, leaves) in trees {
         // SAFETY: `table` holds `stride >= 8` codes.
         let top = unsafe { _mm256_loadu_si256(table.as_ptr().cast()) };
-        let groups = block.codes.chunks_exact(LANES * D);
-        for (group, sums) in groups.zip(block.sums.chunks_exact_mut(LANES)) {
-            // SAFETY: `group` holds `D` feature rows of 16 codes; each load reads 8 of them.
-            let x: [[__m256i; D]; 2] = std::array::from_fn(|h| {
+        let groups = block.codes.chunks_exact(WALKED / 16 * LANES * D);
+        for (group, sums) in groups.zip(block.sums.chunks_exact_mut(WALKED)) {
+            // SAFETY: `group` holds WALKED/16 lane groups of `D` feature rows of 16 codes; each
+            // load reads 8 of them.
+            let x: [[__m256i; D]; WALKED / 8] = std::array::from_fn(|h| {
+                let at = (h / 2) * LANES * D + (h % 2) * 8;
                 std::array::from_fn(|f| unsafe {
-                    _mm256_loadu_si256(group.as_ptr().add(f * LANES + h * 8).cast())
+                    _mm256_loadu_si256(group.as_ptr().add(at + f * LANES).cast())
                 })
             });
             // SAFETY: AVX2; the table holds `stride >= max(8, 2^depth)` codes.
@@ -176,13 +181,13 @@ pub(super) unsafe fn encode(q: &Quantised, rows: &[f32], codes: &mut [i32]) {
 unsafe fn levels<const D: usize>(
     table: &[i32],
     top: __m256i,
-    x: &[[__m256i; D]; 2],
+    x: &[[__m256i; D]; WALKED / 8],
     depth: u32,
-) -> [__m256i; 2] {
+) -> [__m256i; WALKED / 8] {
     debug_assert!(table.len() >= 8 && table.len() >= 1 << depth);
     unsafe {
         let base = table.as_ptr();
-        let mut a = [_mm256_set1_epi32(1); 2];
+        let mut a = [_mm256_set1_epi32(1); WALKED / 8];
         macro_rules! level {
             ($lookup:expr) => {
                 for (a, x) in a.iter_mut().zip(x) {
