@@ -305,7 +305,7 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
     for path in [&a.export, &a.model.save_model].into_iter().flatten() {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
-    let ds = load_input(&a.input)?;
+    let ds = crate::timing::phase("load", || load_input(&a.input))?;
     let outcome = super::engine::detect(&ds, &a.detect, &a.model)?;
     super::engine::save_model(&ds, &outcome, &a.model, a.force)?;
     let target = Target::from_arg(a.output.as_deref());

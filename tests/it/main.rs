@@ -16,5 +16,6 @@ mod model_cli;
 mod parity_real;
 mod props;
 mod report;
+mod shell;
 mod sql_duckdb;
 mod tui;
