@@ -19,5 +19,6 @@ pub mod geoip;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;
+pub mod sql;
 pub mod timing;
 pub mod tui;
