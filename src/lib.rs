@@ -15,5 +15,6 @@ pub mod filter;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;
+pub mod source;
 pub mod timing;
 pub mod tui;

@@ -10,13 +10,13 @@ use super::action::{Action, InputEdit, Tab};
 use super::keymap::{Keymap, Scope};
 use super::tabs::{anomalies::AnomalyView, rankings::RankSort};
 use super::theme::Theme;
-use super::view::{self, ViewData, ViewRequest};
 use super::worker::{JobResult, Slot, Worker};
 use crate::analysis::timeseries::WIDTHS;
 use crate::dataset::{Dataset, Role};
 use crate::detect::pipeline::{DetectParams, DetectionRun};
 use crate::detect::{Contamination, Rule, RunControl, Selection};
 use crate::ingest::{self, LoadProgress};
+use crate::source::view::{self, ViewData, ViewRequest};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 

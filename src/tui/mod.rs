@@ -16,7 +16,6 @@ pub mod keymap;
 pub mod render;
 pub mod tabs;
 pub mod theme;
-pub mod view;
 pub mod widgets;
 pub mod worker;
 

@@ -12,9 +12,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use super::view::ViewData;
 use crate::dataset::Dataset;
 use crate::detect::pipeline::DetectionRun;
+use crate::source::view::ViewData;
 
 /// The kinds of job, in the order the worker takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 //! score, sortable, with bar gauges and a mini sparkline of each entity's activity.
 //! Enter filters every tab to the entity under the cursor.
 
+use crate::source::view::{RankedEntity, dimensions};
 use crate::tui::action::Action;
 use crate::tui::app::{App, moved};
-use crate::tui::view::{RankedEntity, dimensions};
 use crate::tui::widgets::{bar, cell, compact, pad, rpad, spark};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
