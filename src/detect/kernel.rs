@@ -682,7 +682,6 @@ mod x86 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::detect::ForestParams;

@@ -512,7 +512,6 @@ fn pattern_reference(ds: &Dataset) -> (Option<PatternReference>, Vec<(usize, usi
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::detect::FeatureMatrix;

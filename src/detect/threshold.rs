@@ -316,7 +316,6 @@ fn median_in_place(v: &mut [f64]) -> f64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

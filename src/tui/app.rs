@@ -6,7 +6,7 @@
 //! worker; thresholds are answered here from the score index, without refitting.
 //! Drawing reads this state and never writes it.
 
-use super::action::{Action, InputEdit, Tab};
+use super::action::{Action, InputEdit, Msg, Tab};
 use super::keymap::{Keymap, Scope};
 use super::tabs::{anomalies::AnomalyView, rankings::RankSort};
 use super::theme::Theme;
@@ -308,17 +308,17 @@ impl App {
     }
 
     /// The only place state changes.
-    pub fn update(&mut self, action: Action) {
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Key(action) => self.on_action(action),
+            Msg::Worker(result) => self.on_result(result),
+            Msg::Tick => self.tick = self.tick.wrapping_add(1),
+            Msg::Resize(w, h) => self.size = (w, h),
+        }
+    }
+
+    fn on_action(&mut self, action: Action) {
         match action {
-            Action::Worker(result) => return self.on_result(*result),
-            Action::Tick => {
-                self.tick = self.tick.wrapping_add(1);
-                return;
-            }
-            Action::Resize(w, h) => {
-                self.size = (w, h);
-                return;
-            }
             Action::Quit => {
                 self.quit = true;
                 return;
@@ -327,7 +327,7 @@ impl App {
             _ => {}
         }
         if self.loading.is_some() {
-            if matches!(action, Action::Close | Action::CancelLoad) {
+            if action == Action::Close {
                 self.worker.cancel(Slot::Load);
                 if let Some(p) = &self.loading {
                     p.cancel.store(true, Ordering::Relaxed);
@@ -884,7 +884,7 @@ impl App {
     pub fn poll_worker(&mut self) -> bool {
         let mut any = false;
         while let Some(r) = self.worker.try_result() {
-            self.update(Action::Worker(Box::new(r)));
+            self.update(Msg::Worker(r));
             any = true;
         }
         any
@@ -903,7 +903,7 @@ impl App {
                 .worker
                 .wait_result(std::time::Duration::from_millis(50))
             {
-                self.update(Action::Worker(Box::new(r)));
+                self.update(Msg::Worker(r));
             }
         }
         self.poll_worker();

@@ -1,6 +1,5 @@
 //! The explorer on a TestBackend, driven through the same path a key press takes
 //! (event → keymap → `App::update`), with snapshots of every tab and popup.
-#![allow(clippy::unwrap_used)]
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -8,18 +7,18 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use threatlens::tui::app::{App, Source};
 use threatlens::tui::keymap::Keymap;
 use threatlens::tui::theme::Theme;
-use threatlens::tui::{self, event_action};
+use threatlens::tui::{self, event_msg};
 
 fn app(source: Source) -> App {
     let mut app = App::new(source, Keymap::default(), Theme { color: false }, None);
-    app.update(tui::action::Action::Resize(120, 36));
+    app.update(tui::action::Msg::Resize(120, 36));
     app.wait_idle();
     app
 }
 
 fn key(app: &mut App, code: KeyCode) {
     let ev = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-    if let Some(a) = event_action(app, ev) {
+    if let Some(a) = event_msg(app, ev) {
         app.update(a);
     }
     app.wait_idle();
@@ -308,7 +307,7 @@ fn export_and_report_ask_before_replacing_a_file() {
     keys(&mut a, "x");
     key(&mut a, KeyCode::Char('u'));
     let ev = Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-    let act = event_action(&a, ev.clone()).unwrap();
+    let act = event_msg(&a, ev.clone()).unwrap();
     a.update(act);
     keys(&mut a, &csv);
     key(&mut a, KeyCode::Enter);
@@ -326,7 +325,7 @@ fn export_and_report_ask_before_replacing_a_file() {
     std::fs::write(&csv, "old").unwrap();
     for (answer, expect_old) in [('n', true), ('y', false)] {
         keys(&mut a, "x");
-        a.update(event_action(&a, ev.clone()).unwrap());
+        a.update(event_msg(&a, ev.clone()).unwrap());
         keys(&mut a, &csv);
         key(&mut a, KeyCode::Enter);
         let asking = screen(&a, 120, 36);
@@ -344,7 +343,7 @@ fn export_and_report_ask_before_replacing_a_file() {
     // The report of the filtered view, as HTML.
     let html = dir.path().join("r.html").display().to_string();
     keys(&mut a, "e");
-    a.update(event_action(&a, ev.clone()).unwrap());
+    a.update(event_msg(&a, ev.clone()).unwrap());
     keys(&mut a, &html);
     key(&mut a, KeyCode::Enter);
     let page = std::fs::read_to_string(&html).unwrap();

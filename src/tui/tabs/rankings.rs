@@ -115,7 +115,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let t = &app.theme;
     let mut lines = Vec::new();
-    let dims: Vec<Span> = view
+    let dims: Vec<Span<'_>> = view
         .rankings
         .iter()
         .enumerate()
