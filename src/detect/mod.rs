@@ -13,6 +13,7 @@
 //! [`eval`]. [`Detection::run`] does the first four steps in one call.
 
 pub mod aggregate;
+pub mod defaults;
 pub mod eval;
 pub mod explain;
 pub mod forest;

@@ -37,7 +37,7 @@ impl Contamination {
 impl Default for Contamination {
     /// The notebooks' 0.05.
     fn default() -> Self {
-        Self::Fraction(0.05)
+        Self::Fraction(super::defaults::CONTAMINATION)
     }
 }
 

@@ -228,14 +228,8 @@ impl App {
             det_stale: false,
             det_error: None,
             det_gen: 0,
-            params: DetectParams {
-                features: Vec::new(),
-                log1p: Vec::new(),
-                trees: 100,
-                sample: None,
-                seed: 42,
-            },
-            threshold: Threshold::Contamination(0.05),
+            params: DetectParams::default(),
+            threshold: Threshold::Contamination(crate::detect::defaults::CONTAMINATION),
             selection: None,
             flagged_rows: Vec::new(),
             records: RecordsState::default(),
@@ -565,7 +559,7 @@ impl App {
 
     /// Writes a file atomically and says what happened in the status line.
     pub fn write_file(&mut self, path: &std::path::Path, bytes: &[u8], force: bool) {
-        self.status = Some(match crate::cli::output::write_file(path, bytes, force) {
+        self.status = Some(match crate::report::file::write_file(path, bytes, force) {
             Ok(()) => format!(
                 "wrote {} ({} bytes)",
                 crate::sanitize::inert(&path.display().to_string()),
