@@ -139,7 +139,7 @@ impl LocalSource {
         }
     }
 
-    /// Every session of the row's source IP (time order), with a sparkline.
+    /// Every session of the row's source IP (source order), with a sparkline.
     fn same_source(&self, row: usize, limit: usize, flags: Option<&[bool]>) -> Option<SameSource> {
         let ds = &self.ds;
         let i = ds.role_index(Role::SrcIp)?;
@@ -148,10 +148,9 @@ impl LocalSource {
             return None;
         };
         let code = d.codes.get(row);
-        let mut same: Vec<usize> = (0..ds.rows).filter(|&r| d.codes.get(r) == code).collect();
-        same.sort_by_key(|&r| (ds.start_time(r).unwrap_or(i64::MAX), r));
+        let same: Vec<usize> = (0..ds.rows).filter(|&r| d.codes.get(r) == code).collect();
         let times: Vec<i64> = same.iter().filter_map(|&r| ds.start_time(r)).collect();
-        let span = times.first().copied().zip(times.last().copied());
+        let span = times.iter().min().copied().zip(times.iter().max().copied());
         let activity = span.map_or_else(Vec::new, |(a, b)| spread(&times, a, b, 40));
         let number = |role: Role, r: usize| ds.role(role).and_then(|c| c.data.number(r));
         let sessions = same

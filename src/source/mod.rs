@@ -204,7 +204,7 @@ pub struct SameSource {
     pub ip: String,
     /// Sessions of this IP in the whole source.
     pub total: usize,
-    /// The first of them in time order (at most the asked limit).
+    /// The first of them in source order (at most the asked limit).
     pub sessions: Vec<Session>,
     /// First and last start time (epoch ms).
     pub span: Option<(i64, i64)>,

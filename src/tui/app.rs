@@ -16,7 +16,9 @@ use crate::dataset::{Dataset, Role};
 use crate::detect::pipeline::{DetectParams, DetectionRun};
 use crate::detect::{Contamination, Rule, RunControl, Selection};
 use crate::ingest::{self, LoadProgress};
+use crate::source::local::LocalSource;
 use crate::source::view::{self, ViewData, ViewRequest};
+use crate::source::{RecordDetail, Source as _};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -150,6 +152,14 @@ pub struct AnomaliesState {
     pub view: AnomalyView,
 }
 
+/// What a drill-down was computed for: the row, the flagging rule and the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailKey {
+    pub row: usize,
+    rule: Option<Rule>,
+    model: usize,
+}
+
 /// Per-row flags and scores shared with view jobs.
 type FlagArrays = (Arc<Vec<bool>>, Arc<Vec<f64>>);
 
@@ -201,6 +211,11 @@ pub struct App {
     /// The newest export or report asked for, and whether its bytes are being prepared.
     write_gen: u64,
     writing: bool,
+    /// The drill-down drawn from: what it was computed for, and the answer.
+    pub detail: Option<(DetailKey, Arc<RecordDetail>)>,
+    /// The drill-down asked of the worker last, and whether its answer is awaited.
+    detail_asked: Option<DetailKey>,
+    detail_gen: u64,
     /// Where `W` saves the detection parameters.
     pub config_path: Option<std::path::PathBuf>,
     worker: Worker,
@@ -251,6 +266,9 @@ impl App {
             pending_write: None,
             write_gen: 0,
             writing: false,
+            detail: None,
+            detail_asked: None,
+            detail_gen: 0,
             config_path: None,
             worker: Worker::start(),
         };
@@ -309,6 +327,40 @@ impl App {
             Msg::Tick => self.tick = self.tick.wrapping_add(1),
             Msg::Resize(w, h) => self.size = (w, h),
         }
+        self.sync_detail();
+    }
+
+    /// Asks the worker for the open drill-down when what it shows has changed
+    /// (another row, a new threshold or model): computed once, drawn from the answer.
+    fn sync_detail(&mut self) {
+        let (Some(Popup::Detail { row, .. }), Some(ds)) = (&self.popup, &self.ds) else {
+            return;
+        };
+        let key = DetailKey {
+            row: *row,
+            rule: self.det.as_ref().map(|_| self.threshold.rule()),
+            model: self.det.as_ref().map_or(0, |d| Arc::as_ptr(d) as usize),
+        };
+        if self.detail_asked.as_ref() == Some(&key) {
+            return;
+        }
+        let source = LocalSource::new(ds.clone(), self.det.clone());
+        let scope = crate::source::Scope {
+            filter: None,
+            rule: key.rule,
+        };
+        let id = key.row as crate::source::RowId;
+        self.detail_asked = Some(key);
+        self.detail_gen += 1;
+        let generation = self.detail_gen;
+        self.worker
+            .submit(Slot::Detail, move |cancel| JobResult::Detail {
+                generation,
+                result: source
+                    .detail(id, &scope, 200, cancel)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
+            });
     }
 
     fn on_action(&mut self, action: Action) {
@@ -743,6 +795,16 @@ impl App {
                     self.on_prepared(path, result);
                 }
             }
+            JobResult::Detail { generation, result } => {
+                if generation != self.detail_gen {
+                    return;
+                }
+                match (result, self.detail_asked.clone()) {
+                    (Ok(d), Some(key)) => self.detail = Some((key, d)),
+                    (Err(e), _) => self.status = Some(crate::sanitize::inert(&e).into_owned()),
+                    (Ok(_), None) => {}
+                }
+            }
             JobResult::View { generation, result } => {
                 if generation != self.view_gen {
                     return;
@@ -886,7 +948,12 @@ impl App {
 
     /// Whether background work is under way (for the spinner).
     pub fn busy(&self) -> bool {
-        self.loading.is_some() || self.view_stale || self.det_stale || self.writing
+        self.loading.is_some()
+            || self.view_stale
+            || self.det_stale
+            || self.writing
+            || self.detail_asked.is_some()
+                && self.detail.as_ref().map(|d| &d.0) != self.detail_asked.as_ref()
     }
 
     /// Test helper: waits until every job has finished and its result is applied.

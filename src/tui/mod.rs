@@ -10,6 +10,7 @@
 pub mod action;
 pub mod app;
 pub mod config;
+pub mod detail;
 pub mod export;
 pub mod hangup;
 pub mod keymap;

@@ -14,19 +14,28 @@ use std::thread::JoinHandle;
 
 use crate::dataset::Dataset;
 use crate::detect::pipeline::DetectionRun;
+use crate::source::RecordDetail;
 use crate::source::view::ViewData;
 
 /// The kinds of job, in the order the worker takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
     Load = 0,
-    Detect = 1,
-    View = 2,
+    /// The drill-down of one record (quick: taken before a refit or a view).
+    Detail = 1,
+    Detect = 2,
+    View = 3,
     /// The bytes of an export or report (`x`, `e`).
-    Write = 3,
+    Write = 4,
 }
 
-const SLOTS: [Slot; 4] = [Slot::Load, Slot::Detect, Slot::View, Slot::Write];
+const SLOTS: [Slot; 5] = [
+    Slot::Load,
+    Slot::Detail,
+    Slot::Detect,
+    Slot::View,
+    Slot::Write,
+];
 
 /// What a job returns.
 pub enum JobResult {
@@ -42,6 +51,11 @@ pub enum JobResult {
         generation: u64,
         result: Result<Arc<ViewData>, String>,
     },
+    /// One record's drill-down.
+    Detail {
+        generation: u64,
+        result: Result<Arc<RecordDetail>, String>,
+    },
     /// The bytes to write to `path`.
     Prepared {
         generation: u64,
@@ -56,6 +70,7 @@ impl JobResult {
             JobResult::Loaded { generation, .. }
             | JobResult::Detected { generation, .. }
             | JobResult::View { generation, .. }
+            | JobResult::Detail { generation, .. }
             | JobResult::Prepared { generation, .. } => *generation,
         }
     }
@@ -64,6 +79,7 @@ impl JobResult {
             JobResult::Loaded { .. } => "loaded",
             JobResult::Detected { .. } => "detected",
             JobResult::View { .. } => "view",
+            JobResult::Detail { .. } => "detail",
             JobResult::Prepared { .. } => "prepared",
         }
     }
@@ -94,7 +110,7 @@ impl Worker {
     pub fn start() -> Worker {
         let state = Arc::new((
             Mutex::new(Pending {
-                slots: [None, None, None, None],
+                slots: std::array::from_fn(|_| None),
                 running: None,
                 shutdown: false,
             }),
