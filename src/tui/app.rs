@@ -132,6 +132,9 @@ pub struct RankingsState {
     pub dim: usize,
     pub sort: RankSort,
     pub cursor: usize,
+    /// Display order of the current dimension's entities, and what it was sorted from.
+    pub order: Vec<u32>,
+    order_for: Option<(usize, usize, RankSort)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -328,6 +331,21 @@ impl App {
             Msg::Resize(w, h) => self.size = (w, h),
         }
         self.sync_detail();
+        self.sync_rankings();
+    }
+
+    /// Re-sorts the visible ranking when the view, the dimension or the sort changed.
+    fn sync_rankings(&mut self) {
+        let Some(view) = &self.view else { return };
+        let r = &mut self.rankings;
+        let key = (Arc::as_ptr(view) as usize, r.dim, r.sort);
+        if r.order_for == Some(key) {
+            return;
+        }
+        r.order = view.rankings.get(r.dim).map_or_else(Vec::new, |rank| {
+            super::tabs::rankings::sort_order(&rank.rows, r.sort)
+        });
+        r.order_for = Some(key);
     }
 
     /// Asks the worker for the open drill-down when what it shows has changed
