@@ -184,7 +184,7 @@ impl Default for Keymap {
                 Action::Quit,
                 &[c('q'), ctrl_c],
                 Global,
-                "quit (Ctrl-C always quits)",
+                "quit; in a popup, close it (Ctrl-C always quits)",
                 "quit",
             ),
             b(
@@ -552,7 +552,7 @@ impl Default for Keymap {
             b(
                 "top_k",
                 Action::TopK,
-                &[c('k')],
+                &[c('K')],
                 an,
                 "flag the top k rows instead",
                 "",

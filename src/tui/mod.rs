@@ -95,7 +95,11 @@ fn event_action(app: &App, ev: Event) -> Option<Action> {
             }
             match app.mode {
                 Mode::Input(_) => keymap::input_edit(&k).map(Action::Input),
-                Mode::Normal => app.keymap.action(&k, app.scope()),
+                // In a popup the quit key closes the popup, as Esc does.
+                Mode::Normal => match app.keymap.action(&k, app.scope()) {
+                    Some(Action::Quit) if app.popup.is_some() => Some(Action::Close),
+                    a => a,
+                },
             }
         }
         Event::Mouse(m) => match m.kind {

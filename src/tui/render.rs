@@ -237,7 +237,14 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
         }
         Mode::Normal => app.scope(),
     };
-    let spans = footer_hints(app.keymap.hints(scope), usize::from(area.width))
+    let mut hints = app.keymap.hints(scope);
+    if app.popup.is_some() {
+        // The quit key closes a popup (see `event_action`): say so.
+        for h in hints.iter_mut().filter(|h| h.1 == "quit") {
+            h.1 = "close";
+        }
+    }
+    let spans = footer_hints(hints, usize::from(area.width))
         .into_iter()
         .flat_map(|(key, help)| {
             [

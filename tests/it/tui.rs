@@ -391,3 +391,31 @@ fn drilldown_filter_narrows_the_users_filter_with_a_quoted_ip() {
     let n = a.view.as_ref().unwrap().rows.len();
     assert!(n > 0 && n < 5000, "{n}");
 }
+
+#[test]
+fn vim_keys_only_move_and_q_closes_a_popup() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "5jj");
+    assert_eq!(a.anomalies.cursor, 2);
+    // k moves up on the Anomalies tab too; it used to open the top-k prompt.
+    keys(&mut a, "k");
+    assert_eq!(a.mode, threatlens::tui::app::Mode::Normal);
+    assert_eq!(a.anomalies.cursor, 1);
+    keys(&mut a, "K");
+    assert!(
+        screen(&a, 120, 36).contains("top k"),
+        "K opens the top-k prompt"
+    );
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&a, 120, 36);
+    assert!(s.contains("session detail") && s.contains("q close"), "{s}");
+    assert!(!s.contains("q quit"), "{s}");
+    // q in the drill-down closes it; it used to quit the program.
+    keys(&mut a, "q");
+    assert!(!a.quit && a.popup.is_none());
+    keys(&mut a, "?q");
+    assert!(!a.quit && a.popup.is_none(), "q closes help too");
+    keys(&mut a, "q");
+    assert!(a.quit, "q still quits outside a popup");
+}
