@@ -127,6 +127,8 @@ pub enum InputEdit {
     End,
     /// Ctrl-U: delete everything before the cursor.
     KillToStart,
+    /// Ctrl-W: delete the word before the cursor.
+    KillWord,
     HistoryUp,
     HistoryDown,
     Submit,

@@ -106,6 +106,8 @@ pub struct InputLine {
     /// Cursor position in characters.
     pub cursor: usize,
     pub error: Option<String>,
+    /// A pre-filled value is selected: typing replaces it, a movement key keeps it.
+    pub selected: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -450,6 +452,7 @@ impl App {
         self.mode = Mode::Input(kind);
         self.input = InputLine {
             cursor: text.chars().count(),
+            selected: !text.is_empty(),
             text,
             error: None,
         };
@@ -471,6 +474,22 @@ impl App {
         }
         let line = &mut self.input;
         let byte_at = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
+        if std::mem::take(&mut line.selected) {
+            match edit {
+                // Typing or deleting replaces the selected pre-fill.
+                InputEdit::Char(_) | InputEdit::KillToStart | InputEdit::KillWord => {
+                    line.text.clear();
+                    line.cursor = 0;
+                }
+                InputEdit::Backspace | InputEdit::Delete if !line.text.is_empty() => {
+                    line.text.clear();
+                    line.cursor = 0;
+                    line.error = None;
+                    return;
+                }
+                _ => {}
+            }
+        }
         match edit {
             InputEdit::Char(c) => {
                 let at = byte_at(&line.text, line.cursor);
@@ -505,6 +524,19 @@ impl App {
                 line.cursor = 0;
             }
             InputEdit::End => line.cursor = line.text.chars().count(),
+            InputEdit::KillWord => {
+                let chars: Vec<char> = line.text.chars().collect();
+                let mut start = line.cursor.min(chars.len());
+                while start > 0 && chars.get(start - 1).is_some_and(|c| c.is_whitespace()) {
+                    start -= 1;
+                }
+                while start > 0 && chars.get(start - 1).is_some_and(|c| !c.is_whitespace()) {
+                    start -= 1;
+                }
+                let (a, b) = (byte_at(&line.text, start), byte_at(&line.text, line.cursor));
+                line.text.replace_range(a..b, "");
+                line.cursor = start;
+            }
             InputEdit::HistoryUp | InputEdit::HistoryDown if kind == InputKind::Filter => {
                 if self.history.is_empty() {
                     return;

@@ -692,6 +692,7 @@ pub fn input_edit(ev: &KeyEvent) -> Option<InputEdit> {
     if ev.modifiers.contains(KeyModifiers::CONTROL) {
         return match ev.code {
             KeyCode::Char('u') => Some(InputEdit::KillToStart),
+            KeyCode::Char('w') => Some(InputEdit::KillWord),
             KeyCode::Char('a') => Some(InputEdit::Home),
             KeyCode::Char('e') => Some(InputEdit::End),
             _ => None,

@@ -188,17 +188,18 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
                 InputKind::Report => "report to (.md, .html or .json)> ",
                 InputKind::ConfirmOverwrite => "the file exists: replace it? (y/n) ",
             };
-            match &app.input.error {
-                Some(e) => Line::from(vec![
-                    Span::styled(label, t.key()),
-                    Span::styled(cell(e, 300), t.alert()),
-                ]),
-                None => Line::from(vec![
-                    Span::styled(label, t.key()),
-                    Span::raw(cell(&app.input.text, 300)),
-                    Span::styled("▏", t.key()),
-                ]),
-            }
+            // The text stays editable after an error; the error is shown under it (footer).
+            let text = cell(&app.input.text, 300);
+            let text = if app.input.selected {
+                Span::styled(text, t.selected())
+            } else {
+                Span::raw(text)
+            };
+            Line::from(vec![
+                Span::styled(label, t.key()),
+                text,
+                Span::styled("▏", t.key()),
+            ])
         }
         Mode::Normal => match (&app.status, &app.det_error) {
             (Some(s), _) => Line::styled(cell(s, 300), t.warn()),
@@ -212,11 +213,17 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
 fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let scope = match app.mode {
+        Mode::Input(_) if app.input.error.is_some() => {
+            let e = app.input.error.as_deref().unwrap_or_default();
+            Paragraph::new(Line::styled(cell(e, 300), t.alert())).render(area, buf);
+            return;
+        }
         Mode::Input(kind) => {
             // Only the filter line has a history and clears on Backspace; a y/n question takes
             // one key.
             let hints: &[&str] = match kind {
                 InputKind::Filter => &[
+                    "Enter apply · Esc cancel · ↑/↓ history · Ctrl-U/Ctrl-W delete · Home/End · Backspace on empty clears the filter",
                     "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter",
                     "Enter apply · Esc cancel · ↑/↓ history",
                     "Enter apply · Esc cancel",
@@ -225,7 +232,10 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
                     "y replace the file · any other key keeps it",
                     "y replace · other key keeps",
                 ],
-                _ => &["Enter apply · Esc cancel"],
+                _ => &[
+                    "Enter apply · Esc cancel · Ctrl-U/Ctrl-W delete · Home/End",
+                    "Enter apply · Esc cancel",
+                ],
             };
             let hint = hints
                 .iter()

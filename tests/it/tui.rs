@@ -419,3 +419,45 @@ fn vim_keys_only_move_and_q_closes_a_popup() {
     keys(&mut a, "q");
     assert!(a.quit, "q still quits outside a popup");
 }
+
+#[test]
+fn prompts_replace_a_prefill_and_keep_the_text_after_an_error() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "5c");
+    let prefill = a.input.text.clone();
+    assert!(
+        !prefill.is_empty(),
+        "the contamination prompt is pre-filled"
+    );
+    // Typing replaces the pre-filled value; it used to be appended to it (5%8%).
+    keys(&mut a, "8%");
+    assert_eq!(a.input.text, "8%");
+    key(&mut a, KeyCode::Esc);
+    keys(&mut a, "c");
+    key(&mut a, KeyCode::Right);
+    keys(&mut a, "x");
+    assert_eq!(
+        a.input.text,
+        format!("{prefill}x"),
+        "a movement key keeps the pre-fill"
+    );
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&a, 120, 36);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("contamination (0.05, 5%, auto)>"));
+    let at = at.unwrap_or_else(|| panic!("the input stays open after an error: {s}"));
+    assert!(lines[at].contains(&format!("{prefill}x")), "{s}");
+    assert!(
+        lines[at + 1].contains("not valid"),
+        "the error is under the input: {s}"
+    );
+    let ev = Event::Key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    a.update(event_msg(&a, ev).unwrap());
+    assert_eq!(
+        a.input.text, "",
+        "Ctrl-W deletes the word before the cursor"
+    );
+    key(&mut a, KeyCode::Esc);
+}
