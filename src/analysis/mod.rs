@@ -6,6 +6,7 @@
 //! module holds no state, does no I/O and never touches the terminal.
 
 pub mod correlation;
+pub mod flow_patterns;
 pub mod flows;
 pub mod geo;
 pub mod histogram;

@@ -36,6 +36,10 @@ pub struct Quality {
     /// Columns (and derived features) with at most one distinct value.
     pub constant_columns: Vec<String>,
     pub outliers: Vec<Outliers>,
+    /// Flow-log records of the input per `log-status` (`OK`, `NODATA`, `SKIPDATA`); only the
+    /// flows (`OK`) are rows. Absent for inputs without a log status.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub log_status: std::collections::BTreeMap<String, u64>,
 }
 
 /// What to do about missing values.

@@ -97,6 +97,8 @@ pub struct Summary {
     pub hourly_totals: Vec<HourTotal>,
     pub data_quality: Quality,
     pub notes: Vec<String>,
+    /// How many files were read (a folder is many).
+    pub files: u64,
 }
 
 /// Most hourly totals a summary lists (about 11 years of hours); a longer span
@@ -238,7 +240,16 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
                 bytes_out: b.bytes_out,
             })
             .collect(),
-        data_quality,
+        data_quality: Quality {
+            log_status: ds
+                .facts
+                .log_status
+                .iter()
+                .map(|(k, v)| (k.clone(), v.records))
+                .collect(),
+            ..data_quality
+        },
         notes,
+        files: ds.facts.files.max(1),
     }
 }

@@ -23,6 +23,8 @@ pub enum DetectFormat {
     Table,
     Csv,
     Json,
+    /// One JSON object per flagged row, a line each (what `--follow` prints as rows arrive).
+    Jsonl,
 }
 
 /// Detection options shared by `detect` and `report`.
@@ -90,6 +92,8 @@ pub struct DetectArgs {
     /// a formula (starting with = + - @) gets a leading ' so opening the export cannot run it.
     #[arg(long, requires = "export")]
     pub raw_csv: bool,
+    #[command(flatten)]
+    pub follow: super::follow::FollowArgs,
 }
 
 /// A flagged row in the JSON output.
@@ -280,6 +284,9 @@ impl Serialize for FlaggedRows<'_> {
 
 /// The `detect` subcommand.
 pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
+    if a.follow.follow {
+        return super::follow::cmd_follow(a);
+    }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     if let Some(path) = &a.export {
         check_target(&Target::from_arg(Some(path)), a.force)?;
@@ -297,6 +304,13 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
             );
             serde::Serialize::serialize(&json_output(&ds, &outcome), &mut ser)?;
             w.write_all(b"\n")
+        })?,
+        DetectFormat::Jsonl => write_output_with(&target, a.force, |w| {
+            for f in flagged_rows(&ds, &outcome, usize::MAX) {
+                let line = crate::report::json::to_line(&f).map_err(std::io::Error::other)?;
+                w.write_all(line.as_bytes())?;
+            }
+            Ok(())
         })?,
         DetectFormat::Table => {
             write_output(&target, table_output(&ds, &outcome).as_bytes(), a.force)?;

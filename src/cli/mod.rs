@@ -6,7 +6,9 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
+pub mod follow;
 pub mod output;
+pub mod window;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
 use crate::analysis::{Rows, summary};
@@ -23,7 +25,8 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// CSV files to explore (plain or .gz; `-` is stdin). None: the built-in demo data.
+    /// Log files or folders to explore (CSV, VPC flow logs, plain or .gz; `-` is stdin). None:
+    /// the built-in demo data.
     pub files: Vec<String>,
     /// Configuration file (default: config.toml in the config directory, or $THREATLENS_CONFIG).
     #[arg(long, global = true, value_name = "PATH")]
@@ -45,8 +48,11 @@ pub enum Command {
 /// Input file and the optional preprocessing steps.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The CSV file (plain or .gz; `-` is stdin).
+    /// The log file or folder (CSV or VPC flow logs, plain or .gz; `-` is stdin). A folder is
+    /// read whole: every .log, .log.gz, .gz, .csv and .jsonl file beneath it.
     pub file: String,
+    #[command(flatten)]
+    pub window: window::WindowArgs,
     /// Trim surrounding and repeated spaces in text values.
     #[arg(long)]
     pub trim_text: bool,
@@ -66,7 +72,7 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    fn prep(&self) -> PrepOptions {
+    pub fn prep(&self) -> PrepOptions {
         PrepOptions {
             trim_text: self.trim_text,
             drop_duplicates: self.drop_duplicates,
@@ -128,9 +134,26 @@ pub struct ReportArgs {
     pub force: bool,
 }
 
+/// What `demo` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DemoFormat {
+    /// CloudWatch-schema CSV (one file).
+    #[default]
+    Csv,
+    /// AWS VPC flow logs: gzip files in the S3 layout under `-o DIR`, with labels.json. Planted:
+    /// port scan 198.51.100.23 → 10.0.1.10 (mostly REJECT); SSH brute force 192.0.2.77 →
+    /// 10.0.1.5:22; RDP brute force 192.0.2.78 → 10.0.1.11:3389; exfiltration 10.0.2.20 →
+    /// 203.0.113.50:443; DDoS from 198.18.0.0/15 → 10.0.1.10:80 at 16:00; NODATA 02:00–06:00,
+    /// SKIPDATA at 14:00.
+    VpcFlow,
+}
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of rows.
+    /// What to write.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: DemoFormat,
+    /// Number of rows (for vpc-flow: background sessions).
     #[arg(long, default_value_t = crate::demo::EMBEDDED_ROWS, value_name = "N")]
     pub rows: usize,
     /// Random seed (the same seed gives the same file).
@@ -203,7 +226,8 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Loads a file, applies the requested preprocessing, then the filter.
 pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
-    let mut ds = ingest::load_path(&input.file, LoadProgress::new())?;
+    let opts = input.window.options().map_err(Failure::usage)?;
+    let mut ds = ingest::load_path_with(&input.file, LoadProgress::new(), &opts)?;
     let opts = input.prep();
     if opts != PrepOptions::default() {
         ds = prep::apply(&ds, &opts).0;
@@ -332,6 +356,9 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
 }
 
 fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
+    if a.format == DemoFormat::VpcFlow {
+        return demo_flow(a);
+    }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     let mut buf = Vec::new();
     crate::demo::write_demo(&mut buf, a.rows, a.seed).map_err(|e| Failure {
@@ -342,14 +369,52 @@ fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `demo --format vpc-flow -o DIR`: the flow-log files under DIR.
+fn demo_flow(a: &DemoArgs) -> Result<(), Failure> {
+    let Some(dir) = a.output.as_deref().filter(|d| *d != "-") else {
+        return Err(Failure::usage(
+            "demo --format vpc-flow writes a folder of files: give it with -o DIR",
+        ));
+    };
+    let dir = std::path::Path::new(dir);
+    if dir.join("AWSLogs").exists() && !a.force {
+        return Err(Failure::usage(format!(
+            "{}: already holds AWSLogs/ (use --force to overwrite)",
+            dir.display()
+        )));
+    }
+    let fail = |e: std::io::Error| Failure {
+        code: 1,
+        message: format!(
+            "cannot write the demo flow logs under {}: {e}",
+            dir.display()
+        ),
+    };
+    let files = crate::demo_flow::files(a.rows, a.seed).map_err(fail)?;
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(fail)?;
+        }
+        std::fs::write(&path, bytes).map_err(fail)?;
+    }
+    eprintln!(
+        "threatlens: wrote {} flow-log files and labels.json under {}",
+        files.len() - 1,
+        dir.display()
+    );
+    Ok(())
+}
+
 /// The explorer's entry point. Without a terminal (output piped or redirected)
 /// it prints the summary instead and says so on stderr.
 fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Failure> {
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        // Check the file first so a bad path fails with exit 2 before the screen changes.
+        // Check the path first so a bad one fails with exit 2 before the screen changes (a
+        // folder is read whole).
         if let Some(f) = files.first().filter(|f| f.as_str() != "-") {
-            let meta = std::fs::metadata(f).map_err(|e| {
+            std::fs::metadata(f).map_err(|e| {
                 Failure::from(match e.kind() {
                     std::io::ErrorKind::NotFound => IngestError::NotFound { path: f.clone() },
                     _ => IngestError::Unreadable {
@@ -358,9 +423,6 @@ fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Fai
                     },
                 })
             })?;
-            if meta.is_dir() {
-                return Err(IngestError::IsDirectory { path: f.clone() }.into());
-            }
         }
         return crate::tui::run(files, config).map_err(|e| Failure {
             code: 1,

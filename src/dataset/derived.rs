@@ -1,7 +1,9 @@
 //! Derived features, computed on demand from the role columns.
 //!
 //! `session_duration` (end − start, seconds), `bytes_per_sec` ((in + out) /
-//! duration; the notebooks' `avg_packet_size`), `in_out_ratio` (in / (out + 1)),
+//! duration; the notebooks' `avg_packet_size`; a flow log has one byte count, so its
+//! bytes / duration), `in_out_ratio` (in / (out + 1)), `bytes_per_packet` (bytes / packets,
+//! undefined for zero packets),
 //! `hour` and `day_of_week` (Monday = 0, as pandas) of the start time. A zero or
 //! negative duration makes `bytes_per_sec` undefined (`None`), never inf or NaN.
 //! Nothing is stored: a derived value costs a few loads, which keeps the dataset lean.
@@ -19,6 +21,7 @@ pub enum Derived {
     InOutRatio,
     Hour,
     DayOfWeek,
+    BytesPerPacket,
 }
 
 /// Where a numeric series comes from: an input column (by index) or a derived feature.
@@ -29,12 +32,13 @@ pub enum NumericSource {
 }
 
 impl Derived {
-    pub const ALL: [Derived; 5] = [
+    pub const ALL: [Derived; 6] = [
         Derived::SessionDuration,
         Derived::BytesPerSec,
         Derived::InOutRatio,
         Derived::Hour,
         Derived::DayOfWeek,
+        Derived::BytesPerPacket,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Derived {
             Derived::InOutRatio => "in_out_ratio",
             Derived::Hour => "hour",
             Derived::DayOfWeek => "day_of_week",
+            Derived::BytesPerPacket => "bytes_per_packet",
         }
     }
 
@@ -61,13 +66,13 @@ impl Derived {
         let has = |r| ds.role(r).is_some();
         match self {
             Derived::SessionDuration => has(Role::Start) && has(Role::End),
-            Derived::BytesPerSec => {
-                has(Role::Start) && has(Role::End) && has(Role::BytesIn) && has(Role::BytesOut)
-            }
+            // Without bytes_out (a flow log), the rate is of the one byte count.
+            Derived::BytesPerSec => has(Role::Start) && has(Role::End) && has(Role::BytesIn),
             Derived::InOutRatio => has(Role::BytesIn) && has(Role::BytesOut),
             Derived::Hour | Derived::DayOfWeek => {
                 has(Role::Start) || has(Role::Time) || has(Role::End)
             }
+            Derived::BytesPerPacket => has(Role::BytesIn) && has(Role::Packets),
         }
     }
 
@@ -77,8 +82,11 @@ impl Derived {
             Derived::SessionDuration => duration_secs(ds, row),
             Derived::BytesPerSec => {
                 let d = duration_secs(ds, row).filter(|d| *d > 0.0)?;
-                let total = u128::from(uint(ds, Role::BytesIn, row)?)
-                    + u128::from(uint(ds, Role::BytesOut, row)?);
+                let out = match ds.role(Role::BytesOut) {
+                    Some(_) => uint(ds, Role::BytesOut, row)?,
+                    None => 0,
+                };
+                let total = u128::from(uint(ds, Role::BytesIn, row)?) + u128::from(out);
                 Some(total as f64 / d)
             }
             Derived::InOutRatio => {
@@ -93,6 +101,10 @@ impl Derived {
             Derived::DayOfWeek => {
                 let t = chrono::DateTime::from_timestamp_millis(ds.start_time(row)?)?;
                 Some(f64::from(t.weekday().num_days_from_monday()))
+            }
+            Derived::BytesPerPacket => {
+                let p = uint(ds, Role::Packets, row).filter(|p| *p > 0)?;
+                Some(uint(ds, Role::BytesIn, row)? as f64 / p as f64)
             }
         }
     }

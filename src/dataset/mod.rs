@@ -186,10 +186,64 @@ pub struct Dataset {
     /// For a subset (filtered or preprocessed), the 0-based data row of the input
     /// each row came from; `None` when rows are the input's own.
     pub origin: Option<Vec<u32>>,
+    /// What loading learnt beyond the rows (records that are not flows, files read).
+    pub facts: LoadFacts,
+}
+
+/// What loading learnt beyond the rows.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LoadFacts {
+    /// Flow-log records per `log-status` (`OK`, `NODATA`, `SKIPDATA`, …) with the time they
+    /// cover. Only `OK` records (and those without a status) are rows; the others are counted
+    /// here and left out of statistics and detection. Empty for inputs without a log status.
+    pub log_status: std::collections::BTreeMap<String, StatusSpan>,
+    /// How many files were read (1 for a single file or stream).
+    pub files: u64,
+}
+
+/// How many records had one log status and the times they cover (epoch ms).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct StatusSpan {
+    pub records: u64,
+    /// Earliest `start` among them.
+    pub first: Option<i64>,
+    /// Latest `end` among them.
+    pub last: Option<i64>,
+}
+
+impl StatusSpan {
+    /// Counts one record covering `start..end` (either may be unknown).
+    pub fn add(&mut self, start: Option<i64>, end: Option<i64>) {
+        self.records += 1;
+        let lo = start.or(end);
+        let hi = end.or(start);
+        self.first = match (self.first, lo) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, hi) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Adds another span's records.
+    pub fn merge(&mut self, other: &StatusSpan) {
+        self.records += other.records;
+        for t in [other.first, other.last] {
+            let before = self.records;
+            self.add(t, t);
+            self.records = before;
+        }
+    }
 }
 
 impl Dataset {
     pub fn mode(&self) -> SchemaMode {
+        let has = |r| self.role(r).is_some();
+        if has(Role::LogStatus) || (has(Role::Packets) && has(Role::SrcIp) && has(Role::DstIp)) {
+            return SchemaMode::FlowLog;
+        }
         if self
             .columns
             .iter()
@@ -362,6 +416,7 @@ impl Dataset {
             notes: self.notes.clone(),
             input_bytes: self.input_bytes,
             origin: Some(rows.iter().map(|&r| self.origin_row(r) as u32).collect()),
+            facts: self.facts.clone(),
         }
     }
 

@@ -26,6 +26,22 @@ pub enum Role {
     SourceName,
     DetectionTypes,
     Label,
+    /// A flow's source port.
+    SrcPort,
+    /// Packets in a flow (VPC flow logs `packets`).
+    Packets,
+    /// ACCEPT or REJECT (flow logs, WAF `action`).
+    Action,
+    /// A flow-log record's `log-status`: OK, NODATA or SKIPDATA.
+    LogStatus,
+    /// The network interface (`interface-id`).
+    Interface,
+    /// The AWS account (`account-id`).
+    Account,
+    /// The VPC (`vpc-id`).
+    Vpc,
+    /// TCP flags, decoded to names (SYN, SYN-ACK, FIN, RST).
+    TcpFlags,
 }
 
 /// How a role's values are stored.
@@ -38,16 +54,18 @@ pub enum RoleType {
     Text,
 }
 
-/// Whether the file has the CloudWatch roles or is a generic numeric table.
+/// Whether the file has the CloudWatch roles, is a flow log (packets and addresses, or a
+/// log status), or is a generic numeric table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SchemaMode {
     CloudWatch,
+    FlowLog,
     Generic,
 }
 
 impl Role {
-    pub const ALL: [Role; 17] = [
+    pub const ALL: [Role; 25] = [
         Role::BytesIn,
         Role::BytesOut,
         Role::Start,
@@ -65,6 +83,14 @@ impl Role {
         Role::SourceName,
         Role::DetectionTypes,
         Role::Label,
+        Role::SrcPort,
+        Role::Packets,
+        Role::Action,
+        Role::LogStatus,
+        Role::Interface,
+        Role::Account,
+        Role::Vpc,
+        Role::TcpFlags,
     ];
 
     /// The canonical header name.
@@ -75,7 +101,9 @@ impl Role {
     /// Accepted header names, canonical first (compared after [`normalise`]).
     pub fn names(self) -> &'static [&'static str] {
         match self {
-            Role::BytesIn => &["bytes_in", "bytesin", "in_bytes"],
+            // A flow log's `bytes` are those the source sent towards the destination: the bytes
+            // into the destination, as `bytes_in` counts them in the CloudWatch export.
+            Role::BytesIn => &["bytes_in", "bytesin", "in_bytes", "bytes"],
             Role::BytesOut => &["bytes_out", "bytesout", "out_bytes"],
             Role::Start => &["creation_time", "start", "start_time"],
             Role::End => &["end_time", "end"],
@@ -86,21 +114,29 @@ impl Role {
             Role::Protocol => &["protocol"],
             Role::ResponseCode => &["response_code", "status"],
             Role::DstPort => &["dst_port", "dstport", "destination_port"],
-            Role::RuleNames => &["rule_names", "rule_name"],
+            Role::RuleNames => &["rule_names", "rule_name", "rule"],
             Role::ObservationName => &["observation_name"],
             Role::SourceMeta => &["source_meta"],
             Role::SourceName => &["source_name"],
             Role::DetectionTypes => &["detection_types", "detection_type"],
             Role::Label => &["label", "is_anomaly", "is_attack"],
+            Role::SrcPort => &["src_port", "srcport", "source_port"],
+            Role::Packets => &["packets", "pkts"],
+            Role::Action => &["action"],
+            Role::LogStatus => &["log_status"],
+            Role::Interface => &["interface_id"],
+            Role::Account => &["account_id"],
+            Role::Vpc => &["vpc_id"],
+            Role::TcpFlags => &["tcp_flags"],
         }
     }
 
     pub fn storage(self) -> RoleType {
         match self {
-            Role::BytesIn | Role::BytesOut => RoleType::UInt,
+            Role::BytesIn | Role::BytesOut | Role::Packets => RoleType::UInt,
             Role::Start | Role::End | Role::Time => RoleType::Time,
             Role::SrcIp | Role::DstIp => RoleType::Ip,
-            Role::ResponseCode | Role::DstPort => RoleType::Float,
+            Role::ResponseCode | Role::DstPort | Role::SrcPort => RoleType::Float,
             _ => RoleType::Text,
         }
     }
@@ -160,6 +196,9 @@ mod tests {
         );
         assert_eq!(Role::from_header("start"), Some(Role::Start));
         assert_eq!(Role::from_header("f0"), None);
+        assert_eq!(Role::from_header("log-status"), Some(Role::LogStatus));
+        assert_eq!(Role::from_header("tcp-flags"), Some(Role::TcpFlags));
+        assert_eq!(Role::from_header("bytes"), Some(Role::BytesIn));
     }
 
     #[test]

@@ -17,6 +17,8 @@ enum Count<'a> {
     UInt(&'a UInts),
     Float(&'a Floats),
     None,
+    /// An absent byte count that adds nothing (a flow log's missing bytes_out in a rate).
+    Zero,
 }
 
 impl Count<'_> {
@@ -28,12 +30,21 @@ impl Count<'_> {
         }
     }
 
+    /// [`Count::of`], but zero on every row when the dataset has no such column.
+    fn or_zero(ds: &Dataset, role: Role) -> Count<'_> {
+        match ds.role(role) {
+            None => Count::Zero,
+            Some(_) => Count::of(ds, role),
+        }
+    }
+
     #[inline]
     fn get(self, row: usize) -> Option<u64> {
         match self {
             Count::UInt(v) => v.get(row).filter(|x| *x != MISSING_U64),
             Count::Float(v) => v.get(row).filter(|x| !x.is_nan()).map(|x| x as u64),
             Count::None => None,
+            Count::Zero => Some(0),
         }
     }
 }
@@ -81,6 +92,11 @@ enum Kind<'a> {
         bytes_in: Count<'a>,
         bytes_out: Count<'a>,
     },
+    /// Bytes per packet, undefined for zero packets.
+    PerPacket {
+        bytes: Count<'a>,
+        packets: Count<'a>,
+    },
     /// Hour (true) or day of week (false) of the start time: creation_time, else time, else end_time.
     Clock {
         hour: bool,
@@ -114,7 +130,11 @@ impl<'a> SeriesReader<'a> {
                     start: times(ds, Role::Start),
                     end: times(ds, Role::End),
                     bytes_in: Count::of(ds, Role::BytesIn),
-                    bytes_out: Count::of(ds, Role::BytesOut),
+                    bytes_out: Count::or_zero(ds, Role::BytesOut),
+                },
+                Derived::BytesPerPacket => Kind::PerPacket {
+                    bytes: Count::of(ds, Role::BytesIn),
+                    packets: Count::of(ds, Role::Packets),
                 },
                 Derived::InOutRatio => Kind::Ratio {
                     bytes_in: Count::of(ds, Role::BytesIn),
@@ -171,6 +191,10 @@ impl<'a> SeriesReader<'a> {
                 let o = bytes_out.get(row)? as f64;
                 Some(i / (o + 1.0))
             }
+            Kind::PerPacket { bytes, packets } => {
+                let p = packets.get(row).filter(|p| *p > 0)?;
+                Some(bytes.get(row)? as f64 / p as f64)
+            }
             Kind::Clock { hour, times, range } => {
                 let t = times.into_iter().find_map(|c| time_at(c, row))?;
                 if t < range.0 || t > range.1 {
@@ -220,7 +244,11 @@ impl<'a> SeriesReader<'a> {
         };
         let counts = |c: Count<'_>| {
             let mut buf = vec![0u64; n];
-            matches!(c, Count::UInt(v) if v.copy_range(first, &mut buf)).then_some(buf)
+            match c {
+                Count::Zero => Some(buf),
+                Count::UInt(v) if v.copy_range(first, &mut buf) => Some(buf),
+                _ => None,
+            }
         };
         let secs = |s: i64, e: i64| {
             if s == MISSING_TIME || e == MISSING_TIME {
@@ -290,6 +318,7 @@ impl<'a> SeriesReader<'a> {
                     };
                 }
             }
+            Kind::PerPacket { .. } => return false,
             Kind::Clock {
                 hour,
                 times: cols,

@@ -51,8 +51,28 @@ impl DetectParams {
 }
 
 /// bytes_in, bytes_out, bytes_per_sec for the CloudWatch schema (those present);
+/// for flow logs bytes, packets, session_duration and bytes_per_packet (those present: the
+/// volume, length and packet shape of a flow, where scans, floods and exfiltration differ);
 /// every numeric column except the label in generic mode.
 pub fn default_features(ds: &Dataset) -> Vec<String> {
+    if ds.mode() == SchemaMode::FlowLog {
+        let mut f: Vec<String> = [Role::BytesIn, Role::Packets]
+            .into_iter()
+            .filter_map(|r| {
+                ds.role(r)
+                    .filter(|c| c.data.is_numeric())
+                    .map(|c| c.name.clone())
+            })
+            .collect();
+        for d in [Derived::SessionDuration, Derived::BytesPerPacket] {
+            if d.available(ds) {
+                f.push(d.name().into());
+            }
+        }
+        if !f.is_empty() {
+            return f;
+        }
+    }
     if ds.mode() == SchemaMode::CloudWatch {
         let mut f: Vec<String> = [Role::BytesIn, Role::BytesOut]
             .into_iter()
@@ -337,6 +357,24 @@ impl DetectionRun {
             pattern_inputs(ds).map(|s| s.and_then(|s| ds.value(s, row)).unwrap_or(f64::NAN));
         let ip_code = src_ip_codes(ds).and_then(|c| c.get(row));
         reference.patterns(&self.row_facts(values, ip_code))
+    }
+
+    /// [`DetectionRun::patterns`] for a row of another dataset with the same columns (a batch of
+    /// a followed file), given its source's sessions and short sessions so far.
+    pub fn patterns_given(
+        &self,
+        ds: &Dataset,
+        row: usize,
+        sessions: (usize, usize),
+    ) -> Vec<Pattern> {
+        let Some(reference) = &self.patterns else {
+            return Vec::new();
+        };
+        let values =
+            pattern_inputs(ds).map(|s| s.and_then(|s| ds.value(s, row)).unwrap_or(f64::NAN));
+        let mut facts = self.row_facts(values, None);
+        (facts.sessions_from_ip, facts.short_sessions_from_ip) = sessions;
+        reference.patterns(&facts)
     }
 
     /// Calls `f` with each row of `rows` and the patterns it matches: what

@@ -2,7 +2,7 @@
 //! "did you mean" for names that match nothing.
 //!
 //! Resolution order for a bare name: `score`; the aliases `time`, `country`,
-//! `port` (when the file has the column they stand for); a header, exactly then
+//! `port`, `flags` (tcp-flags of a flow log) (when the file has the column they stand for); a header, exactly then
 //! case-insensitively; a derived feature; a header with `-`, `.`, `_` and spaces
 //! treated alike; a known header alias of a role (`status` → `response.code`).
 //! A name in backticks only matches headers. This module only maps names.
@@ -30,6 +30,7 @@ pub(crate) fn resolve(ds: &Dataset, f: &Field) -> Result<Target, FilterError> {
                 .find_map(|r| ds.role_index(r)),
             "country" => ds.role_index(Role::Country),
             "port" => ds.role_index(Role::DstPort),
+            "flags" => ds.role_index(Role::TcpFlags),
             _ => None,
         };
         if let Some(i) = alias {

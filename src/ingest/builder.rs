@@ -28,6 +28,8 @@ pub struct ColPlan {
     pub name: String,
     pub role: Option<Role>,
     pub kind: RoleType,
+    /// `-` is a missing value (flow logs), not a number or text.
+    pub dash_missing: bool,
 }
 
 /// Interned raw byte strings with their codes.
@@ -244,6 +246,38 @@ pub struct ChunkOut {
     pub cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    /// Records per log status (flow logs); those that are not flows are not in `cols`.
+    pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
+}
+
+/// What [`parse_plain`] and [`parse_csv`] do with a record that passed staging: load it, or
+/// only count it (a NODATA/SKIPDATA flow-log record). Counts every record's status.
+fn keep_record<'a>(
+    status: Option<super::flowlog::StatusPlan>,
+    field: impl Fn(usize) -> Option<&'a [u8]>,
+    staged: &[Staged],
+    out: &mut ChunkOut,
+) -> bool {
+    let Some(sp) = status else {
+        return true;
+    };
+    let Some(value) = field(sp.status).map(fields::trim) else {
+        return true;
+    };
+    let time = |i: Option<usize>| match i.and_then(|i| staged.get(i)) {
+        Some(Staged::T(t)) if *t != MISSING_TIME => Some(*t),
+        _ => None,
+    };
+    let key = if value == b"OK" {
+        "OK".to_string()
+    } else {
+        String::from_utf8_lossy(value).to_ascii_uppercase()
+    };
+    out.statuses
+        .entry(key)
+        .or_default()
+        .add(time(sp.start), time(sp.end));
+    !super::flowlog::is_non_flow(value)
 }
 
 /// Parses the records of one chunk of CSV bytes. `first_line` is the input line
@@ -254,6 +288,7 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         cols: plan.iter().map(|p| ColBuf::new(p.kind, estimate)).collect(),
         rejects: RejectReport::default(),
         rows: 0,
+        statuses: Default::default(),
     };
     if is_plain(bytes, delimiter) {
         parse_plain(bytes, delimiter, plan, first_line, &mut out);
@@ -280,6 +315,7 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
     // At most one field past the header's count is kept: a line of a million delimiters is
     // rejected by its count without holding a million slices.
     let keep = plan.len() + 1;
+    let status = super::flowlog::StatusPlan::of(plan.iter().map(|p| p.role));
     let mut fields: Vec<&[u8]> = Vec::with_capacity(keep);
     let mut staged = Vec::with_capacity(plan.len());
     let mut times = TimeCache::new(plan.len());
@@ -310,8 +346,10 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
         });
         match staged_ok {
             Ok(()) => {
-                commit(fields.iter().copied(), &staged, &mut out.cols);
-                out.rows += 1;
+                if keep_record(status, |i| fields.get(i).copied(), &staged, out) {
+                    commit(fields.iter().copied(), &staged, &mut out.cols);
+                    out.rows += 1;
+                }
             }
             Err(r) => out.rejects.push(r.at(line)),
         }
@@ -356,6 +394,7 @@ fn parse_csv(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out
     let mut record = ByteRecord::new();
     let mut staged = Vec::with_capacity(plan.len());
     let mut times = TimeCache::new(plan.len());
+    let status = super::flowlog::StatusPlan::of(plan.iter().map(|p| p.role));
     loop {
         let read = reader.read_byte_record(&mut record);
         // Where this read began, past the guard.
@@ -379,8 +418,10 @@ fn parse_csv(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out
             .and_then(|()| stage_record(record.iter(), plan, &out.cols, &mut staged, &mut times));
         match staged_ok {
             Ok(()) => {
-                commit(record.iter(), &staged, &mut out.cols);
-                out.rows += 1;
+                if keep_record(status, |i| record.get(i), &staged, out) {
+                    commit(record.iter(), &staged, &mut out.cols);
+                    out.rows += 1;
+                }
             }
             Err(r) => {
                 let line = lines.record_at(from(record.position()));
@@ -503,10 +544,11 @@ fn stage_record<'a>(
             kind: e.kind(),
             message: format!("{}: {} ({})", e.kind(), quote_value(t), e.hint()),
         };
+        let missing = fields::is_missing(t) || (col.dash_missing && t == b"-");
         let value = match col.kind {
-            RoleType::UInt if fields::is_missing(t) => Staged::U(MISSING_U64),
+            RoleType::UInt if missing => Staged::U(MISSING_U64),
             RoleType::UInt => Staged::U(fields::parse_u64(t).map_err(fail)?),
-            RoleType::Float if fields::is_missing(t) => Staged::F(f64::NAN),
+            RoleType::Float if missing => Staged::F(f64::NAN),
             RoleType::Float => Staged::F(fields::parse_f64(t).map_err(|e| {
                 fail(if e == FieldError::TooLarge {
                     FieldError::NotFinite
@@ -514,7 +556,7 @@ fn stage_record<'a>(
                     e
                 })
             })?),
-            RoleType::Time if fields::is_missing(t) => Staged::T(MISSING_TIME),
+            RoleType::Time if missing => Staged::T(MISSING_TIME),
             RoleType::Time => Staged::T(times.parse(c, t).map_err(fail)?),
             RoleType::Ip => {
                 // Only valid addresses (and missing cells, as "") are ever interned.
@@ -522,7 +564,8 @@ fn stage_record<'a>(
                     ColBuf::Ip(i) => match i.lookup(t) {
                         Some(code) => Staged::Code(code),
                         None => {
-                            if !fields::is_missing(t) {
+                            // A `-` is interned as it is and reads as no address.
+                            if !missing {
                                 fields::parse_ip(t).map_err(fail)?;
                             }
                             Staged::Interned
@@ -564,6 +607,7 @@ pub struct Merger {
     cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
 }
 
 impl Merger {
@@ -574,6 +618,7 @@ impl Merger {
             cols,
             rejects: RejectReport::default(),
             rows: 0,
+            statuses: Default::default(),
         }
     }
 
@@ -592,6 +637,7 @@ impl Merger {
         }
         self.rows += chunk.rows;
         self.rejects.merge(chunk.rejects);
+        super::flowlog::merge_statuses(&mut self.statuses, &chunk.statuses);
     }
 
     /// The finished columns, plus how many distinct text values were not UTF-8.
@@ -684,16 +730,19 @@ mod tests {
                 name: "bytes_in".into(),
                 role: Some(Role::BytesIn),
                 kind: RoleType::UInt,
+                dash_missing: false,
             },
             ColPlan {
                 name: "src_ip".into(),
                 role: Some(Role::SrcIp),
                 kind: RoleType::Ip,
+                dash_missing: false,
             },
             ColPlan {
                 name: "country".into(),
                 role: Some(Role::Country),
                 kind: RoleType::Text,
+                dash_missing: false,
             },
         ]
     }
@@ -706,6 +755,7 @@ mod tests {
                 cols: p.iter().map(|c| ColBuf::new(c.kind, 4)).collect(),
                 rejects: RejectReport::default(),
                 rows: 0,
+                statuses: Default::default(),
             };
             if plain {
                 parse_plain(data, delimiter, &p, 7, &mut out);

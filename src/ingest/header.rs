@@ -57,7 +57,13 @@ impl Loader<'_> {
             path: path.clone(),
             reason,
         })?;
-        let delimiter = chunk::sniff_delimiter(first_line(&header_bytes));
+        // A flow-log header (space-separated field names) is recognised by its names.
+        self.flow = super::flowlog::is_header(first_line(&header_bytes));
+        let delimiter = if self.flow {
+            b' '
+        } else {
+            chunk::sniff_delimiter(first_line(&header_bytes))
+        };
         let mut headers = parse_header(&header_bytes, delimiter);
         let renamed = unique_names(&mut headers);
         self.notes.extend(renamed);
@@ -80,7 +86,7 @@ impl Loader<'_> {
         delimiter: u8,
     ) -> Result<Vec<ColPlan>, IngestError> {
         let roles = schema::assign_roles(headers);
-        let numeric = infer_numeric(&self.buf, delimiter, headers.len());
+        let numeric = infer_numeric(&self.buf, delimiter, headers.len(), self.flow);
         let plan: Vec<ColPlan> = headers
             .iter()
             .zip(roles)
@@ -90,9 +96,12 @@ impl Loader<'_> {
                 role,
                 kind: match role {
                     Some(r) => r.storage(),
+                    // A flow log's format version is a label, not a quantity.
+                    None if self.flow && name.eq_ignore_ascii_case("version") => RoleType::Text,
                     None if numeric.get(i).copied().unwrap_or(false) => RoleType::Float,
                     None => RoleType::Text,
                 },
+                dash_missing: self.flow,
             })
             .collect();
         let usable = plan.iter().any(|p| {
@@ -206,8 +215,9 @@ fn parse_header(bytes: &[u8], delimiter: u8) -> Vec<String> {
 
 /// For each column, whether its sampled non-missing values are all numbers and at
 /// least one is finite. `inf` or `1e999` among numbers leaves the column numeric
-/// (that row is rejected as not finite), wherever in the file it appears.
-fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize) -> Vec<bool> {
+/// (that row is rejected as not finite), wherever in the file it appears. In a flow log
+/// (`dash_missing`) a `-` is a missing value.
+fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize, dash_missing: bool) -> Vec<bool> {
     let mut seen = vec![0usize; ncols];
     let mut numeric = vec![true; ncols];
     let mut reader = csv::ReaderBuilder::new()
@@ -228,7 +238,7 @@ fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize) -> Vec<bool> {
         }
         for (i, f) in record.iter().enumerate() {
             let t = fields::trim(f);
-            if fields::is_missing(t) {
+            if fields::is_missing(t) || (dash_missing && t == b"-") {
                 continue;
             }
             if let (Some(s), Some(num)) = (seen.get_mut(i), numeric.get_mut(i)) {

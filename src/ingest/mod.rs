@@ -22,12 +22,17 @@
     )
 )]
 
+pub mod batch;
 pub mod builder;
 pub mod chunk;
 pub mod fields;
+pub mod flowlog;
+pub mod folder;
 mod header;
+pub mod waf;
+pub mod window;
 
-use crate::dataset::{Dataset, derived};
+use crate::dataset::{Dataset, Role, derived};
 use builder::Merger;
 use rayon::prelude::*;
 use std::io::Read;
@@ -69,6 +74,24 @@ pub enum IngestError {
         rejected: u64,
         first: String,
     },
+    #[error(
+        "{path}: no flow records: every record is NODATA or SKIPDATA ({statuses}); there was no traffic to load"
+    )]
+    NoFlows { path: String, statuses: String },
+    #[error(
+        "{path}: no log file in this folder (looked for .log, .log.gz, .gz, .csv, .jsonl and .parquet files beneath it)"
+    )]
+    NoLogFiles { path: String },
+    #[error("{path}: none of the log files could be loaded ({files} failed; first: {first})")]
+    NothingLoaded {
+        path: String,
+        files: usize,
+        first: String,
+    },
+    #[error("{path}: no row falls inside the time window {window}")]
+    OutsideWindow { path: String, window: String },
+    #[error(transparent)]
+    GeoIp(#[from] crate::geoip::GeoIpError),
     #[error("{path}: loading cancelled")]
     Cancelled { path: String },
 }
@@ -110,10 +133,124 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Loads a file (`-` is stdin). Gzip is detected by content.
+/// How to load: the time window rows must fall in (files outside it are skipped unopened).
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub window: window::TimeWindow,
+    /// The flow-log format of Logs Insights `@message` lines (default: version 2).
+    pub flow_format: Option<String>,
+    /// A MaxMind database for `src_country`/`dst_country` (else `THREATLENS_GEOIP`, if set).
+    pub geoip: Option<std::path::PathBuf>,
+}
+
+/// Loads a file or a folder of log files (`-` is stdin). Gzip is detected by content.
 pub fn load_path(path: &str, progress: Arc<LoadProgress>) -> Result<Dataset, IngestError> {
+    load_path_with(path, progress, &LoadOptions::default())
+}
+
+/// [`load_path`] with options: a folder is read whole ([`folder`]); then rows outside the
+/// time window are dropped.
+pub fn load_path_with(
+    path: &str,
+    progress: Arc<LoadProgress>,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
+    let mut ds = if path != "-" && Path::new(path).is_dir() {
+        require_rows(folder::load_dir(Path::new(path), progress, opts)?)?
+    } else {
+        load_one(path, progress, opts)?
+    };
+    let geoip = opts.geoip.clone().or_else(|| {
+        std::env::var_os(crate::geoip::ENV)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
+    match geoip {
+        Some(db) => crate::geoip::CountryDb::open(&db)?.add_countries(&mut ds),
+        None if ds.role(Role::Country).is_none()
+            && ds.mode() == crate::dataset::SchemaMode::FlowLog =>
+        {
+            ds.notes.push(crate::geoip::HOW_TO_GET.into());
+        }
+        None => {}
+    }
+    keep_window(ds, &opts.window)
+}
+
+/// A dataset with no rows, only counted non-flow records (NODATA/SKIPDATA), is an error for
+/// a whole input; inside a folder it still contributes its counts.
+/// Also adds the notes on those records (once for a whole folder).
+fn require_rows(mut ds: Dataset) -> Result<Dataset, IngestError> {
+    if ds.rows > 0 {
+        ds.notes.extend(flowlog::status_notes(&ds.facts));
+        return Ok(ds);
+    }
+    Err(IngestError::NoFlows {
+        statuses: ds
+            .facts
+            .log_status
+            .iter()
+            .map(|(k, v)| format!("{} {}", v.records, crate::sanitize::inert(k)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        path: ds.source,
+    })
+}
+
+/// Drops the rows whose time is outside the window (rows without a time stay out too).
+fn keep_window(ds: Dataset, w: &window::TimeWindow) -> Result<Dataset, IngestError> {
+    if w.is_open() {
+        return Ok(ds);
+    }
+    let rows: Vec<usize> = (0..ds.rows)
+        .filter(|&r| ds.start_time(r).is_some_and(|t| w.contains(t)))
+        .collect();
+    if rows.len() == ds.rows {
+        return Ok(ds);
+    }
+    let window = w.describe();
+    if rows.is_empty() {
+        return Err(IngestError::OutsideWindow {
+            path: ds.source,
+            window,
+        });
+    }
+    let mut kept = ds.select_rows(&rows);
+    kept.notes.push(format!(
+        "{} of {} rows fall in the time window {window}",
+        rows.len(),
+        ds.rows
+    ));
+    Ok(kept)
+}
+
+/// Loads one file of a folder (shared progress: its total is the folder's).
+fn load_file(
+    path: &Path,
+    progress: Arc<LoadProgress>,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| IngestError::Unreadable {
+        path: name.clone(),
+        cause: io_cause(&e),
+    })?;
+    read_input(&name, Box::new(file), progress, opts)
+}
+
+/// Loads one file (`-` is stdin).
+fn load_one(
+    path: &str,
+    progress: Arc<LoadProgress>,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
     if path == "-" {
-        return load_reader("<stdin>", Box::new(std::io::stdin()), progress);
+        return require_rows(read_input(
+            "<stdin>",
+            Box::new(std::io::stdin()),
+            progress,
+            opts,
+        )?);
     }
     let p = Path::new(path);
     let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
@@ -133,7 +270,7 @@ pub fn load_path(path: &str, progress: Arc<LoadProgress>) -> Result<Dataset, Ing
     if meta.is_file() {
         progress.total_bytes.store(meta.len(), Ordering::Relaxed);
     }
-    load_reader(path, Box::new(file), progress)
+    require_rows(read_input(path, Box::new(file), progress, opts)?)
 }
 
 /// Loads CSV bytes held in memory (e.g. the embedded demo data).
@@ -168,6 +305,16 @@ pub fn load_reader(
     reader: Box<dyn Read + Send + '_>,
     progress: Arc<LoadProgress>,
 ) -> Result<Dataset, IngestError> {
+    require_rows(read_input(name, reader, progress, &LoadOptions::default())?)
+}
+
+/// [`load_reader`], but a flow log holding only NODATA/SKIPDATA records loads with no rows.
+fn read_input(
+    name: &str,
+    reader: Box<dyn Read + Send + '_>,
+    progress: Arc<LoadProgress>,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
     let counting = Counting {
         inner: reader,
         progress: progress.clone(),
@@ -186,7 +333,92 @@ pub fn load_reader(
     } else {
         Box::new(source)
     };
-    Loader::new(name, input, progress).run()
+    let mut input = std::io::BufReader::with_capacity(1 << 20, input);
+    let kind = {
+        use std::io::BufRead;
+        match input.fill_buf() {
+            Ok(head) => waf::sniff(head),
+            // The loader reports it with the same words as any read error.
+            Err(_) => waf::Sniffed::Other,
+        }
+    };
+    match kind {
+        waf::Sniffed::Other => Loader::new(name, Box::new(input), progress).run(),
+        kind => convert(name, input, progress, kind, opts),
+    }
+}
+
+/// Loads a WAF log or a Logs Insights export through its conversion to CSV ([`waf`]); the
+/// conversion's rejects (with the input's line numbers) come first.
+fn convert(
+    name: &str,
+    mut input: impl Read,
+    progress: Arc<LoadProgress>,
+    kind: waf::Sniffed,
+    opts: &LoadOptions,
+) -> Result<Dataset, IngestError> {
+    let mut all = Vec::new();
+    let mut notes = Vec::new();
+    if let Err(e) = input.read_to_end(&mut all) {
+        notes.push(format!(
+            "the input ended early after {} bytes: {}; the records before that point were loaded",
+            all.len(),
+            io_cause(&e)
+        ));
+        // The cut-off last line is not a record.
+        let keep = memchr::memrchr(b'\n', &all).map_or(0, |i| i + 1);
+        all.truncate(keep);
+    }
+    // Insights exports are CSV already: their line numbers are the converted CSV's.
+    let (csv, rejects, map, what) = match kind {
+        waf::Sniffed::Waf => {
+            let (c, r, m) = waf::waf_to_csv(&all);
+            (c, r, Some(m), "read as AWS WAF logs (JSON lines)")
+        }
+        _ => {
+            let (c, r) = waf::insights_to_csv(&all, opts.flow_format.as_deref());
+            (
+                c,
+                r,
+                None,
+                "read as a CloudWatch Logs Insights export of flow logs",
+            )
+        }
+    };
+    let input_bytes = all.len() as u64;
+    drop(all);
+    let loaded = Loader::new(name, Box::new(std::io::Cursor::new(csv)), progress).run();
+    let mut ds = match loaded {
+        Ok(ds) => ds,
+        Err(IngestError::HeaderOnly { .. } | IngestError::Empty { .. }) if rejects.total > 0 => {
+            return Err(IngestError::AllRejected {
+                path: name.into(),
+                rejected: rejects.total,
+                first: rejects
+                    .details
+                    .first()
+                    .map(describe_reject)
+                    .unwrap_or_default(),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let mut all_rejects = rejects;
+    let mut loaded_rejects = std::mem::take(&mut ds.rejects);
+    if let Some(map) = &map {
+        for r in &mut loaded_rejects.details {
+            r.line = waf::input_line(map, r.line);
+        }
+    }
+    all_rejects.merge(loaded_rejects);
+    all_rejects.details.sort_by_key(|r| r.line);
+    ds.rejects = all_rejects;
+    ds.input_bytes = input_bytes;
+    ds.notes
+        .retain(|n| !n.starts_with("read as AWS VPC flow logs"));
+    ds.notes.insert(0, what.into());
+    ds.notes.extend(notes);
+    Ok(ds)
 }
 
 struct Loader<'a> {
@@ -199,6 +431,8 @@ struct Loader<'a> {
     truncated: bool,
     input_bytes: u64,
     notes: Vec<String>,
+    /// The input is an AWS VPC flow log (its header says so).
+    flow: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -212,6 +446,7 @@ impl<'a> Loader<'a> {
             truncated: false,
             input_bytes: 0,
             notes: Vec::new(),
+            flow: false,
         }
     }
 
@@ -277,7 +512,11 @@ impl<'a> Loader<'a> {
         // Sample rows to type the columns without a role.
         self.fill(BLOCK_BYTES)?;
         let plan = self.plan(&headers, delimiter)?;
-        if delimiter != b',' {
+        if self.flow {
+            self.notes.push(
+                "read as AWS VPC flow logs: '-' is a missing value, protocol numbers are shown as names, tcp-flags decoded".into(),
+            );
+        } else if delimiter != b',' {
             let shown = match delimiter {
                 b'\t' => "tab".to_string(),
                 d => format!("'{}'", char::from(d)),
@@ -437,8 +676,24 @@ impl<'a> Loader<'a> {
     fn finish(self, merger: Merger, headers: Vec<String>) -> Result<Dataset, IngestError> {
         let rejects = merger.rejects.clone();
         let rows = merger.rows;
-        let (columns, latin1) = merger.finish();
+        let facts = crate::dataset::LoadFacts {
+            log_status: merger.statuses.clone(),
+            files: 1,
+        };
+        let (mut columns, latin1) = merger.finish();
+        flowlog::tidy_columns(&mut columns, self.flow);
         let mut notes = self.notes;
+        // Only non-flow records: no rows, but their counts (see `require_rows`).
+        if rows == 0 && rejects.total == 0 && !facts.log_status.is_empty() {
+            return Ok(Dataset {
+                source: self.name,
+                columns,
+                notes,
+                facts,
+                input_bytes: self.input_bytes,
+                ..Dataset::default()
+            });
+        }
         if rows == 0 {
             if rejects.total == 0 {
                 return Err(IngestError::HeaderOnly { path: self.name });
@@ -468,6 +723,7 @@ impl<'a> Loader<'a> {
             notes,
             input_bytes: self.input_bytes,
             origin: None,
+            facts,
         };
         let (zero, negative) = derived::non_positive_durations(&ds);
         if zero + negative > 0 {
@@ -517,6 +773,10 @@ fn tail_problem(tail: &[u8], delimiter: u8, truncated: bool) -> Option<(&'static
 
 /// `line N, column C: message`.
 pub fn describe_reject(r: &crate::dataset::Reject) -> String {
+    if r.line == 0 {
+        // A whole file of a folder: the message names it.
+        return r.message.clone();
+    }
     match &r.column {
         Some(c) => format!(
             "line {}, column {}: {}",

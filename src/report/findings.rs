@@ -136,6 +136,9 @@ pub struct Findings {
     pub evaluation: Option<Evaluation>,
     pub recommendations: Vec<String>,
     pub summary: Summary,
+    /// Flow-log attack shapes (rejected scans, large transfers out, short SSH/RDP sessions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flow_patterns: Vec<crate::analysis::flow_patterns::FlowPattern>,
 }
 
 fn text(ds: &Dataset, row: usize, role: Role) -> Option<String> {
@@ -550,6 +553,7 @@ pub fn build_with_summary(
         evaluation,
         recommendations: Vec::new(),
         summary,
+        flow_patterns: crate::analysis::flow_patterns::find(ds),
     };
     f.recommendations = recommendations(&f);
     f
@@ -557,7 +561,7 @@ pub fn build_with_summary(
 
 /// Recommendations derived from the figures (each cites what it rests on).
 fn recommendations(f: &Findings) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = f.flow_patterns.iter().map(|p| p.sentence.clone()).collect();
     let mb = |b: u128| format!("{:.0} MB", b as f64 / 1e6);
     for ip in f
         .suspicious_ips
@@ -565,8 +569,11 @@ fn recommendations(f: &Findings) -> Vec<String> {
         .filter(|ip| ip.share_flagged >= 0.25 || ip.flagged >= 5)
         .take(5)
     {
+        // One of the network's own hosts is investigated, not blocked.
+        let internal = ip.src_ip.parse().is_ok_and(crate::geoip::is_internal);
         out.push(format!(
-            "Block or rate-limit {}: {} of its {} sessions flagged ({:.0}%), {} in, {} out, max score {:.3}, active {} to {}.",
+            "{} {}: {} of its {} sessions flagged ({:.0}%), {} in, {} out, max score {:.3}, active {} to {}.",
+            if internal { "Investigate internal host" } else { "Block or rate-limit" },
             ip.src_ip,
             ip.flagged,
             ip.sessions,

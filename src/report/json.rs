@@ -68,6 +68,26 @@ pub fn to_string<T: serde::Serialize>(v: &T) -> serde_json::Result<String> {
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// Serialises a value as one line of terminal-safe JSON (for JSON-lines output), with its
+/// newline: compact JSON is ASCII outside strings, so escaping every dangerous character of the
+/// text escapes exactly those inside strings.
+pub fn to_line<T: serde::Serialize>(v: &T) -> serde_json::Result<String> {
+    let compact = serde_json::to_string(v)?;
+    let mut out = String::with_capacity(compact.len() + 1);
+    for c in compact.chars() {
+        if crate::sanitize::needs_escape(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{:04x}", u));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

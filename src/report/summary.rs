@@ -29,6 +29,18 @@ pub fn render_text(s: &Summary) -> String {
         );
     }
     let _ = writeln!(o, "  schema      {:?}", s.mode);
+    if s.files > 1 {
+        let _ = writeln!(o, "  files       {}", s.files);
+    }
+    if !s.data_quality.log_status.is_empty() {
+        let list: Vec<String> = s
+            .data_quality
+            .log_status
+            .iter()
+            .map(|(k, n)| format!("{} {n}", inert(k)))
+            .collect();
+        let _ = writeln!(o, "  log status  {}", list.join(", "));
+    }
     if s.unique_src_ips > 0 {
         let _ = writeln!(o, "  source IPs  {} distinct", s.unique_src_ips);
     }

@@ -149,31 +149,31 @@ explorer() { # file: start the explorer as the pane's own process, its pid in $p
   rm -f "$pidf"; start "echo \$\$ > '$pidf'; exec '$bin' '$1'"
   for _ in $(seq 50); do [ -s "$pidf" ] && break; sleep 0.1; done
 }
+hang_up() { # how (kill-server | TERM) description: end the explorer's terminal or signal it
+  local p; p="$(cat "$pidf")"
+  if [ "$1" = kill-server ]; then tm kill-server; else kill "-$1" "$p"; fi
+  gone_within "$p" 2000 "$2"
+}
 explorer "$real"
 check "explorer up before the hang-up" "282 rows" 15
-p="$(cat "$pidf")"; tm kill-server
-gone_within "$p" 2000 "killing the terminal (tmux kill-server, idle) ends it"
+hang_up kill-server "killing the terminal (tmux kill-server, idle) ends it"
 explorer "$real"
 check "explorer up before SIGTERM" "282 rows" 15
-p="$(cat "$pidf")"; kill -TERM "$p"
-gone_within "$p" 2000 "SIGTERM (idle) ends it"
+hang_up TERM "SIGTERM (idle) ends it"
 "$bin" demo --rows 3000000 --seed 3 -o "$hupdir/big.csv" >/dev/null
 explorer "$hupdir/big.csv"
 check "a large file is loading" "loading .* rows so far" 15
-p="$(cat "$pidf")"; tm kill-server
-gone_within "$p" 2000 "killing the terminal while loading ends it"
+hang_up kill-server "killing the terminal while loading ends it"
 explorer "$hupdir/big.csv"
 check "the large file loaded" "3000000 rows" 60
 key 5
 check "anomalies ready" "flagged of 3000000" 60
 key F; key Space
 check "a refit is running" "refitting" 5
-p="$(cat "$pidf")"; tm kill-server
-gone_within "$p" 2000 "killing the terminal during a refit ends it"
+hang_up kill-server "killing the terminal during a refit ends it"
 explorer "$hupdir/big.csv"
 check "a large file is loading again" "loading .* rows so far" 15
-p="$(cat "$pidf")"; kill -TERM "$p"
-gone_within "$p" 2000 "SIGTERM while loading ends it"
+hang_up TERM "SIGTERM while loading ends it"
 rm -rf "$hupdir"
 
 echo "== escape sequences in the data stay inert"

@@ -57,7 +57,11 @@ fn unreadable_inputs_exit_2_with_one_clear_line() {
         &dir.path().join("missing.csv").display().to_string(),
         "no such file",
     );
-    assert_one_line_exit_2(&dir.path().display().to_string(), "directory");
+    // A folder is read whole: here every file in it is unusable.
+    assert_one_line_exit_2(
+        &dir.path().display().to_string(),
+        "log files could be loaded",
+    );
     assert_one_line_exit_2(
         &file_with(&dir, "words.csv", b"name,colour\nann,red\nbob,blue\n"),
         "no usable column",

@@ -813,10 +813,13 @@ fn cr_only_line_ends_over_one_block_load() {
 
 #[test]
 fn paths_that_are_not_readable_files() {
+    // A folder is read whole (tests/it/ingest_flowlog.rs); one without a log file is refused.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("notes.md"), "not a log").unwrap();
     assert_case(
         "(a directory)",
-        &fixtures(),
-        &Exit2("is a directory"),
+        empty.path(),
+        &Exit2("no log file in this folder"),
         nothing_more,
     );
     assert_case(

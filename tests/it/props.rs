@@ -312,7 +312,7 @@ proptest! {
         chunk in 1usize..64,
     ) {
         let plan: Vec<ColPlan> = (0..3)
-            .map(|i| ColPlan { name: format!("c{i}"), role: None, kind: RoleType::Text })
+            .map(|i| ColPlan { name: format!("c{i}"), role: None, kind: RoleType::Text, dash_missing: false })
             .collect();
         let whole = read(&builder::parse_chunk(&body, b',', &plan, 2));
         let mut pieces = (Vec::new(), Vec::new());
