@@ -9,12 +9,18 @@
 # each, the ratios, bytes per record (peak RSS / rows) and the gzip-vs-plain time ratio.
 # Raw figures go to bench/data/results.tsv (one line per run).
 #
+# SHAPES="demo resampled" adds a second, differently shaped file per size: rows resampled from the
+# real CloudWatch file (REAL, default $THREATLENS_SHARED/data/…) with jittered bytes and timestamps
+# spread over 30 days (bench/resample.py); its lines carry a "-resampled" tool suffix.
+#
 # Environment: REPEAT (default 3), PANDAS_MAX_ROWS (skip pandas above this many rows; default: never),
 # PANDAS_TIMEOUT (seconds, default 3600), THREATLENS (a threatlens binary; default: cargo build --release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REPEAT=${REPEAT:-3}
+SHAPES=${SHAPES:-demo}
+REAL=${REAL:-${THREATLENS_SHARED:-../shared}/data/CloudWatch_Traffic_Web_Attack.csv}
 PANDAS_MAX_ROWS=${PANDAS_MAX_ROWS:-0}
 PANDAS_TIMEOUT=${PANDAS_TIMEOUT:-3600}
 [ $# -gt 0 ] || set -- 100000 1000000 10000000
@@ -86,25 +92,32 @@ export -f threatlens_run
 export BIN MODE
 
 for rows in "$@"; do
-  csv=$DATA/demo_$rows.csv
+ for shape in $SHAPES; do
+  # The resampled file's runs carry a "-resampled" tool suffix in the TSV and the summary.
+  csv=$DATA/${shape}_$rows.csv
   if [ ! -s "$csv" ]; then
     echo "making $csv"
-    "$BIN" demo --rows "$rows" --seed 1 -o "$csv" --force
+    case $shape in
+      demo) "$BIN" demo --rows "$rows" --seed 1 -o "$csv" --force ;;
+      resampled) python3 bench/resample.py "$REAL" --rows "$rows" --seed 1 -o "$csv" ;;
+      *) echo "run.sh: unknown shape '$shape' in SHAPES (demo, resampled)" >&2; exit 2 ;;
+    esac
   fi
   if [ ! -s "$csv.gz" ] || [ "$csv.gz" -ot "$csv" ]; then
     echo "making $csv.gz"
     gzip -c -6 "$csv" > "$csv.gz"
   fi
-  echo "== $rows rows: $csv ($(du -h "$csv" | cut -f1), gzip $(du -h "$csv.gz" | cut -f1))"
+  tag=$([ "$shape" = demo ] && echo "" || echo "-$shape")
+  echo "== $rows rows, $shape: $csv ($(du -h "$csv" | cut -f1), gzip $(du -h "$csv.gz" | cut -f1))"
   for run in $(seq 1 "$REPEAT"); do
     if [ "$PANDAS_MAX_ROWS" = 0 ] || [ "$rows" -le "$PANDAS_MAX_ROWS" ]; then
-      measure "$rows" pandas "$run" timeout "$PANDAS_TIMEOUT" python3 bench/pipeline.py "$csv" -o "$OUT/pandas_$rows.json"
+      measure "$rows" "pandas$tag" "$run" timeout "$PANDAS_TIMEOUT" python3 bench/pipeline.py "$csv" -o "$OUT/pandas${tag}_$rows.json"
     fi
-    measure "$rows" threatlens "$run" bash -c 'threatlens_run "$0" "$1"' "$csv" "$OUT/tl_$rows"
-    measure "$rows" threatlens-gz "$run" bash -c 'threatlens_run "$0" "$1"' "$csv.gz" "$OUT/tlgz_$rows"
+    measure "$rows" "threatlens$tag" "$run" bash -c 'threatlens_run "$0" "$1"' "$csv" "$OUT/tl${tag}_$rows"
+    measure "$rows" "threatlens-gz$tag" "$run" bash -c 'threatlens_run "$0" "$1"' "$csv.gz" "$OUT/tlgz${tag}_$rows"
   done
+ done
 done
-
 echo
 python3 - "$TSV" "$STAMP" "$OUT" <<'PY'
 import json, os, statistics, sys
@@ -125,8 +138,9 @@ def walls(rows, tool):
 print(f"medians of the runs (stamp {stamp}); wall and CPU (user+sys) in seconds, RSS in MB")
 hdr = f"{'rows':>10} {'tool':<14} {'wall':>8} {'cpu':>8} {'peak RSS':>9} {'B/record':>9}  runs (wall)"
 print(hdr); print('-' * len(hdr))
+tags = sorted({k[1][len('pandas'):] for k in runs if k[1].startswith('pandas')} | {''})
 for rows in sorted({k[0] for k in runs}):
-    for tool in ('pandas', 'threatlens', 'threatlens-gz'):
+    for tool in [t + g for g in tags for t in ('pandas', 'threatlens', 'threatlens-gz')]:
         if (rows, tool) not in runs:
             continue
         w, c, m = med(rows, tool, 'wall'), med(rows, tool, 'cpu'), med(rows, tool, 'rss')
@@ -135,10 +149,12 @@ for rows in sorted({k[0] for k in runs}):
             continue
         print(f"{rows:>10} {tool:<14} {w:>8.2f} {c:>8.2f} {m / 1e6:>9.1f} {m / rows:>9.1f}  {walls(rows, tool)}")
 print()
-for rows in sorted({k[0] for k in runs}):
-    pw, tw, gw = med(rows, 'pandas', 'wall'), med(rows, 'threatlens', 'wall'), med(rows, 'threatlens-gz', 'wall')
-    pc, tc = med(rows, 'pandas', 'cpu'), med(rows, 'threatlens', 'cpu')
-    pm, tm = med(rows, 'pandas', 'rss'), med(rows, 'threatlens', 'rss')
+for rows, g in sorted({(k[0], g) for k in runs for g in tags}):
+    if (rows, 'threatlens' + g) not in runs:
+        continue
+    pw, tw, gw = med(rows, 'pandas' + g, 'wall'), med(rows, 'threatlens' + g, 'wall'), med(rows, 'threatlens-gz' + g, 'wall')
+    pc, tc = med(rows, 'pandas' + g, 'cpu'), med(rows, 'threatlens' + g, 'cpu')
+    pm, tm = med(rows, 'pandas' + g, 'rss'), med(rows, 'threatlens' + g, 'rss')
     parts = []
     if pw and tw:
         parts.append(f"threatlens {pw / tw:.1f}x faster (wall), {pc / tc:.1f}x (cpu)")
@@ -148,10 +164,10 @@ for rows in sorted({k[0] for k in runs}):
         parts.append(f"{tm / rows:.0f} B/record")
     if gw and tw:
         parts.append(f"gzip/plain time {gw / tw:.2f}")
-    print(f"{rows:>10} rows: " + ' · '.join(parts))
+    print(f"{rows:>10} rows{g}: " + ' · '.join(parts))
     try:
-        p = json.load(open(os.path.join(out, f"pandas_{rows}.json")))
-        d = json.load(open(os.path.join(out, f"tl_{rows}.detect.json" if os.path.exists(os.path.join(out, f"tl_{rows}.detect.json")) else f"tl_{rows}.report.json")))
+        p = json.load(open(os.path.join(out, f"pandas{g}_{rows}.json")))
+        d = json.load(open(os.path.join(out, f"tl{g}_{rows}.detect.json" if os.path.exists(os.path.join(out, f"tl{g}_{rows}.detect.json")) else f"tl{g}_{rows}.report.json")))
         a = d.get('anomalies')
         flagged = a.get('flagged') if isinstance(a, dict) else a
         print(f"{'':>16}flagged: pandas {p['anomalies']}, threatlens {flagged}")

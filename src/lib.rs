@@ -19,5 +19,6 @@ pub mod ingest;
 pub mod report;
 pub mod sanitize;
 pub mod source;
+pub mod sql;
 pub mod timing;
 pub mod tui;

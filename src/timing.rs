@@ -12,8 +12,19 @@ fn enabled() -> bool {
     })
 }
 
+/// Called with each phase's name as it starts (the CLI's progress bar shows it).
+static HOOK: OnceLock<fn(&str)> = OnceLock::new();
+
+/// Registers the function told each phase's name as it starts (the first registration wins).
+pub fn on_phase(hook: fn(&str)) {
+    let _ = HOOK.set(hook);
+}
+
 /// Runs `f`, printing `timing: NAME MS ms` to stderr when timings are on.
 pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    if let Some(hook) = HOOK.get() {
+        hook(name);
+    }
     if !enabled() {
         return f();
     }

@@ -128,15 +128,8 @@ pub fn describe_sorted(sorted: &[f64], missing: usize) -> Stats {
         }
     }
     // Skewness and kurtosis do not depend on the scale; std is scaled back.
-    let std = (n > 1).then(|| scale * (m2 / (nf - 1.0)).sqrt());
-    let skewness = (n > 2 && !constant && m2 > 0.0)
-        .then(|| (nf * (nf - 1.0).sqrt() / (nf - 2.0)) * (m3 / m2.powf(1.5)));
-    let kurtosis = (n > 3 && !constant && m2 > 0.0).then(|| {
-        let adj = 3.0 * (nf - 1.0).powi(2) / ((nf - 2.0) * (nf - 3.0));
-        let num = nf * (nf + 1.0) * (nf - 1.0) * m4;
-        let den = (nf - 2.0) * (nf - 3.0) * m2 * m2;
-        num / den - adj
-    });
+    let (std, skewness, kurtosis) = shape_from_moments(n, m2, m3, m4, constant);
+    let std = std.map(|s| scale * s);
     let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
     Stats {
         count: n,
@@ -153,6 +146,30 @@ pub fn describe_sorted(sorted: &[f64], missing: usize) -> Stats {
         kurtosis: finite(kurtosis),
         missing,
     }
+}
+
+/// pandas' sample std, bias-corrected skewness and excess kurtosis from `n` values whose
+/// central moments (sums of the 2nd, 3rd and 4th powers of `x − mean`) are `m2`, `m3`, `m4`;
+/// `constant` when every value is the same. The one home of these formulas (local statistics and
+/// the engines' summary queries use it).
+pub fn shape_from_moments(
+    n: usize,
+    m2: f64,
+    m3: f64,
+    m4: f64,
+    constant: bool,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let nf = n as f64;
+    let std = (n > 1).then(|| (m2 / (nf - 1.0)).sqrt());
+    let skewness = (n > 2 && !constant && m2 > 0.0)
+        .then(|| (nf * (nf - 1.0).sqrt() / (nf - 2.0)) * (m3 / m2.powf(1.5)));
+    let kurtosis = (n > 3 && !constant && m2 > 0.0).then(|| {
+        let adj = 3.0 * (nf - 1.0).powi(2) / ((nf - 2.0) * (nf - 3.0));
+        let num = nf * (nf + 1.0) * (nf - 1.0) * m4;
+        let den = (nf - 2.0) * (nf - 3.0) * m2 * m2;
+        num / den - adj
+    });
+    (std, skewness, kurtosis)
 }
 
 /// Sums of the 2nd, 3rd and 4th powers of `(x − mu) / scale`.

@@ -76,6 +76,8 @@ pub struct DetectArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub detect: DetectOptions,
+    #[command(flatten)]
+    pub model: super::engine::ModelArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: DetectFormat,
@@ -141,11 +143,21 @@ pub struct Outcome {
 pub fn run_detection(ds: &Dataset, opts: &DetectOptions) -> Result<Outcome, Failure> {
     let params = opts.params(ds);
     let run = DetectionRun::run(ds, &params, &RunControl::default()).map_err(Failure::usage)?;
+    outcome_of(ds, run, opts.contamination, opts.label.as_deref())
+}
+
+/// Flags a finished run's rows by `contamination` and evaluates them against a label column.
+pub fn outcome_of(
+    ds: &Dataset,
+    run: DetectionRun,
+    contamination: Contamination,
+    label: Option<&str>,
+) -> Result<Outcome, Failure> {
     let selection = run
         .detection
         .index
-        .select(Rule::Contamination(opts.contamination));
-    let labels = match &opts.label {
+        .select(Rule::Contamination(contamination));
+    let labels = match label {
         Some(col) => Some(labels(ds, col)?),
         None => None,
     };
@@ -161,7 +173,7 @@ pub fn run_detection(ds: &Dataset, opts: &DetectOptions) -> Result<Outcome, Fail
         selection,
         labels,
         evaluation,
-        contamination: opts.contamination,
+        contamination,
     })
 }
 
@@ -288,11 +300,15 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
         return super::follow::cmd_follow(a);
     }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
-    if let Some(path) = &a.export {
+    if super::engine::emit_sql(&a.model, a.output.as_deref(), a.force)? {
+        return Ok(());
+    }
+    for path in [&a.export, &a.model.save_model].into_iter().flatten() {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
-    let ds = load_input(&a.input)?;
-    let outcome = run_detection(&ds, &a.detect)?;
+    let ds = crate::timing::phase("load", || load_input(&a.input))?;
+    let outcome = super::engine::detect(&ds, &a.detect, &a.model)?;
+    super::engine::save_model(&ds, &outcome, &a.model, a.force)?;
     let target = Target::from_arg(a.output.as_deref());
     match a.format {
         // Both have a line per row (or per flagged row): streamed, never built whole.

@@ -6,8 +6,13 @@
 //! it owns I/O policy (where output goes, what is printed), not the analysis.
 
 pub mod detect;
+pub mod doctor;
+pub mod engine;
 pub mod follow;
+pub mod launch;
 pub mod output;
+pub mod progress;
+pub mod shell;
 pub mod window;
 
 use crate::analysis::prep::{self, MissingPolicy, OutlierPolicy, PrepOptions};
@@ -31,6 +36,8 @@ pub struct Cli {
     /// Configuration file (default: config.toml in the config directory, or $THREATLENS_CONFIG).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub progress: progress::ProgressArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +50,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Write demo traffic with planted, labelled attacks as CSV.
     Demo(DemoArgs),
+    /// What this machine will do: scoring kernel and why, CPU vector extensions, threads.
+    Doctor(doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh or fish) to stdout.
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
 }
 
 /// Input file and the optional preprocessing steps.
@@ -50,6 +63,8 @@ pub enum Command {
 pub struct InputArgs {
     /// The log file or folder (CSV or VPC flow logs, plain or .gz; `-` is stdin). A folder is
     /// read whole: every .log, .log.gz, .gz, .csv and .jsonl file beneath it.
+    /// (Optional to clap so that `detect --emit-sql` needs none; empty means not given.)
+    #[arg(default_value = "", hide_default_value = true)]
     pub file: String,
     #[command(flatten)]
     pub window: window::WindowArgs,
@@ -208,13 +223,23 @@ impl Failure {
 
 /// Runs the command line; returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    let headless = matches!(
+        cli.command,
+        Some(Command::Summary(_) | Command::Detect(_) | Command::Report(_))
+    );
+    // The bar is cleared (dropped) before any message is printed.
+    let bar = headless.then(|| progress::Reporter::start(cli.progress));
     let result = match cli.command {
         Some(Command::Summary(a)) => cmd_summary(&a),
         Some(Command::Detect(a)) => detect::cmd_detect(&a),
         Some(Command::Report(a)) => cmd_report(&a),
         Some(Command::Demo(a)) => cmd_demo(&a),
+        Some(Command::Doctor(a)) => doctor::cmd_doctor(&a),
+        Some(Command::Completions(a)) => shell::cmd_completions(&a),
+        Some(Command::Man) => shell::cmd_man(),
         None => explore(&cli.files, cli.config.as_deref()),
     };
+    drop(bar);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
@@ -226,8 +251,15 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Loads a file, applies the requested preprocessing, then the filter.
 pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
+    let file = Some(input.file.as_str())
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| {
+            Failure::usage(
+                "no input: give a FILE or folder (CSV or VPC flow logs, plain or .gz; - is stdin)",
+            )
+        })?;
     let opts = input.window.options().map_err(Failure::usage)?;
-    let mut ds = ingest::load_path_with(&input.file, LoadProgress::new(), &opts)?;
+    let mut ds = ingest::load_path_with(file, progress::load_progress(), &opts)?;
     let opts = input.prep();
     if opts != PrepOptions::default() {
         ds = prep::apply(&ds, &opts).0;
@@ -268,12 +300,14 @@ fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
     if let Some(path) = &a.export {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
-    let ds = load_input(&a.input)?;
+    let ds = crate::timing::phase("load", || load_input(&a.input))?;
     let opts = summary::SummaryOptions {
         top: a.top,
         ..summary::SummaryOptions::default()
     };
-    let s = summary::summarize(&ds, Rows::All(ds.rows), opts);
+    let s = crate::timing::phase("summary", || {
+        summary::summarize(&ds, Rows::All(ds.rows), opts)
+    });
     let text = match a.format {
         SummaryFormat::Text => crate::report::summary::render_text(&s),
         SummaryFormat::Json => to_json(&s)?,
@@ -406,11 +440,10 @@ fn demo_flow(a: &DemoArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The explorer's entry point. Without a terminal (output piped or redirected)
-/// it prints the summary instead and says so on stderr.
+/// The explorer's entry point. Without a terminal on stdout (output piped or redirected) it
+/// prints the summary instead and says so on stderr (see [`launch::decide`]).
 fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Failure> {
-    use std::io::IsTerminal;
-    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+    if launch::decide(launch::Terminal::probe()) == launch::Launch::Explorer {
         // Check the path first so a bad one fails with exit 2 before the screen changes (a
         // folder is read whole).
         if let Some(f) = files.first().filter(|f| f.as_str() != "-") {

@@ -145,7 +145,7 @@ pub(crate) struct Node {
     pub(crate) feature: u32,
 }
 
-const PASS: Node = Node {
+pub(crate) const PASS: Node = Node {
     threshold: f32::INFINITY,
     feature: 0,
 };
@@ -206,6 +206,31 @@ impl IsolationForest {
         Ok(Self {
             params: resolved,
             names: rows.names().to_vec(),
+            depth,
+            nodes,
+            leaves,
+        })
+    }
+
+    /// Rebuilds a forest from its parts (a saved model): `nodes` holds `2^depth − 1` split nodes per
+    /// tree and `leaves` `2^depth` bottom slots per tree, as [`IsolationForest::fit_rows`] lays them
+    /// out. The caller (`model.rs`) checks the shapes; `None` when they disagree.
+    pub(crate) fn from_layout(
+        params: ResolvedParams,
+        names: Vec<String>,
+        depth: u32,
+        nodes: Vec<Node>,
+        leaves: Vec<f64>,
+    ) -> Option<Self> {
+        let internal = (1usize << depth) - 1;
+        let ok = nodes.len() == params.trees * internal
+            && leaves.len() == params.trees * (internal + 1)
+            && nodes
+                .iter()
+                .all(|n| (n.feature as usize) < names.len().max(1));
+        ok.then_some(Self {
+            params,
+            names,
             depth,
             nodes,
             leaves,

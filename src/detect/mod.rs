@@ -18,6 +18,7 @@ pub mod eval;
 pub mod explain;
 pub mod forest;
 mod kernel;
+pub mod model;
 pub mod pipeline;
 mod score;
 pub mod threshold;
@@ -29,6 +30,8 @@ pub use explain::{
     feature_medians,
 };
 pub use forest::{ForestParams, IsolationForest, ResolvedParams, average_path_length};
+pub use kernel::dispatch::{KERNEL_ENV, Kernel, KernelChoice, cpu_features};
+pub use kernel::kernel_choice;
 pub use score::{Progress, RunControl};
 pub use threshold::{Contamination, Rule, ScoreIndex, Selection};
 
@@ -152,6 +155,11 @@ pub enum DetectError {
     /// The run was cancelled through its [`RunControl`].
     #[error("cancelled before the run finished")]
     Cancelled,
+    /// `THREATLENS_KERNEL` names no scoring kernel.
+    #[error(
+        "THREATLENS_KERNEL is '{0}', which names no scoring kernel: set it to avx512, avx2 or portable, or unset it"
+    )]
+    KernelRequest(String),
 }
 
 /// Columnar feature matrix: `names.len() == columns.len()`, every column has the same length,

@@ -248,10 +248,44 @@ impl DetectionRun {
         params: &DetectParams,
         control: &RunControl<'_>,
     ) -> Result<DetectionRun, String> {
+        Self::run_inner(ds, params, None, control)
+    }
+
+    /// Scores every row with a saved model's forest, medians and transforms (nothing is fitted).
+    pub fn run_model(
+        ds: &Dataset,
+        model: &super::model::Model,
+        control: &RunControl<'_>,
+    ) -> Result<DetectionRun, String> {
+        let params = DetectParams {
+            features: model.features.iter().map(|f| f.name.clone()).collect(),
+            log1p: model
+                .features
+                .iter()
+                .filter(|f| f.log1p)
+                .map(|f| f.name.clone())
+                .collect(),
+            trees: model.trees,
+            sample: Some(model.sample_size),
+            seed: model.seed,
+        };
+        Self::run_inner(ds, &params, Some(model), control)
+    }
+
+    fn run_inner(
+        ds: &Dataset,
+        params: &DetectParams,
+        model: Option<&super::model::Model>,
+        control: &RunControl<'_>,
+    ) -> Result<DetectionRun, String> {
         if ds.rows == 0 {
             return Err(DetectError::NoRows.to_string());
         }
-        let f = resolve(ds, params)?;
+        let mut f = resolve(ds, params)?;
+        if let Some(m) = model {
+            // The forest knows the features by the model's names.
+            f.names = m.features.iter().map(|x| x.name.clone()).collect();
+        }
         // First, while nothing else of this run is held: it reads several full-length series.
         let (patterns, per_ip) =
             crate::timing::phase("detect: pattern reference", || pattern_reference(ds));
@@ -272,6 +306,11 @@ impl DetectionRun {
                 })
                 .collect::<Result<Vec<f64>, String>>()
         })?;
+        // A saved model imputes with the medians of the data it was fitted on.
+        let medians = match model {
+            Some(m) => m.features.iter().map(|x| x.median).collect(),
+            None => medians,
+        };
         let rows = DatasetRows {
             names: &f.names,
             readers: f
@@ -288,10 +327,13 @@ impl DetectionRun {
             sample_size: params.sample,
             seed: params.seed,
         };
-        let forest = crate::timing::phase("detect: fit", || {
-            IsolationForest::fit_rows(&rows, &forest_params)
-        })
-        .map_err(|e| e.to_string())?;
+        let forest = match model {
+            Some(m) => m.forest().map_err(|e| e.to_string())?,
+            None => crate::timing::phase("detect: fit", || {
+                IsolationForest::fit_rows(&rows, &forest_params)
+            })
+            .map_err(|e| e.to_string())?,
+        };
         let scores = crate::timing::phase("detect: score", || forest.score_rows(&rows, control))
             .map_err(|e| e.to_string())?;
         let index = crate::timing::phase("detect: index", || ScoreIndex::new(&scores))
@@ -324,6 +366,11 @@ impl DetectionRun {
             sources: f.sources,
             log: f.log,
         })
+    }
+
+    /// Whether each feature (in order) is `log1p`-transformed.
+    pub fn log1p_flags(&self) -> &[bool] {
+        &self.log
     }
 
     pub fn scores(&self) -> &[f64] {

@@ -268,15 +268,21 @@ fn keep_record<'a>(
         Some(Staged::T(t)) if *t != MISSING_TIME => Some(*t),
         _ => None,
     };
-    let key = if value == b"OK" {
-        "OK".to_string()
+    // No allocation for the status of almost every record.
+    let key: std::borrow::Cow<'_, str> = if value == b"OK" {
+        "OK".into()
     } else {
-        String::from_utf8_lossy(value).to_ascii_uppercase()
+        String::from_utf8_lossy(value).to_ascii_uppercase().into()
     };
-    out.statuses
-        .entry(key)
-        .or_default()
-        .add(time(sp.start), time(sp.end));
+    let (start, end) = (time(sp.start), time(sp.end));
+    match out.statuses.get_mut(key.as_ref()) {
+        Some(span) => span.add(start, end),
+        None => out
+            .statuses
+            .entry(key.into_owned())
+            .or_default()
+            .add(start, end),
+    }
     !super::flowlog::is_non_flow(value)
 }
 

@@ -1,0 +1,126 @@
+//! `detect --save-model`, `--model` and `--emit-sql`: models that travel between machines and
+//! engines.
+//!
+//! Owns these options ([`ModelArgs`], flattened into `detect`), reading and writing model files
+//! (the format itself is `detect::model`) and printing the scoring SQL (`sql::score`). A model
+//! file that is missing, not JSON, foreign or damaged is bad input (exit 2) with the path and,
+//! where it applies, the line and column. No analysis happens here.
+
+use super::Failure;
+use super::detect::{DetectOptions, Outcome, outcome_of};
+use super::output::{Target, write_output};
+use crate::dataset::Dataset;
+use crate::detect::RunControl;
+use crate::detect::model::Model;
+use crate::detect::pipeline::DetectionRun;
+use crate::sql::Dialect;
+use clap::{Args, ValueEnum};
+
+/// The engines `--emit-sql` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    /// Apache Spark SQL (Databricks, EMR, Glue).
+    Spark,
+    /// DuckDB.
+    Duckdb,
+    /// Trino and Amazon Athena.
+    Trino,
+}
+
+impl SqlDialect {
+    fn dialect(self) -> Dialect {
+        match self {
+            SqlDialect::Spark => Dialect::Spark,
+            SqlDialect::Duckdb => Dialect::DuckDb,
+            SqlDialect::Trino => Dialect::Trino,
+        }
+    }
+}
+
+/// Saving, reusing and compiling models.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ModelArgs {
+    /// Write the fitted model (features, transforms, medians, trees, threshold rule, seed) as JSON.
+    #[arg(long, value_name = "PATH", conflicts_with = "model")]
+    pub save_model: Option<String>,
+    /// Score with a saved model instead of fitting one: its features, medians and contamination.
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with_all = ["features", "log1p", "trees", "sample", "seed", "contamination"]
+    )]
+    pub model: Option<String>,
+    /// Print the model's scoring SQL and exit: one SELECT reading the relation `input` and
+    /// returning its columns, then `score`. Needs --model; no input file.
+    #[arg(long, value_enum, value_name = "DIALECT", requires = "model")]
+    pub emit_sql: Option<SqlDialect>,
+}
+
+/// Reads and checks a model file.
+pub fn load_model(path: &str) -> Result<Model, Failure> {
+    let shown = crate::sanitize::inert(path).into_owned();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::usage(format!(
+            "cannot read the model '{shown}': {e} (write one with `threatlens detect FILE --save-model PATH`)"
+        ))
+    })?;
+    Model::from_json(&text).map_err(|e| Failure::usage(format!("model '{shown}': {e}")))
+}
+
+/// `--emit-sql`: prints the scoring query to the output.
+pub fn emit_sql(args: &ModelArgs, output: Option<&str>, force: bool) -> Result<bool, Failure> {
+    let Some(dialect) = args.emit_sql else {
+        return Ok(false);
+    };
+    let path = args
+        .model
+        .as_deref()
+        .ok_or_else(|| Failure::usage("--emit-sql needs --model PATH"))?;
+    let model = load_model(path)?;
+    let sql = crate::sql::score::scoring_select(&model, dialect.dialect(), "input")
+        .map_err(|e| Failure::usage(format!("model '{}': {e}", crate::sanitize::inert(path))))?;
+    write_output(&Target::from_arg(output), sql.as_bytes(), force)?;
+    Ok(true)
+}
+
+/// Detection with `--model` (scores only) or by fitting.
+pub fn detect(ds: &Dataset, opts: &DetectOptions, args: &ModelArgs) -> Result<Outcome, Failure> {
+    let Some(path) = &args.model else {
+        return super::detect::run_detection(ds, opts);
+    };
+    let model = load_model(path)?;
+    let run = DetectionRun::run_model(ds, &model, &RunControl::default()).map_err(|e| {
+        Failure::usage(format!(
+            "model '{}' cannot score this data: {e}",
+            crate::sanitize::inert(path)
+        ))
+    })?;
+    let contamination = model
+        .contamination()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    outcome_of(ds, run, contamination, opts.label.as_deref())
+}
+
+/// `--save-model`: writes the fitted model (refusing to replace a file without --force).
+pub fn save_model(
+    ds: &Dataset,
+    outcome: &Outcome,
+    args: &ModelArgs,
+    force: bool,
+) -> Result<(), Failure> {
+    let Some(path) = &args.save_model else {
+        return Ok(());
+    };
+    let model = Model::from_run(
+        ds,
+        &outcome.run,
+        outcome.contamination,
+        outcome.selection.threshold,
+    );
+    write_output(
+        &Target::from_arg(Some(path)),
+        model.to_json().as_bytes(),
+        force,
+    )?;
+    Ok(())
+}
