@@ -11,9 +11,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use std::time::{Duration, Instant};
-use threatlens::tui::action::Action;
+use threatlens::tui::action::{Action, Msg};
 use threatlens::tui::app::{App, Source};
-use threatlens::tui::event_action;
+use threatlens::tui::event_msg;
 use threatlens::tui::keymap::Keymap;
 use threatlens::tui::theme::Theme;
 
@@ -22,7 +22,7 @@ fn draw(app: &App, t: &mut Terminal<TestBackend>) {
 }
 
 fn press(app: &mut App, c: char) {
-    if let Some(a) = event_action(
+    if let Some(a) = event_msg(
         app,
         Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
     ) {
@@ -59,7 +59,7 @@ fn main() {
         Theme::default(),
         None,
     );
-    app.update(Action::Resize(160, 48));
+    app.update(Msg::Resize(160, 48));
     draw(&app, &mut term);
     let first_frame = start.elapsed();
     app.wait_idle();
@@ -108,7 +108,7 @@ fn main() {
         }
         refits.push(t0.elapsed());
         press(&mut app, ' ');
-        app.update(Action::Close);
+        app.update(Msg::Key(Action::Close));
         app.wait_idle();
     }
     println!(

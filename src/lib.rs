@@ -19,6 +19,7 @@ pub mod geoip;
 pub mod ingest;
 pub mod report;
 pub mod sanitize;
+pub mod source;
 pub mod sql;
 pub mod timing;
 pub mod tui;

@@ -250,7 +250,6 @@ pub fn matrix(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::dataset::{Column, ColumnData};

@@ -9,6 +9,7 @@ use super::output::{Target, check_target, write_output, write_output_with};
 use super::{Failure, InputArgs, load_input};
 use crate::analysis::rankings;
 use crate::dataset::{Dataset, Role};
+use crate::detect::defaults;
 use crate::detect::pipeline::{DetectParams, DetectionRun, default_features};
 use crate::detect::{Contamination, Evaluation, GroupSummary, Rule, RunControl, Selection};
 use crate::report::table::{Table, num};
@@ -37,16 +38,16 @@ pub struct DetectOptions {
     #[arg(long, value_delimiter = ',', value_name = "A,B,…")]
     pub log1p: Vec<String>,
     /// Fraction flagged, 0 < C ≤ 0.5 (e.g. 0.05 or 5%), or `auto` (score > 0.5).
-    #[arg(long, default_value = "0.05", value_name = "C|auto")]
+    #[arg(long, default_value_t = Contamination::default(), value_name = "C|auto")]
     pub contamination: Contamination,
     /// Number of trees.
-    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long, default_value_t = defaults::TREES as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(*defaults::TREES_RANGE.start() as u64..=*defaults::TREES_RANGE.end() as u64))]
     pub trees: u64,
     /// Rows drawn per tree (default min(256, rows)).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(defaults::SAMPLE_MIN as u64..))]
     pub sample: Option<u64>,
     /// Random seed.
-    #[arg(long, default_value_t = 42, value_name = "N")]
+    #[arg(long, default_value_t = defaults::SEED, value_name = "N")]
     pub seed: u64,
     /// Label column for evaluation (0/1, true/false, yes/no, normal/anomaly, benign/malicious).
     #[arg(long, value_name = "COL")]

@@ -10,24 +10,6 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Why output could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum OutputError {
-    #[error("{path}: already exists; pass --force to replace it")]
-    Exists { path: String },
-    #[error("{path}: cannot write: {cause}")]
-    Io { path: String, cause: String },
-}
-
-impl OutputError {
-    fn io(path: &Path, e: &std::io::Error) -> Self {
-        OutputError::Io {
-            path: path.display().to_string(),
-            cause: crate::ingest::io_cause(e),
-        }
-    }
-}
-
 /// Where output goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -95,73 +77,7 @@ pub fn write_output_with(
     }
 }
 
-/// Writes a file atomically (see the module docs).
-pub fn write_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), OutputError> {
-    write_file_with(path, force, |w| w.write_all(bytes))
-}
-
-/// [`write_file`] with the content streamed by `produce`.
-pub fn write_file_with(
-    path: &Path,
-    force: bool,
-    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), OutputError> {
-    match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-            // A device, FIFO or socket: write in place, never rename over it.
-            let f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| OutputError::io(path, &e))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
-            return produce(&mut w)
-                .and_then(|()| w.flush())
-                .map_err(|e| OutputError::io(path, &e));
-        }
-        Ok(meta) if meta.is_dir() => {
-            return Err(OutputError::Io {
-                path: path.display().to_string(),
-                cause: "is a directory".into(),
-            });
-        }
-        Ok(_) if !force => {
-            return Err(OutputError::Exists {
-                path: path.display().to_string(),
-            });
-        }
-        _ => {}
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| OutputError::io(&dir, &e))?;
-    {
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-        produce(&mut w)
-            .and_then(|()| w.flush())
-            .map_err(|e| OutputError::io(path, &e))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| OutputError::io(path, &e))?;
-    if force {
-        tmp.persist(path)
-            .map_err(|e| OutputError::io(path, &e.error))?;
-    } else {
-        // No replace: fails if the file appeared meanwhile.
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                OutputError::Exists {
-                    path: path.display().to_string(),
-                }
-            } else {
-                OutputError::io(path, &e.error)
-            }
-        })?;
-    }
-    Ok(())
-}
+pub use crate::report::file::{OutputError, write_file, write_file_with};
 
 #[cfg(test)]
 mod tests {

@@ -375,7 +375,6 @@ fn duration(start: Option<&Times>, end: Option<&Times>, row: usize) -> Option<f6
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::dataset::Column;

@@ -109,7 +109,6 @@ pub fn aggregate<S: AsRef<str>>(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -177,7 +177,6 @@ pub fn parse_label(text: &str) -> Option<bool> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::threshold::Rule;
     use super::*;

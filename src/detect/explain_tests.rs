@@ -1,7 +1,5 @@
 //! Tests for `explain.rs`: contribution shares, their edge cases, and the pattern rules.
 
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 use crate::detect::ForestParams;
 

@@ -53,9 +53,9 @@ pub struct ForestParams {
 impl Default for ForestParams {
     fn default() -> Self {
         Self {
-            trees: 100,
+            trees: super::defaults::TREES,
             sample_size: None,
-            seed: 42,
+            seed: super::defaults::SEED,
         }
     }
 }
@@ -95,7 +95,7 @@ impl ForestParams {
                 });
             }
             Some(s) => s.min(rows),
-            None => rows.min(256),
+            None => rows.min(super::defaults::SAMPLE),
         };
         if sample_size > MAX_SAMPLE_SIZE {
             return Err(DetectError::InvalidParam {

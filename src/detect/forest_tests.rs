@@ -1,7 +1,5 @@
 //! Tests for `forest.rs`: c(n), parameter resolution, f32 rounding and tree layout.
 
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 
 fn matrix(cols: Vec<Vec<f64>>) -> FeatureMatrix {

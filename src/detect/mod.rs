@@ -13,6 +13,7 @@
 //! [`eval`]. [`Detection::run`] does the first four steps in one call.
 
 pub mod aggregate;
+pub mod defaults;
 pub mod entity;
 pub mod eval;
 pub mod explain;
@@ -322,7 +323,6 @@ impl Detection {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

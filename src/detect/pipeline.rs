@@ -15,7 +15,7 @@ use super::{
 use crate::dataset::{Dataset, Derived, NumericSource, Role, SchemaMode, SeriesReader};
 use serde::Serialize;
 
-/// What to fit on and how.
+/// What to fit on and how; the default has no features and the [`super::defaults`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DetectParams {
     /// Feature names (columns or derived features).
@@ -28,15 +28,24 @@ pub struct DetectParams {
     pub seed: u64,
 }
 
+impl Default for DetectParams {
+    fn default() -> Self {
+        DetectParams {
+            features: Vec::new(),
+            log1p: Vec::new(),
+            trees: super::defaults::TREES,
+            sample: None,
+            seed: super::defaults::SEED,
+        }
+    }
+}
+
 impl DetectParams {
     /// The notebooks' defaults for this dataset.
     pub fn defaults_for(ds: &Dataset) -> Self {
         DetectParams {
             features: default_features(ds),
-            log1p: Vec::new(),
-            trees: 100,
-            sample: None,
-            seed: 42,
+            ..DetectParams::default()
         }
     }
 }
@@ -597,7 +606,6 @@ fn pattern_reference(ds: &Dataset) -> (Option<PatternReference>, Vec<(usize, usi
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::detect::FeatureMatrix;

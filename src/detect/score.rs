@@ -162,7 +162,6 @@ impl IsolationForest {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::super::ForestParams;
     use super::*;

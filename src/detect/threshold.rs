@@ -37,7 +37,7 @@ impl Contamination {
 impl Default for Contamination {
     /// The notebooks' 0.05.
     fn default() -> Self {
-        Self::Fraction(0.05)
+        Self::Fraction(super::defaults::CONTAMINATION)
     }
 }
 
@@ -316,7 +316,6 @@ fn median_in_place(v: &mut [f64]) -> f64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

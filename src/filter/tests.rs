@@ -1,7 +1,6 @@
 //! Unit tests of the filter language on a small hand-made dataset: every
 //! operator on every column type, precedence, CIDR blocks, time ranges, missing
 //! values, detection context and error positions.
-#![allow(clippy::unwrap_used)]
 
 use super::*;
 use crate::dataset::Dataset;

@@ -1,7 +1,5 @@
 //! Tests of the follow scorer, with the time passed in.
 
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 use crate::follow::Header;
 use std::sync::Arc;

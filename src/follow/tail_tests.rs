@@ -1,7 +1,5 @@
 //! Tests of the tail state machine, driven poll by poll (no sleeps, no clocks).
 
-#![allow(clippy::unwrap_used)]
-
 use super::*;
 use crate::follow::lines::MAX_LINE;
 use crate::follow::{Event, Header};

@@ -801,7 +801,6 @@ pub(crate) fn count_lf(buf: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod progress_tests {
     use super::*;
     use std::io::Write;

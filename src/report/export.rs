@@ -177,7 +177,6 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::unwrap_used)]
     fn csv_cells_that_spreadsheets_would_run_are_guarded_unless_raw_is_asked() {
         let ds = crate::ingest::load_bytes(
             "<t>",

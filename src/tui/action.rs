@@ -1,10 +1,24 @@
-//! The one `Action` enum: everything that can change the explorer's state.
+//! The messages `App::update` consumes: [`Msg`], and the user's intents, [`Action`].
 //!
-//! Key presses become actions through the keymap; mouse events, terminal resizes,
-//! timer ticks and results from the worker thread are actions too. `App::update`
-//! is the only function that consumes them.
+//! Key presses and mouse events become actions through the keymap; terminal resizes,
+//! timer ticks and results from the worker thread are messages of their own, so a
+//! worker result never travels as an action. `App::update` is the only function that
+//! consumes them. This module holds types only.
 
 use super::worker::JobResult;
+
+/// Everything that reaches `App::update`.
+#[derive(Debug)]
+pub enum Msg {
+    /// Something the user asked for (a key, a click, a scroll).
+    Key(Action),
+    /// A finished background job.
+    Worker(JobResult),
+    /// The spinner's timer, while work is under way.
+    Tick,
+    /// The terminal's new size (columns, rows).
+    Resize(u16, u16),
+}
 
 /// The tabs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,10 +113,6 @@ pub enum Action {
     ClickTab(Tab),
     ScrollUp,
     ScrollDown,
-    Resize(u16, u16),
-    Tick,
-    Worker(Box<JobResult>),
-    CancelLoad,
 }
 
 /// Editing the input line (filter, search, numbers).
@@ -117,6 +127,8 @@ pub enum InputEdit {
     End,
     /// Ctrl-U: delete everything before the cursor.
     KillToStart,
+    /// Ctrl-W: delete the word before the cursor.
+    KillWord,
     HistoryUp,
     HistoryDown,
     Submit,

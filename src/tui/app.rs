@@ -6,17 +6,19 @@
 //! worker; thresholds are answered here from the score index, without refitting.
 //! Drawing reads this state and never writes it.
 
-use super::action::{Action, InputEdit, Tab};
+use super::action::{Action, InputEdit, Msg, Tab};
 use super::keymap::{Keymap, Scope};
 use super::tabs::{anomalies::AnomalyView, rankings::RankSort};
 use super::theme::Theme;
-use super::view::{self, ViewData, ViewRequest};
 use super::worker::{JobResult, Slot, Worker};
 use crate::analysis::timeseries::WIDTHS;
 use crate::dataset::{Dataset, Role};
 use crate::detect::pipeline::{DetectParams, DetectionRun};
 use crate::detect::{Contamination, Rule, RunControl, Selection};
 use crate::ingest::{self, LoadProgress};
+use crate::source::local::LocalSource;
+use crate::source::view::{self, ViewData, ViewRequest};
+use crate::source::{RecordDetail, Source as _};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -104,6 +106,8 @@ pub struct InputLine {
     /// Cursor position in characters.
     pub cursor: usize,
     pub error: Option<String>,
+    /// A pre-filled value is selected: typing replaces it, a movement key keeps it.
+    pub selected: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -130,6 +134,9 @@ pub struct RankingsState {
     pub dim: usize,
     pub sort: RankSort,
     pub cursor: usize,
+    /// Display order of the current dimension's entities, and what it was sorted from.
+    pub order: Vec<u32>,
+    order_for: Option<(usize, usize, RankSort)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -148,6 +155,14 @@ pub struct FlowsState {
 pub struct AnomaliesState {
     pub cursor: usize,
     pub view: AnomalyView,
+}
+
+/// What a drill-down was computed for: the row, the flagging rule and the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailKey {
+    pub row: usize,
+    rule: Option<Rule>,
+    model: usize,
 }
 
 /// Per-row flags and scores shared with view jobs.
@@ -201,6 +216,11 @@ pub struct App {
     /// The newest export or report asked for, and whether its bytes are being prepared.
     write_gen: u64,
     writing: bool,
+    /// The drill-down drawn from: what it was computed for, and the answer.
+    pub detail: Option<(DetailKey, Arc<RecordDetail>)>,
+    /// The drill-down asked of the worker last, and whether its answer is awaited.
+    detail_asked: Option<DetailKey>,
+    detail_gen: u64,
     /// Where `W` saves the detection parameters.
     pub config_path: Option<std::path::PathBuf>,
     worker: Worker,
@@ -228,14 +248,8 @@ impl App {
             det_stale: false,
             det_error: None,
             det_gen: 0,
-            params: DetectParams {
-                features: Vec::new(),
-                log1p: Vec::new(),
-                trees: 100,
-                sample: None,
-                seed: 42,
-            },
-            threshold: Threshold::Contamination(0.05),
+            params: DetectParams::default(),
+            threshold: Threshold::Contamination(crate::detect::defaults::CONTAMINATION),
             selection: None,
             flagged_rows: Vec::new(),
             records: RecordsState::default(),
@@ -257,6 +271,9 @@ impl App {
             pending_write: None,
             write_gen: 0,
             writing: false,
+            detail: None,
+            detail_asked: None,
+            detail_gen: 0,
             config_path: None,
             worker: Worker::start(),
         };
@@ -308,17 +325,66 @@ impl App {
     }
 
     /// The only place state changes.
-    pub fn update(&mut self, action: Action) {
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Key(action) => self.on_action(action),
+            Msg::Worker(result) => self.on_result(result),
+            Msg::Tick => self.tick = self.tick.wrapping_add(1),
+            Msg::Resize(w, h) => self.size = (w, h),
+        }
+        self.sync_detail();
+        self.sync_rankings();
+    }
+
+    /// Re-sorts the visible ranking when the view, the dimension or the sort changed.
+    fn sync_rankings(&mut self) {
+        let Some(view) = &self.view else { return };
+        let r = &mut self.rankings;
+        let key = (Arc::as_ptr(view) as usize, r.dim, r.sort);
+        if r.order_for == Some(key) {
+            return;
+        }
+        r.order = view.rankings.get(r.dim).map_or_else(Vec::new, |rank| {
+            super::tabs::rankings::sort_order(&rank.rows, r.sort)
+        });
+        r.order_for = Some(key);
+    }
+
+    /// Asks the worker for the open drill-down when what it shows has changed
+    /// (another row, a new threshold or model): computed once, drawn from the answer.
+    fn sync_detail(&mut self) {
+        let (Some(Popup::Detail { row, .. }), Some(ds)) = (&self.popup, &self.ds) else {
+            return;
+        };
+        let key = DetailKey {
+            row: *row,
+            rule: self.det.as_ref().map(|_| self.threshold.rule()),
+            model: self.det.as_ref().map_or(0, |d| Arc::as_ptr(d) as usize),
+        };
+        if self.detail_asked.as_ref() == Some(&key) {
+            return;
+        }
+        let source = LocalSource::new(ds.clone(), self.det.clone());
+        let scope = crate::source::Scope {
+            filter: None,
+            rule: key.rule,
+        };
+        let id = key.row as crate::source::RowId;
+        self.detail_asked = Some(key);
+        self.detail_gen += 1;
+        let generation = self.detail_gen;
+        self.worker
+            .submit(Slot::Detail, move |cancel| JobResult::Detail {
+                generation,
+                result: source
+                    .detail(id, &scope, 200, cancel)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
+            });
+    }
+
+    fn on_action(&mut self, action: Action) {
         match action {
-            Action::Worker(result) => return self.on_result(*result),
-            Action::Tick => {
-                self.tick = self.tick.wrapping_add(1);
-                return;
-            }
-            Action::Resize(w, h) => {
-                self.size = (w, h);
-                return;
-            }
             Action::Quit => {
                 self.quit = true;
                 return;
@@ -327,7 +393,7 @@ impl App {
             _ => {}
         }
         if self.loading.is_some() {
-            if matches!(action, Action::Close | Action::CancelLoad) {
+            if action == Action::Close {
                 self.worker.cancel(Slot::Load);
                 if let Some(p) = &self.loading {
                     p.cancel.store(true, Ordering::Relaxed);
@@ -386,6 +452,7 @@ impl App {
         self.mode = Mode::Input(kind);
         self.input = InputLine {
             cursor: text.chars().count(),
+            selected: !text.is_empty(),
             text,
             error: None,
         };
@@ -407,6 +474,22 @@ impl App {
         }
         let line = &mut self.input;
         let byte_at = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
+        if std::mem::take(&mut line.selected) {
+            match edit {
+                // Typing or deleting replaces the selected pre-fill.
+                InputEdit::Char(_) | InputEdit::KillToStart | InputEdit::KillWord => {
+                    line.text.clear();
+                    line.cursor = 0;
+                }
+                InputEdit::Backspace | InputEdit::Delete if !line.text.is_empty() => {
+                    line.text.clear();
+                    line.cursor = 0;
+                    line.error = None;
+                    return;
+                }
+                _ => {}
+            }
+        }
         match edit {
             InputEdit::Char(c) => {
                 let at = byte_at(&line.text, line.cursor);
@@ -441,6 +524,19 @@ impl App {
                 line.cursor = 0;
             }
             InputEdit::End => line.cursor = line.text.chars().count(),
+            InputEdit::KillWord => {
+                let chars: Vec<char> = line.text.chars().collect();
+                let mut start = line.cursor.min(chars.len());
+                while start > 0 && chars.get(start - 1).is_some_and(|c| c.is_whitespace()) {
+                    start -= 1;
+                }
+                while start > 0 && chars.get(start - 1).is_some_and(|c| !c.is_whitespace()) {
+                    start -= 1;
+                }
+                let (a, b) = (byte_at(&line.text, start), byte_at(&line.text, line.cursor));
+                line.text.replace_range(a..b, "");
+                line.cursor = start;
+            }
             InputEdit::HistoryUp | InputEdit::HistoryDown if kind == InputKind::Filter => {
                 if self.history.is_empty() {
                     return;
@@ -565,7 +661,7 @@ impl App {
 
     /// Writes a file atomically and says what happened in the status line.
     pub fn write_file(&mut self, path: &std::path::Path, bytes: &[u8], force: bool) {
-        self.status = Some(match crate::cli::output::write_file(path, bytes, force) {
+        self.status = Some(match crate::report::file::write_file(path, bytes, force) {
             Ok(()) => format!(
                 "wrote {} ({} bytes)",
                 crate::sanitize::inert(&path.display().to_string()),
@@ -749,6 +845,16 @@ impl App {
                     self.on_prepared(path, result);
                 }
             }
+            JobResult::Detail { generation, result } => {
+                if generation != self.detail_gen {
+                    return;
+                }
+                match (result, self.detail_asked.clone()) {
+                    (Ok(d), Some(key)) => self.detail = Some((key, d)),
+                    (Err(e), _) => self.status = Some(crate::sanitize::inert(&e).into_owned()),
+                    (Ok(_), None) => {}
+                }
+            }
             JobResult::View { generation, result } => {
                 if generation != self.view_gen {
                     return;
@@ -884,7 +990,7 @@ impl App {
     pub fn poll_worker(&mut self) -> bool {
         let mut any = false;
         while let Some(r) = self.worker.try_result() {
-            self.update(Action::Worker(Box::new(r)));
+            self.update(Msg::Worker(r));
             any = true;
         }
         any
@@ -892,7 +998,12 @@ impl App {
 
     /// Whether background work is under way (for the spinner).
     pub fn busy(&self) -> bool {
-        self.loading.is_some() || self.view_stale || self.det_stale || self.writing
+        self.loading.is_some()
+            || self.view_stale
+            || self.det_stale
+            || self.writing
+            || self.detail_asked.is_some()
+                && self.detail.as_ref().map(|d| &d.0) != self.detail_asked.as_ref()
     }
 
     /// Test helper: waits until every job has finished and its result is applied.
@@ -903,7 +1014,7 @@ impl App {
                 .worker
                 .wait_result(std::time::Duration::from_millis(50))
             {
-                self.update(Action::Worker(Box::new(r)));
+                self.update(Msg::Worker(r));
             }
         }
         self.poll_worker();

@@ -5,6 +5,7 @@
 //! fine; a bad entry produces a warning and keeps the default — never a crash.
 //! [`DEFAULT_CONFIG`] is the commented example a test parses.
 
+use crate::detect::defaults::TREES_RANGE;
 use crate::detect::pipeline::DetectParams;
 use std::path::{Path, PathBuf};
 
@@ -102,13 +103,7 @@ pub fn parse(text: &str) -> Config {
             return c;
         }
     };
-    let mut params = DetectParams {
-        features: Vec::new(),
-        log1p: Vec::new(),
-        trees: 100,
-        sample: None,
-        seed: 42,
-    };
+    let mut params = DetectParams::default();
     let mut any = false;
     if let Some(d) = table.get("detect").and_then(|d| d.as_table()) {
         for (k, v) in d {
@@ -117,7 +112,7 @@ pub fn parse(text: &str) -> Config {
                 "log1p" => strings(v).map(|f| params.log1p = f).is_some(),
                 "trees" => v
                     .as_integer()
-                    .filter(|n| (1..=10_000).contains(n))
+                    .filter(|n| usize::try_from(*n).is_ok_and(|n| TREES_RANGE.contains(&n)))
                     .map(|n| params.trees = n as usize)
                     .is_some(),
                 "sample" => v
@@ -198,6 +193,20 @@ mod tests {
     }
 
     #[test]
+    fn tree_counts_allowed_are_the_clis() {
+        // The CLI takes 1..=100000 trees; the config took only up to 10000.
+        let end = *TREES_RANGE.end();
+        let c = parse(&format!("[detect]\ntrees = {end}\n"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.params.map(|p| p.trees), Some(end));
+        let c = parse(&format!("[detect]\ntrees = {}\n", end + 1));
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        let p = parse("").params.unwrap_or_default();
+        let cli = crate::detect::ForestParams::default();
+        assert_eq!((p.trees, p.seed), (cli.trees, cli.seed));
+    }
+
+    #[test]
     fn bad_entries_warn_and_keep_defaults() {
         let c = parse(
             "[detect]\ntrees = -3\nseed = 7\nbogus = 1\ncontamination = 0.9\n[ui]\ntheme = 3\n[keys]\nquit = 5\n",
@@ -256,7 +265,7 @@ pub fn save_params(
             )
         })?;
     }
-    crate::cli::output::write_file(path, text.as_bytes(), true).map_err(|e| e.to_string())
+    crate::report::file::write_file(path, text.as_bytes(), true).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

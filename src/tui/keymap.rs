@@ -184,7 +184,7 @@ impl Default for Keymap {
                 Action::Quit,
                 &[c('q'), ctrl_c],
                 Global,
-                "quit (Ctrl-C always quits)",
+                "quit; in a popup, close it (Ctrl-C always quits)",
                 "quit",
             ),
             b(
@@ -552,7 +552,7 @@ impl Default for Keymap {
             b(
                 "top_k",
                 Action::TopK,
-                &[c('k')],
+                &[c('K')],
                 an,
                 "flag the top k rows instead",
                 "",
@@ -692,6 +692,7 @@ pub fn input_edit(ev: &KeyEvent) -> Option<InputEdit> {
     if ev.modifiers.contains(KeyModifiers::CONTROL) {
         return match ev.code {
             KeyCode::Char('u') => Some(InputEdit::KillToStart),
+            KeyCode::Char('w') => Some(InputEdit::KillWord),
             KeyCode::Char('a') => Some(InputEdit::Home),
             KeyCode::Char('e') => Some(InputEdit::End),
             _ => None,

@@ -4,23 +4,23 @@
 //! restored on every way out — normal exit, error, panic (a hook restores before
 //! the message prints), SIGTERM/SIGHUP/SIGINT and a hung-up terminal ([`hangup`]: a
 //! flag the loop checks, and a watchdog for when crossterm cannot return) and early
-//! returns (a drop guard). The loop turns events into [`action::Action`]s, calls
+//! returns (a drop guard). The loop turns events into [`action::Msg`]s, calls
 //! `App::update`, and draws with the pure render functions.
 
 pub mod action;
 pub mod app;
 pub mod config;
+pub mod detail;
 pub mod export;
 pub mod hangup;
 pub mod keymap;
 pub mod render;
 pub mod tabs;
 pub mod theme;
-pub mod view;
 pub mod widgets;
 pub mod worker;
 
-use action::Action;
+use action::{Action, Msg};
 use app::{App, Mode, Source};
 use keymap::Keymap;
 use ratatui::crossterm::event::{
@@ -75,8 +75,16 @@ pub fn build_app(files: &[String], config: Option<&Path>) -> (App, Vec<String>) 
     (app, warnings)
 }
 
-/// Turns a terminal event into an action.
-pub fn event_action(app: &App, ev: Event) -> Option<Action> {
+/// Turns a terminal event into a message.
+pub fn event_msg(app: &App, ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        ev => event_action(app, ev).map(Msg::Key),
+    }
+}
+
+/// Turns a key or mouse event into an action.
+fn event_action(app: &App, ev: Event) -> Option<Action> {
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => {
             // Ctrl-C always quits, whatever the mode.
@@ -87,7 +95,11 @@ pub fn event_action(app: &App, ev: Event) -> Option<Action> {
             }
             match app.mode {
                 Mode::Input(_) => keymap::input_edit(&k).map(Action::Input),
-                Mode::Normal => app.keymap.action(&k, app.scope()),
+                // In a popup the quit key closes the popup, as Esc does.
+                Mode::Normal => match app.keymap.action(&k, app.scope()) {
+                    Some(Action::Quit) if app.popup.is_some() => Some(Action::Close),
+                    a => a,
+                },
             }
         }
         Event::Mouse(m) => match m.kind {
@@ -99,7 +111,6 @@ pub fn event_action(app: &App, ev: Event) -> Option<Action> {
                 .map(|(t, _, _)| Action::ClickTab(t)),
             _ => None,
         },
-        Event::Resize(w, h) => Some(Action::Resize(w, h)),
         _ => None,
     }
 }
@@ -119,7 +130,7 @@ pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
     }));
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     if let Ok(size) = terminal.size() {
-        app.update(Action::Resize(size.width, size.height));
+        app.update(Msg::Resize(size.width, size.height));
     }
     let mut dirty = true;
     let mut last_tick = std::time::Instant::now();
@@ -130,7 +141,7 @@ pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
         if last_tick.elapsed() >= Duration::from_millis(120) {
             last_tick = std::time::Instant::now();
             if app.busy() {
-                app.update(Action::Tick);
+                app.update(Msg::Tick);
                 dirty = true;
             }
         }
@@ -145,7 +156,7 @@ pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
         // Drain every pending event before drawing again.
         loop {
             let ev = event::read()?;
-            if let Some(a) = event_action(&app, ev) {
+            if let Some(a) = event_msg(&app, ev) {
                 app.update(a);
             }
             dirty = true;

@@ -6,8 +6,7 @@ use super::action::Tab;
 use super::app::{App, InputKind, Mode, Popup};
 use super::keymap::Scope;
 use super::tabs;
-use super::widgets::{bar, cell, compact, pad};
-use crate::dataset::{Role, format_time};
+use super::widgets::{cell, pad};
 use crate::ingest::describe_reject;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -189,17 +188,18 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
                 InputKind::Report => "report to (.md, .html or .json)> ",
                 InputKind::ConfirmOverwrite => "the file exists: replace it? (y/n) ",
             };
-            match &app.input.error {
-                Some(e) => Line::from(vec![
-                    Span::styled(label, t.key()),
-                    Span::styled(cell(e, 300), t.alert()),
-                ]),
-                None => Line::from(vec![
-                    Span::styled(label, t.key()),
-                    Span::raw(cell(&app.input.text, 300)),
-                    Span::styled("▏", t.key()),
-                ]),
-            }
+            // The text stays editable after an error; the error is shown under it (footer).
+            let text = cell(&app.input.text, 300);
+            let text = if app.input.selected {
+                Span::styled(text, t.selected())
+            } else {
+                Span::raw(text)
+            };
+            Line::from(vec![
+                Span::styled(label, t.key()),
+                text,
+                Span::styled("▏", t.key()),
+            ])
         }
         Mode::Normal => match (&app.status, &app.det_error) {
             (Some(s), _) => Line::styled(cell(s, 300), t.warn()),
@@ -213,11 +213,17 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
 fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let scope = match app.mode {
+        Mode::Input(_) if app.input.error.is_some() => {
+            let e = app.input.error.as_deref().unwrap_or_default();
+            Paragraph::new(Line::styled(cell(e, 300), t.alert())).render(area, buf);
+            return;
+        }
         Mode::Input(kind) => {
             // Only the filter line has a history and clears on Backspace; a y/n question takes
             // one key.
             let hints: &[&str] = match kind {
                 InputKind::Filter => &[
+                    "Enter apply · Esc cancel · ↑/↓ history · Ctrl-U/Ctrl-W delete · Home/End · Backspace on empty clears the filter",
                     "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter",
                     "Enter apply · Esc cancel · ↑/↓ history",
                     "Enter apply · Esc cancel",
@@ -226,7 +232,10 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
                     "y replace the file · any other key keeps it",
                     "y replace · other key keeps",
                 ],
-                _ => &["Enter apply · Esc cancel"],
+                _ => &[
+                    "Enter apply · Esc cancel · Ctrl-U/Ctrl-W delete · Home/End",
+                    "Enter apply · Esc cancel",
+                ],
             };
             let hint = hints
                 .iter()
@@ -238,7 +247,14 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
         }
         Mode::Normal => app.scope(),
     };
-    let spans = footer_hints(app.keymap.hints(scope), usize::from(area.width))
+    let mut hints = app.keymap.hints(scope);
+    if app.popup.is_some() {
+        // The quit key closes a popup (see `event_action`): say so.
+        for h in hints.iter_mut().filter(|h| h.1 == "quit") {
+            h.1 = "close";
+        }
+    }
+    let spans = footer_hints(hints, usize::from(area.width))
         .into_iter()
         .flat_map(|(key, help)| {
             [
@@ -316,7 +332,10 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
     let (lines, scroll) = match popup {
         Popup::Help { scroll } => (help_lines(app), *scroll),
         Popup::Rejects { scroll } => (reject_lines(app), *scroll),
-        Popup::Detail { row, scroll } => (detail_lines(app, *row, inner.width), *scroll),
+        Popup::Detail { row, scroll } => match &app.detail {
+            Some((key, d)) if key.row == *row => (super::detail::lines(d, t, inner.width), *scroll),
+            _ => (vec![Line::styled("reading the session…", t.dim())], 0),
+        },
         Popup::Features { cursor } => {
             tabs::anomalies::render_features(app, *cursor, inner, buf);
             return;
@@ -396,160 +415,6 @@ fn reject_lines(app: &App) -> Vec<Line<'static>> {
     }
     if ds.rejects.total == 0 {
         lines.push(Line::styled("no row was rejected", t.ok()));
-    }
-    lines
-}
-
-/// The drill-down of one session.
-pub fn detail_lines(app: &App, row: usize, width: u16) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let Some(ds) = &app.ds else { return Vec::new() };
-    let mut lines = Vec::new();
-    let det = app.det.as_ref();
-    if let Some(d) = det {
-        let score = d.scores().get(row).copied().unwrap_or(0.0);
-        let rank = d.detection.index.rank_of(row).map_or(0, |r| r + 1);
-        let flagged = app
-            .selection
-            .is_some_and(|s| d.detection.index.is_flagged(&s, row));
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("row {row} · score {score:.4} · rank {rank} of {}", ds.rows),
-                t.header(),
-            ),
-            if flagged {
-                Span::styled("  FLAGGED", t.alert())
-            } else {
-                Span::styled("  not flagged", t.ok())
-            },
-        ]));
-    } else {
-        lines.push(Line::styled(format!("row {row}"), t.header()));
-    }
-    let name_w = ds
-        .columns
-        .iter()
-        .map(|c| crate::sanitize::display_width(&cell(&c.name, 24)))
-        .max()
-        .unwrap_or(8);
-    for (i, c) in ds.columns.iter().enumerate() {
-        lines.push(Line::from(vec![
-            Span::styled(pad(&cell(&c.name, 24), name_w + 1), t.dim()),
-            Span::raw(cell(
-                &ds.cell_text(row, i),
-                usize::from(width).saturating_sub(name_w + 2).max(10),
-            )),
-        ]));
-    }
-    for d in crate::dataset::Derived::ALL
-        .into_iter()
-        .filter(|d| d.available(ds))
-    {
-        let v = d
-            .value(ds, row)
-            .map_or("—".to_string(), crate::dataset::format_number);
-        lines.push(Line::from(vec![
-            Span::styled(pad(d.name(), name_w + 1), t.dim()),
-            Span::raw(v),
-        ]));
-    }
-    if let Some(d) = det {
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            "why: per-feature contributions (share of isolation)",
-            t.header(),
-        ));
-        if let Some(e) = d.explain(ds, row) {
-            for c in &e.contributions {
-                let dir = match c.direction {
-                    crate::detect::Direction::Above => "above median",
-                    crate::detect::Direction::Below => "below median",
-                    crate::detect::Direction::AtMedian => "at median",
-                };
-                lines.push(Line::from(vec![
-                    Span::raw(pad(&cell(&c.name, 18), 19)),
-                    Span::styled(pad(&bar(c.share, 100.0, 20), 20), t.alert()),
-                    Span::raw(format!(
-                        " {:>5.1}%  {} ({} vs median {})",
-                        c.share,
-                        dir,
-                        compact(c.value),
-                        compact(c.median)
-                    )),
-                ]));
-            }
-        }
-        let patterns = d.patterns(ds, row);
-        if !patterns.is_empty() {
-            lines.push(Line::styled("pattern", t.header()));
-            for p in patterns {
-                lines.push(Line::styled(format!("  {p}"), t.warn()));
-            }
-        }
-    }
-    // Every session of the same source IP, with a mini timeline.
-    if let (Some(ipc), Some(ip)) = (ds.role_index(Role::SrcIp), app.src_ip_text(row)) {
-        let same: Vec<usize> = match ds.columns.get(ipc).map(|c| &c.data) {
-            Some(crate::dataset::ColumnData::Ip(d)) => {
-                let code = d.codes.get(row);
-                (0..ds.rows).filter(|&r| d.codes.get(r) == code).collect()
-            }
-            _ => Vec::new(),
-        };
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            format!(
-                "all {} sessions of {} (f filters every tab to it)",
-                same.len(),
-                cell(&ip, 45)
-            ),
-            t.header(),
-        ));
-        let times: Vec<i64> = same.iter().filter_map(|&r| ds.start_time(r)).collect();
-        if let (Some(a), Some(b)) = (times.iter().min(), times.iter().max()) {
-            let n = 40usize;
-            let mut counts = vec![0u64; n];
-            for &x in &times {
-                let i = if b > a {
-                    (((x - a) as f64 / (b - a) as f64) * (n - 1) as f64) as usize
-                } else {
-                    0
-                };
-                if let Some(c) = counts.get_mut(i) {
-                    *c += 1;
-                }
-            }
-            lines.push(Line::from(vec![
-                Span::styled(format!("{} ", format_time(*a)), t.dim()),
-                Span::styled(super::widgets::spark(&counts), t.ok()),
-                Span::styled(format!(" {}", format_time(*b)), t.dim()),
-            ]));
-        }
-        for &r in same.iter().take(200) {
-            let flagged = matches!((det, &app.selection), (Some(d), Some(s)) if d.detection.index.is_flagged(s, r));
-            let score = det
-                .and_then(|d| d.scores().get(r).copied())
-                .map_or(String::new(), |s| format!("{s:.3}"));
-            let bi = ds
-                .role(Role::BytesIn)
-                .and_then(|c| c.data.number(r))
-                .unwrap_or(f64::NAN);
-            let bo = ds
-                .role(Role::BytesOut)
-                .and_then(|c| c.data.number(r))
-                .unwrap_or(f64::NAN);
-            lines.push(Line::styled(
-                format!(
-                    "  {} {:>9} in {:>9} out  score {score}{}{}",
-                    ds.start_time(r).map(format_time).unwrap_or_default(),
-                    compact(bi),
-                    compact(bo),
-                    if flagged { "  flagged" } else { "" },
-                    if r == row { "  ◀ this row" } else { "" }
-                ),
-                if flagged { t.alert() } else { t.base() },
-            ));
-        }
     }
     lines
 }

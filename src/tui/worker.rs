@@ -4,29 +4,38 @@
 //! Each kind of job has a slot; submitting a job replaces the one waiting in its
 //! slot and cancels the one running for it (newest request wins). Jobs carry a
 //! generation number, and the app drops results older than what it asked for last.
-//! Results come back over a channel as [`JobResult`]s that the event loop turns
-//! into actions. The worker knows nothing of what jobs compute: they are closures.
+//! Results come back over a channel as [`JobResult`]s that the event loop hands
+//! to the app as `Msg::Worker`. The worker knows nothing of what jobs compute: they are closures.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use super::view::ViewData;
 use crate::dataset::Dataset;
 use crate::detect::pipeline::DetectionRun;
+use crate::source::RecordDetail;
+use crate::source::view::ViewData;
 
 /// The kinds of job, in the order the worker takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
     Load = 0,
-    Detect = 1,
-    View = 2,
+    /// The drill-down of one record (quick: taken before a refit or a view).
+    Detail = 1,
+    Detect = 2,
+    View = 3,
     /// The bytes of an export or report (`x`, `e`).
-    Write = 3,
+    Write = 4,
 }
 
-const SLOTS: [Slot; 4] = [Slot::Load, Slot::Detect, Slot::View, Slot::Write];
+const SLOTS: [Slot; 5] = [
+    Slot::Load,
+    Slot::Detail,
+    Slot::Detect,
+    Slot::View,
+    Slot::Write,
+];
 
 /// What a job returns.
 pub enum JobResult {
@@ -42,6 +51,11 @@ pub enum JobResult {
         generation: u64,
         result: Result<Arc<ViewData>, String>,
     },
+    /// One record's drill-down.
+    Detail {
+        generation: u64,
+        result: Result<Arc<RecordDetail>, String>,
+    },
     /// The bytes to write to `path`.
     Prepared {
         generation: u64,
@@ -56,6 +70,7 @@ impl JobResult {
             JobResult::Loaded { generation, .. }
             | JobResult::Detected { generation, .. }
             | JobResult::View { generation, .. }
+            | JobResult::Detail { generation, .. }
             | JobResult::Prepared { generation, .. } => *generation,
         }
     }
@@ -64,6 +79,7 @@ impl JobResult {
             JobResult::Loaded { .. } => "loaded",
             JobResult::Detected { .. } => "detected",
             JobResult::View { .. } => "view",
+            JobResult::Detail { .. } => "detail",
             JobResult::Prepared { .. } => "prepared",
         }
     }
@@ -72,40 +88,6 @@ impl JobResult {
 impl std::fmt::Debug for JobResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "JobResult::{}(gen {})", self.kind(), self.generation())
-    }
-}
-
-impl Clone for JobResult {
-    fn clone(&self) -> Self {
-        match self {
-            JobResult::Loaded { generation, result } => JobResult::Loaded {
-                generation: *generation,
-                result: result.clone(),
-            },
-            JobResult::Detected { generation, result } => JobResult::Detected {
-                generation: *generation,
-                result: result.clone(),
-            },
-            JobResult::View { generation, result } => JobResult::View {
-                generation: *generation,
-                result: result.clone(),
-            },
-            JobResult::Prepared {
-                generation,
-                path,
-                result,
-            } => JobResult::Prepared {
-                generation: *generation,
-                path: path.clone(),
-                result: result.clone(),
-            },
-        }
-    }
-}
-
-impl PartialEq for JobResult {
-    fn eq(&self, other: &Self) -> bool {
-        self.kind() == other.kind() && self.generation() == other.generation()
     }
 }
 
@@ -128,7 +110,7 @@ impl Worker {
     pub fn start() -> Worker {
         let state = Arc::new((
             Mutex::new(Pending {
-                slots: [None, None, None, None],
+                slots: std::array::from_fn(|_| None),
                 running: None,
                 shutdown: false,
             }),
@@ -251,5 +233,82 @@ fn worker_loop(state: &Arc<(Mutex<Pending>, Condvar)>, tx: &Sender<JobResult>) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn prepared(generation: u64) -> JobResult {
+        JobResult::Prepared {
+            generation,
+            path: String::new(),
+            result: Ok(Arc::new(Vec::new())),
+        }
+    }
+
+    /// A job that runs until it is cancelled, after saying it has started.
+    fn blocking(started: Sender<()>) -> impl FnOnce(&AtomicBool) -> JobResult + Send {
+        move |cancel| {
+            let _ = started.send(());
+            while !cancel.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            prepared(1)
+        }
+    }
+
+    fn results(w: &Worker) -> Vec<u64> {
+        let mut out = Vec::new();
+        while let Some(r) = w.wait_result(Duration::from_millis(500)) {
+            out.push(r.generation());
+        }
+        out
+    }
+
+    #[test]
+    fn newest_request_wins() {
+        let w = Worker::start();
+        let (tx, started) = channel();
+        w.submit(Slot::Write, blocking(tx));
+        started.recv_timeout(Duration::from_secs(10)).unwrap();
+        // Both arrive while the first runs: the first is cancelled, the second replaced.
+        w.submit(Slot::Write, |_| prepared(2));
+        w.submit(Slot::Write, |_| prepared(3));
+        assert_eq!(results(&w), vec![3]);
+        assert!(!w.busy());
+    }
+
+    #[test]
+    fn cancel_drops_the_running_and_the_waiting_job() {
+        let w = Worker::start();
+        let (tx, started) = channel();
+        w.submit(Slot::Write, blocking(tx));
+        started.recv_timeout(Duration::from_secs(10)).unwrap();
+        w.submit(Slot::Write, |_| prepared(2));
+        w.cancel(Slot::Write);
+        assert_eq!(results(&w), Vec::<u64>::new());
+        assert!(!w.busy());
+        // The worker still takes new work after a cancel.
+        w.submit(Slot::Write, |_| prepared(4));
+        assert_eq!(results(&w), vec![4]);
+    }
+
+    #[test]
+    fn slots_are_independent_and_a_panicking_job_is_survived() {
+        let w = Worker::start();
+        w.submit(Slot::View, |_| panic!("a job that panics"));
+        w.submit(Slot::Detect, |_| prepared(5));
+        w.submit(Slot::Write, |_| prepared(6));
+        // A panic's backtrace can take a while to print: wait for both, then for nothing more.
+        let mut got: Vec<u64> = (0..2)
+            .filter_map(|_| w.wait_result(Duration::from_secs(30)))
+            .map(|r| r.generation())
+            .collect();
+        got.extend(results(&w));
+        got.sort_unstable();
+        assert_eq!(got, vec![5, 6]);
     }
 }

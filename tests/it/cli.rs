@@ -1,5 +1,4 @@
 //! The headless commands as a user runs them: output, exit codes and messages.
-#![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
 use std::io::Write;

@@ -10,7 +10,6 @@ const TOLERANCE: f64 = 0.01;
 
 #[test]
 #[ignore = "needs THREATLENS_SHARED"]
-#[allow(clippy::unwrap_used)]
 fn roc_auc_matches_scikit_learn_on_every_benchmark() {
     let dir = crate::common::shared("benchmark ROC AUC").join("bench");
     let reference: serde_json::Value =

@@ -16,7 +16,6 @@ struct Sessions {
     src_ip: Vec<String>,
 }
 
-#[allow(clippy::unwrap_used)]
 fn load() -> Sessions {
     let path =
         crate::common::shared("real-file detection").join("data/CloudWatch_Traffic_Web_Attack.csv");
@@ -53,7 +52,6 @@ fn load() -> Sessions {
 
 #[test]
 #[ignore = "needs THREATLENS_SHARED"]
-#[allow(clippy::unwrap_used)]
 fn flags_the_notebooks_fifteen_rows_from_two_ips() {
     let s = load();
     assert_eq!(s.matrix.rows(), 282);
@@ -89,7 +87,6 @@ fn flags_the_notebooks_fifteen_rows_from_two_ips() {
 
 #[test]
 #[ignore = "needs THREATLENS_SHARED"]
-#[allow(clippy::unwrap_used)]
 fn explains_a_flagged_row_by_its_bytes() {
     let s = load();
     let d = Detection::run(&s.matrix, &ForestParams::default(), &RunControl::default()).unwrap();

@@ -1,7 +1,6 @@
 //! Property tests of the filter language: the parser never panics on any
 //! string, error spans stay inside the input, the canonical form is stable, and
 //! compiling and selecting never panic and agree with row-by-row matching.
-#![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;

@@ -1,6 +1,5 @@
 //! The filter language on the real CloudWatch file (needs `THREATLENS_SHARED`):
 //! the counts an analyst checks first.
-#![allow(clippy::unwrap_used)]
 
 use threatlens::filter::{EvalContext, build};
 use threatlens::ingest::{LoadProgress, load_path};

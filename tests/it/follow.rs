@@ -2,8 +2,6 @@
 //! rotates, truncates and drops files, and reads what it prints. Waits are bounded (a hung run
 //! fails the test) but nothing asserts how long anything took.
 
-#![allow(clippy::unwrap_used)]
-
 use assert_cmd::cargo::CommandCargoExt;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,6 @@
 //! FILE`, `threatlens summary --format json FILE`, and the library loader the
 //! explorer uses (`ingest::load_path`). For every case: no panic (exit 0 or 2),
 //! and no control character from the data on stdout or stderr.
-#![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
 use serde_json::Value;

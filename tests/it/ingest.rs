@@ -1,5 +1,4 @@
 //! Ingest: formats, encodings and the parallel chunked parser agreeing with a plain sequential read.
-#![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use threatlens::dataset::{ColumnData, Dataset, Role};

@@ -1,7 +1,6 @@
 //! VPC flow logs and folders of them, as a user opens them: generated files of each kind
 //! (default and custom formats, S3 and Hive layouts, bad files among good ones), read through
 //! the library and the `summary`/`detect` commands.
-#![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
 use std::io::Write;

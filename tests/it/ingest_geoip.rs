@@ -1,6 +1,5 @@
 //! Countries from a MaxMind database: the test writes its own tiny mmdb (the format's search
 //! tree, data section and metadata, by the MaxMind DB 2.0 specification) and never downloads one.
-#![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use threatlens::dataset::Role;

@@ -1,5 +1,4 @@
 //! AWS WAF logs and CloudWatch Logs Insights exports, generated here, as a user opens them.
-#![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use threatlens::dataset::Role;

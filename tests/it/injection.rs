@@ -3,7 +3,6 @@
 //! zero-width characters must never put a control character on the screen —
 //! not in the TestBackend buffer of any tab or popup, not in the bytes crossterm
 //! writes, not on stdout of the headless commands.
-#![allow(clippy::unwrap_used)]
 
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -12,7 +11,7 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use threatlens::tui::app::{App, Source};
 use threatlens::tui::keymap::Keymap;
 use threatlens::tui::theme::Theme;
-use threatlens::tui::{action::Action, event_action};
+use threatlens::tui::{action::Msg, event_msg};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/injection.csv");
 
@@ -23,13 +22,13 @@ fn app() -> App {
         Theme::default(),
         None,
     );
-    a.update(Action::Resize(120, 36));
+    a.update(Msg::Resize(120, 36));
     a.wait_idle();
     a
 }
 
 fn press(a: &mut App, c: KeyCode) {
-    if let Some(act) = event_action(a, Event::Key(KeyEvent::new(c, KeyModifiers::NONE))) {
+    if let Some(act) = event_msg(a, Event::Key(KeyEvent::new(c, KeyModifiers::NONE))) {
         a.update(act);
     }
     a.wait_idle();

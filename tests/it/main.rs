@@ -1,4 +1,8 @@
 //! The one integration-test binary: each file beside this one is a module, so the suite links once.
+// All of this binary is test code, but clippy's `allow-unwrap-in-tests` only sees `#[test]`
+// functions: one allow here covers the shared helpers of every module.
+#![allow(clippy::unwrap_used)]
+
 mod classify;
 mod cli;
 mod common;

@@ -1,6 +1,5 @@
 //! Real-data parity: `threatlens summary --format json` on the real CloudWatch
 //! file must equal the pandas reference values to 1e-9 relative.
-#![allow(clippy::unwrap_used)]
 
 use crate::common::{close, real_data};
 use assert_cmd::Command;

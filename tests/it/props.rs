@@ -2,7 +2,6 @@
 //! loads exactly the rows a model of the format says are valid (rejecting the
 //! rest at the right lines), and where the parallel splitter cuts a block never
 //! changes what is read.
-#![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use threatlens::analysis::{Rows, summary};

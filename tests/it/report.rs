@@ -1,7 +1,6 @@
 //! The findings report: its facts agree with `summary` and `detect`, and its
 //! HTML is inert against hostile text (and renders in headless Chromium when
 //! one is installed; `.ci/run` installs it).
-#![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
 use serde_json::Value;

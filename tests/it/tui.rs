@@ -1,6 +1,5 @@
 //! The explorer on a TestBackend, driven through the same path a key press takes
 //! (event → keymap → `App::update`), with snapshots of every tab and popup.
-#![allow(clippy::unwrap_used)]
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -8,18 +7,18 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use threatlens::tui::app::{App, Source};
 use threatlens::tui::keymap::Keymap;
 use threatlens::tui::theme::Theme;
-use threatlens::tui::{self, event_action};
+use threatlens::tui::{self, event_msg};
 
 fn app(source: Source) -> App {
     let mut app = App::new(source, Keymap::default(), Theme { color: false }, None);
-    app.update(tui::action::Action::Resize(120, 36));
+    app.update(tui::action::Msg::Resize(120, 36));
     app.wait_idle();
     app
 }
 
 fn key(app: &mut App, code: KeyCode) {
     let ev = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-    if let Some(a) = event_action(app, ev) {
+    if let Some(a) = event_msg(app, ev) {
         app.update(a);
     }
     app.wait_idle();
@@ -308,7 +307,7 @@ fn export_and_report_ask_before_replacing_a_file() {
     keys(&mut a, "x");
     key(&mut a, KeyCode::Char('u'));
     let ev = Event::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-    let act = event_action(&a, ev.clone()).unwrap();
+    let act = event_msg(&a, ev.clone()).unwrap();
     a.update(act);
     keys(&mut a, &csv);
     key(&mut a, KeyCode::Enter);
@@ -326,7 +325,7 @@ fn export_and_report_ask_before_replacing_a_file() {
     std::fs::write(&csv, "old").unwrap();
     for (answer, expect_old) in [('n', true), ('y', false)] {
         keys(&mut a, "x");
-        a.update(event_action(&a, ev.clone()).unwrap());
+        a.update(event_msg(&a, ev.clone()).unwrap());
         keys(&mut a, &csv);
         key(&mut a, KeyCode::Enter);
         let asking = screen(&a, 120, 36);
@@ -344,7 +343,7 @@ fn export_and_report_ask_before_replacing_a_file() {
     // The report of the filtered view, as HTML.
     let html = dir.path().join("r.html").display().to_string();
     keys(&mut a, "e");
-    a.update(event_action(&a, ev.clone()).unwrap());
+    a.update(event_msg(&a, ev.clone()).unwrap());
     keys(&mut a, &html);
     key(&mut a, KeyCode::Enter);
     let page = std::fs::read_to_string(&html).unwrap();
@@ -391,4 +390,74 @@ fn drilldown_filter_narrows_the_users_filter_with_a_quoted_ip() {
     // Every row left is from that IP and matches the user's filter.
     let n = a.view.as_ref().unwrap().rows.len();
     assert!(n > 0 && n < 5000, "{n}");
+}
+
+#[test]
+fn vim_keys_only_move_and_q_closes_a_popup() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "5jj");
+    assert_eq!(a.anomalies.cursor, 2);
+    // k moves up on the Anomalies tab too; it used to open the top-k prompt.
+    keys(&mut a, "k");
+    assert_eq!(a.mode, threatlens::tui::app::Mode::Normal);
+    assert_eq!(a.anomalies.cursor, 1);
+    keys(&mut a, "K");
+    assert!(
+        screen(&a, 120, 36).contains("top k"),
+        "K opens the top-k prompt"
+    );
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&a, 120, 36);
+    assert!(s.contains("session detail") && s.contains("q close"), "{s}");
+    assert!(!s.contains("q quit"), "{s}");
+    // q in the drill-down closes it; it used to quit the program.
+    keys(&mut a, "q");
+    assert!(!a.quit && a.popup.is_none());
+    keys(&mut a, "?q");
+    assert!(!a.quit && a.popup.is_none(), "q closes help too");
+    keys(&mut a, "q");
+    assert!(a.quit, "q still quits outside a popup");
+}
+
+#[test]
+fn prompts_replace_a_prefill_and_keep_the_text_after_an_error() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "5c");
+    let prefill = a.input.text.clone();
+    assert!(
+        !prefill.is_empty(),
+        "the contamination prompt is pre-filled"
+    );
+    // Typing replaces the pre-filled value; it used to be appended to it (5%8%).
+    keys(&mut a, "8%");
+    assert_eq!(a.input.text, "8%");
+    key(&mut a, KeyCode::Esc);
+    keys(&mut a, "c");
+    key(&mut a, KeyCode::Right);
+    keys(&mut a, "x");
+    assert_eq!(
+        a.input.text,
+        format!("{prefill}x"),
+        "a movement key keeps the pre-fill"
+    );
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&a, 120, 36);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("contamination (0.05, 5%, auto)>"));
+    let at = at.unwrap_or_else(|| panic!("the input stays open after an error: {s}"));
+    assert!(lines[at].contains(&format!("{prefill}x")), "{s}");
+    assert!(
+        lines[at + 1].contains("not valid"),
+        "the error is under the input: {s}"
+    );
+    let ev = Event::Key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    a.update(event_msg(&a, ev).unwrap());
+    assert_eq!(
+        a.input.text, "",
+        "Ctrl-W deletes the word before the cursor"
+    );
+    key(&mut a, KeyCode::Esc);
 }

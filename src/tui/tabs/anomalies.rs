@@ -8,6 +8,7 @@
 //! (log axes, flagged in red) and per-source-IP figures. Enter drills down.
 
 use crate::dataset::{Role, format_time};
+use crate::detect::defaults;
 use crate::detect::pipeline::available_features;
 use crate::tui::action::Action;
 use crate::tui::app::{App, InputKind, Popup, Threshold, fmt_pct, moved};
@@ -143,18 +144,20 @@ pub fn features_action(app: &mut App, cursor: usize, action: Action) {
             let p = &mut app.params;
             match cursor.checked_sub(n) {
                 Some(0) => {
+                    let (step, range) = (defaults::TREES_STEP, defaults::TREES_RANGE);
                     p.trees = if up {
-                        (p.trees + 25).min(1000)
+                        (p.trees + step).min(*range.end())
                     } else {
-                        p.trees.saturating_sub(25).max(25)
+                        p.trees.saturating_sub(step).max(*range.start())
                     }
                 }
                 Some(1) => {
-                    let cur = p.sample.unwrap_or(256);
+                    let (auto, min) = (defaults::SAMPLE, defaults::SAMPLE_MIN);
+                    let cur = p.sample.unwrap_or(auto);
                     p.sample = Some(if up {
-                        (cur * 2).min(ds.rows.max(2))
+                        (cur * 2).min(ds.rows.max(min))
                     } else {
-                        (cur / 2).max(2)
+                        (cur / 2).max(min)
                     });
                 }
                 Some(2) => {

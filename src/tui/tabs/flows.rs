@@ -74,7 +74,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     };
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let tabs: Vec<Span> = LISTS
+    let tabs: Vec<Span<'_>> = LISTS
         .iter()
         .enumerate()
         .flat_map(|(i, l)| {

@@ -5,9 +5,9 @@
 
 use crate::analysis::geo::centroid;
 use crate::dataset::Role;
+use crate::source::view::RankedEntity;
 use crate::tui::action::Action;
 use crate::tui::app::{App, moved};
-use crate::tui::view::RankedEntity;
 use crate::tui::widgets::{cell, pad};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

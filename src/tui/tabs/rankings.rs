@@ -3,9 +3,9 @@
 //! score, sortable, with bar gauges and a mini sparkline of each entity's activity.
 //! Enter filters every tab to the entity under the cursor.
 
+use crate::source::view::{RankedEntity, dimensions};
 use crate::tui::action::Action;
 use crate::tui::app::{App, moved};
-use crate::tui::view::{RankedEntity, dimensions};
 use crate::tui::widgets::{bar, cell, compact, pad, rpad, spark};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -44,7 +44,8 @@ impl RankSort {
     }
 }
 
-/// The entities of the current dimension in display order.
+/// The entities of the current dimension in display order, from the order
+/// [`sort_order`] computed when the view, the dimension or the sort last changed.
 pub fn sorted(app: &App) -> Vec<&RankedEntity> {
     let Some(r) = app
         .view
@@ -53,9 +54,18 @@ pub fn sorted(app: &App) -> Vec<&RankedEntity> {
     else {
         return Vec::new();
     };
-    let mut rows: Vec<&RankedEntity> = r.rows.iter().collect();
+    app.rankings
+        .order
+        .iter()
+        .filter_map(|&i| r.rows.get(i as usize))
+        .collect()
+}
+
+/// The display order of a ranking's entities (indices into `rows`): run once per
+/// change of its input, never while drawing.
+pub fn sort_order(rows: &[RankedEntity], sort: RankSort) -> Vec<u32> {
     let key = |e: &RankedEntity| -> f64 {
-        match app.rankings.sort {
+        match sort {
             RankSort::Sessions => e.row.sessions as f64,
             RankSort::BytesIn => e.row.bytes_in.sum as f64,
             RankSort::BytesOut => e.row.bytes_out.sum as f64,
@@ -63,12 +73,15 @@ pub fn sorted(app: &App) -> Vec<&RankedEntity> {
             RankSort::MaxScore => e.max_score.unwrap_or(0.0),
         }
     };
-    rows.sort_by(|a, b| {
-        key(b)
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    let entity = |i: u32| rows.get(i as usize);
+    order.sort_by(|&a, &b| match (entity(a), entity(b)) {
+        (Some(a), Some(b)) => key(b)
             .total_cmp(&key(a))
-            .then_with(|| a.row.key.cmp(&b.row.key))
+            .then_with(|| a.row.key.cmp(&b.row.key)),
+        _ => a.cmp(&b),
     });
-    rows
+    order
 }
 
 /// Handles a Rankings action.
@@ -115,7 +128,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let t = &app.theme;
     let mut lines = Vec::new();
-    let dims: Vec<Span> = view
+    let dims: Vec<Span<'_>> = view
         .rankings
         .iter()
         .enumerate()

@@ -168,7 +168,7 @@ fn render_hist(app: &App, ds: &crate::dataset::Dataset, area: Rect, buf: &mut Bu
     let max = h.counts.iter().copied().max().unwrap_or(0) as f64;
     let label_w = 9;
     let bar_w = usize::from(inner.width).saturating_sub(label_w + 8);
-    let mut lines: Vec<Line> = h
+    let mut lines: Vec<Line<'_>> = h
         .counts
         .iter()
         .enumerate()
