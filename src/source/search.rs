@@ -18,6 +18,8 @@ pub struct SearchHit {
     pub needle: String,
     /// Position in the view's rows of the match to move to; `None` when nothing matches.
     pub index: Option<usize>,
+    /// Which match `index` is (1-based, in view order); 0 when nothing matches.
+    pub ordinal: usize,
     /// Rows of the view that match.
     pub matches: usize,
 }
@@ -116,9 +118,13 @@ pub fn search(
             .and_then(|upto| hits.iter().rev().copied().find(|&h| h <= upto))
             .or_else(|| hits.last().copied())
     };
+    let ordinal = index
+        .and_then(|i| hits.binary_search(&i).ok())
+        .map_or(0, |k| k + 1);
     Ok(SearchHit {
         needle: needle.to_string(),
         index,
+        ordinal,
         matches: hits.len(),
     })
 }
@@ -186,6 +192,8 @@ mod tests {
         assert_eq!(next(last, true, false), Some(first));
         assert_eq!(next(second, false, false), Some(first));
         assert_eq!(next(first, false, false), Some(last));
+        let hit = search(&ds, &rows, "us", second, true, true, &cancel).unwrap();
+        assert_eq!((hit.ordinal, hit.matches), (2, all.len()));
     }
 
     #[test]

@@ -139,6 +139,15 @@ impl App {
             scores,
             prev: self.view.clone(),
         };
+        if self.view.is_none() {
+            // Nothing on screen yet: the rows first, then the statistics.
+            let (ds, req) = (ds.clone(), req.clone());
+            self.worker
+                .submit(Slot::Rows, move |cancel| JobResult::View {
+                    generation,
+                    result: view::rows_only(&ds, req, cancel).map(Arc::new),
+                });
+        }
         self.worker
             .submit(Slot::View, move |cancel| JobResult::View {
                 generation,
@@ -305,7 +314,11 @@ impl App {
                 if generation != self.gens.view {
                     return;
                 }
-                self.view_stale = false;
+                let partial = result.as_ref().is_ok_and(|v| !v.complete);
+                if partial && self.view.as_ref().is_some_and(|v| v.complete) {
+                    return;
+                }
+                self.view_stale = partial;
                 match result {
                     Ok(v) => {
                         self.tabs.on_view(&v);

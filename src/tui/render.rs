@@ -96,8 +96,18 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         ))
         .render(body, buf);
     } else {
-        if let Some(ctx) = app.ctx() {
-            app.tabs.draw(app.tab, &ctx, body, buf);
+        match app.ctx() {
+            Some(ctx) if ctx.view.complete || app.tab == Tab::Records => {
+                app.tabs.draw(app.tab, &ctx, body, buf)
+            }
+            _ => Paragraph::new(Line::styled(
+                format!(
+                    "{} computing statistics, rankings and the timeline… (Records are ready: 1)",
+                    SPINNER[app.tick % SPINNER.len()]
+                ),
+                t.stale(),
+            ))
+            .render(body, buf),
         }
     }
     draw_status(app, status, buf);

@@ -24,18 +24,21 @@ pub enum Slot {
     Load = 0,
     /// The drill-down of one record (quick: taken before a refit or a view).
     Detail = 1,
+    /// The first view's rows alone, so Records show before the statistics.
+    Rows = 2,
     /// The next match of the Records search (one pass over the view's rows).
-    Search = 2,
+    Search = 3,
     /// The filtered view: taken before a refit, so rows and statistics show first.
-    View = 3,
-    Detect = 4,
+    View = 4,
+    Detect = 5,
     /// The bytes of an export or report (`x`, `e`).
-    Write = 5,
+    Write = 6,
 }
 
-const SLOTS: [Slot; 6] = [
+const SLOTS: [Slot; 7] = [
     Slot::Load,
     Slot::Detail,
+    Slot::Rows,
     Slot::Search,
     Slot::View,
     Slot::Detect,

@@ -183,6 +183,16 @@ fn sorting_and_search_in_records() {
     key(&mut a, KeyCode::Enter);
     let row = a.view.as_ref().unwrap().rows[a.tabs.records.cursor] as usize;
     assert!(ds.cell_text(row, 4).contains("198.51.100.23"));
+    // The search ran on the worker, which also counted the matching rows.
+    let status = a.status.clone().unwrap_or_default();
+    assert!(status.starts_with("match 1 of "), "{status}");
+    keys(&mut a, "/");
+    keys(&mut a, "no such text anywhere");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.status.as_deref(),
+        Some("no match for 'no such text anywhere'")
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The explorer's tabs: one file per tab, each owning its state, its key handling
-//! and its drawing. A tab never sees `App`.
+//! and its drawing. A tab never sees the app state (`tui::app`): only a [`Ctx`].
 //!
 //! # The shape of a tab
 //! A tab file holds a state struct (cursor, sort, which sub-view…) and two methods:

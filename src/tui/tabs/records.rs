@@ -80,7 +80,12 @@ impl RecordsState {
             Some(i) => {
                 self.cursor = i;
                 self.keep_visible();
-                None
+                Some(format!(
+                    "match {} of {} for '{}'",
+                    hit.ordinal,
+                    hit.matches,
+                    crate::sanitize::inert(&hit.needle)
+                ))
             }
             None => Some(format!(
                 "no match for '{}'",
