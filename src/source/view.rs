@@ -457,3 +457,75 @@ pub fn sort_rows(ds: &Dataset, rows: &mut [u32], col: usize, desc: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> Dataset {
+        crate::ingest::load_bytes("<demo>", crate::demo::EMBEDDED).unwrap()
+    }
+
+    fn flags(ds: &Dataset, every: usize) -> (Arc<Vec<bool>>, Arc<Vec<f64>>) {
+        let f: Vec<bool> = (0..ds.rows).map(|r| r % every == 0).collect();
+        let s: Vec<f64> = f.iter().map(|&x| if x { 0.9 } else { 0.1 }).collect();
+        (Arc::new(f), Arc::new(s))
+    }
+
+    #[test]
+    fn rows_first_are_the_rows_of_the_full_view() {
+        let ds = demo();
+        let cancel = AtomicBool::new(false);
+        let req = ViewRequest {
+            filter: Some("bytes_in > 1000".into()),
+            sort: Some((0, true)),
+            ..ViewRequest::default()
+        };
+        let quick = rows_only(&ds, req.clone(), &cancel).unwrap();
+        let full = compute(&ds, req, &cancel).unwrap();
+        assert!(!quick.complete && full.complete);
+        assert_eq!(quick.rows, full.rows);
+        assert!(!quick.rows.is_empty() && quick.rows.len() < ds.rows);
+    }
+
+    /// A prior view whose summary is marked, to see whether it was reused.
+    fn marked(ds: &Dataset, filter: &str, cancel: &AtomicBool) -> Arc<ViewData> {
+        let (f, s) = flags(ds, 3);
+        let req = ViewRequest {
+            filter: Some(filter.into()),
+            flagged: Some(f),
+            scores: Some(s),
+            ..ViewRequest::default()
+        };
+        let mut v = compute(ds, req, cancel).unwrap();
+        v.summary.rows = 999_999;
+        Arc::new(v)
+    }
+
+    #[test]
+    fn new_flags_reuse_the_statistics_unless_the_filter_reads_them() {
+        let ds = demo();
+        let cancel = AtomicBool::new(false);
+        let (f, s) = flags(&ds, 7);
+        let again = |filter: &str, prev| {
+            let req = ViewRequest {
+                filter: Some(filter.into()),
+                flagged: Some(f.clone()),
+                scores: Some(s.clone()),
+                prev: Some(prev),
+                ..ViewRequest::default()
+            };
+            compute(&ds, req, &cancel).unwrap()
+        };
+        let v = again("bytes_in > 0", marked(&ds, "bytes_in > 0", &cancel));
+        assert_eq!(v.summary.rows, 999_999, "the summary is computed once");
+        // The rankings follow the new flags.
+        let flagged: u64 = v.rankings[0].rows.iter().map(|e| e.flagged).sum();
+        assert!(flagged > 0);
+        let v = again("anomaly", marked(&ds, "anomaly", &cancel));
+        assert_ne!(
+            v.summary.rows, 999_999,
+            "a filter on the flags selects anew"
+        );
+    }
+}

@@ -206,7 +206,7 @@ impl App {
         }
         self.sync_detail();
         if let Some(view) = &self.view {
-            self.tabs.rankings.sync(view);
+            self.tabs.sync(view);
         }
     }
 

@@ -9,6 +9,7 @@
 
 use super::{Ctx, Effect, moved};
 use crate::dataset::{Role, format_time};
+use crate::source::view::ViewData;
 use crate::tui::action::Action;
 use crate::tui::popup::Popup;
 use crate::tui::prompt::InputKind;
@@ -55,9 +56,40 @@ impl AnomalyView {
 pub struct AnomaliesState {
     pub cursor: usize,
     pub view: AnomalyView,
+    /// The source IPs with flagged sessions, most flagged first (indices into the
+    /// view's source-IP ranking), and the view they were sorted for.
+    by_ip: Vec<u32>,
+    by_ip_for: Option<usize>,
 }
 
 impl AnomaliesState {
+    /// Sorts the per-source-IP figures when the view changed (the app calls it after
+    /// every message, so drawing never sorts).
+    pub fn sync(&mut self, view: &std::sync::Arc<ViewData>) {
+        let key = std::sync::Arc::as_ptr(view) as usize;
+        if self.by_ip_for == Some(key) {
+            return;
+        }
+        self.by_ip_for = Some(key);
+        self.by_ip.clear();
+        let Some(r) = view.rankings.iter().find(|r| r.dimension == "source IPs") else {
+            return;
+        };
+        let rows = &r.rows;
+        self.by_ip = (0..rows.len() as u32)
+            .filter(|&i| rows.get(i as usize).is_some_and(|e| e.flagged > 0))
+            .collect();
+        let score = |i: u32| {
+            rows.get(i as usize)
+                .map_or((0, 0.0), |e| (e.flagged, e.max_score.unwrap_or(0.0)))
+        };
+        self.by_ip.sort_by(|&a, &b| {
+            let (fa, sa) = score(a);
+            let (fb, sb) = score(b);
+            fb.cmp(&fa).then(sb.total_cmp(&sa))
+        });
+    }
+
     /// Handles an Anomalies action.
     pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
         let effect = match action {
@@ -175,7 +207,7 @@ impl AnomaliesState {
             AnomalyView::List => self.render_list(ctx, body, buf),
             AnomalyView::Histogram => render_histogram(ctx, body, buf),
             AnomalyView::Scatter => render_scatter(ctx, body, buf),
-            AnomalyView::ByIp => render_by_ip(ctx, body, buf),
+            AnomalyView::ByIp => self.render_by_ip(ctx, body, buf),
         }
     }
 
@@ -357,46 +389,45 @@ fn render_scatter(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
-fn render_by_ip(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
-    let t = ctx.theme;
-    let view = ctx.view;
-    let Some(r) = view.rankings.iter().find(|r| r.dimension == "source IPs") else {
-        Paragraph::new(Line::styled("no src_ip column", t.warn())).render(area, buf);
-        return;
-    };
-    let mut rows: Vec<_> = r.rows.iter().filter(|e| e.flagged > 0).collect();
-    rows.sort_by(|a, b| {
-        b.flagged.cmp(&a.flagged).then(
-            b.max_score
-                .unwrap_or(0.0)
-                .total_cmp(&a.max_score.unwrap_or(0.0)),
-        )
-    });
-    let mut lines = vec![Line::styled(
-        format!(
-            "{} {:>8} {:>8} {:>7} {:>6}",
-            pad("src_ip", 40),
-            "flagged",
-            "sessions",
-            "share",
-            "max"
-        ),
-        t.header(),
-    )];
-    for e in rows.iter().take(usize::from(area.height.saturating_sub(1))) {
-        lines.push(Line::from(vec![
-            Span::raw(pad(&cell(&e.row.key, 40), 40)),
-            Span::styled(format!(" {:>8}", e.flagged), t.alert()),
-            Span::raw(format!(
-                " {:>8} {:>6.1}% {:>6}",
-                e.row.sessions,
-                100.0 * e.flagged as f64 / e.row.sessions.max(1) as f64,
-                e.max_score.map_or("—".into(), |s| format!("{s:.3}"))
-            )),
-        ]));
+impl AnomaliesState {
+    fn render_by_ip(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
+        let t = ctx.theme;
+        let view = ctx.view;
+        let Some(r) = view.rankings.iter().find(|r| r.dimension == "source IPs") else {
+            Paragraph::new(Line::styled("no src_ip column", t.warn())).render(area, buf);
+            return;
+        };
+        let rows: Vec<_> = self
+            .by_ip
+            .iter()
+            .filter_map(|&i| r.rows.get(i as usize))
+            .collect();
+        let mut lines = vec![Line::styled(
+            format!(
+                "{} {:>8} {:>8} {:>7} {:>6}",
+                pad("src_ip", 40),
+                "flagged",
+                "sessions",
+                "share",
+                "max"
+            ),
+            t.header(),
+        )];
+        for e in rows.iter().take(usize::from(area.height.saturating_sub(1))) {
+            lines.push(Line::from(vec![
+                Span::raw(pad(&cell(&e.row.key, 40), 40)),
+                Span::styled(format!(" {:>8}", e.flagged), t.alert()),
+                Span::raw(format!(
+                    " {:>8} {:>6.1}% {:>6}",
+                    e.row.sessions,
+                    100.0 * e.flagged as f64 / e.row.sessions.max(1) as f64,
+                    e.max_score.map_or("—".into(), |s| format!("{s:.3}"))
+                )),
+            ]));
+        }
+        if rows.is_empty() {
+            lines.push(Line::styled("no flagged sessions in this view", t.ok()));
+        }
+        Paragraph::new(lines).render(area, buf);
     }
-    if rows.is_empty() {
-        lines.push(Line::styled("no flagged sessions in this view", t.ok()));
-    }
-    Paragraph::new(lines).render(area, buf);
 }

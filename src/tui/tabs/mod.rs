@@ -11,7 +11,7 @@
 //!   buffer, and computes nothing heavy: whatever is expensive arrives ready in the
 //!   [`ViewData`] (computed on the worker by `crate::source::view::compute`, which
 //!   asks the same questions a [`crate::source::Source`] answers) or is cached in
-//!   the tab state when its input changes (see `RankingsState::sync`).
+//!   the tab state when its input changes ([`Tabs::sync`], called after every message).
 //!
 //! [`Ctx`] is the read-only picture of what every tab may look at: the dataset, the
 //! current view, the model and its selection, the theme, the page height. It is
@@ -135,6 +135,12 @@ impl Tabs {
             Tab::Geo => self.geo.draw(ctx, area, buf),
             Tab::Flows => self.flows.draw(ctx, area, buf),
         }
+    }
+
+    /// Re-derives what tabs cache from the view (sorted orders) when it changed.
+    pub fn sync(&mut self, view: &std::sync::Arc<ViewData>) {
+        self.rankings.sync(view);
+        self.anomalies.sync(view);
     }
 
     /// A new filter: every list starts at its top.
