@@ -147,7 +147,7 @@ fn json<'a>(ds: &'a Dataset, o: &'a EntityOutcome, d: &DetectOptions) -> Entitie
         threshold: o.selection.threshold,
         params: serde_json::json!({
             "features": o.run.fitted.iter().map(|f| f.name()).collect::<Vec<_>>(),
-            "log1p": d.log1p,
+            "log1p": o.run.fitted.iter().zip(&o.run.log1p).filter(|(_, l)| **l).map(|(f, _)| f.name()).collect::<Vec<_>>(),
             "contamination": d.contamination.to_string(),
             "trees": p.trees,
             "sample_size": p.sample_size,

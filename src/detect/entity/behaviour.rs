@@ -10,10 +10,14 @@
 //! 1. **port scan** — at least 20 distinct destination ports and 5× the median; with an action
 //!    column at least half rejected, without one a new port in at least every other session.
 //! 2. **host sweep** — at least 20 distinct destination addresses and 5× the median, on few ports
-//!    (at most max(5, a fifth of the addresses): a server's replies go to as many ephemeral ports).
+//!    (at most max(5, a fifth of the addresses): a server's replies go to as many ephemeral ports),
+//!    reached quickly (at least one new address per active minute) or mostly refused (at least
+//!    half rejected), each address tried at most twice on average: a server that calls thousands
+//!    of storage addresses over and over is not sweeping.
 //! 3. **brute force** — at least 20 sessions to remote-login/database ports, at least half of all
 //!    sessions to them, at least 5× the median session count, and (when durations are known) at
-//!    least half of the sessions short (≤ 60 s).
+//!    least half of the sessions short (≤ 60 s) with a median of at most 10 s: a login guess is
+//!    over in seconds, an app server's database calls over a day are not guessing.
 //! 4. **exfiltration** — a large one-way transfer to few addresses: the larger byte total at least
 //!    1 MB and 10× its median, the larger direction at least 10× the other, at most 3 destinations
 //!    (when destinations are known).
@@ -139,14 +143,23 @@ fn host_sweep(x: &View<'_>) -> bool {
     let dsts = x.v(F::DistinctDstIps);
     let few_ports =
         !x.has(F::DistinctDstPorts) || x.v(F::DistinctDstPorts) <= (0.2 * dsts).max(5.0);
-    x.high(F::DistinctDstIps, 20.0, 5.0) && few_ports
+    let minutes = (x.v(F::ActiveSpan) / 60.0).max(1.0);
+    let quick = !x.has(F::ActiveSpan) || dsts / minutes >= 1.0;
+    let refused = x.has(F::ShareRejected) && x.v(F::ShareRejected) >= 0.5;
+    let once_each = !x.has(F::Sessions) || x.v(F::Sessions) <= 2.0 * dsts;
+    x.high(F::DistinctDstIps, 20.0, 5.0) && few_ports && once_each && (quick || refused)
 }
 
 fn brute_force(x: &View<'_>) -> bool {
     let sessions = x.v(F::Sessions);
     let share = x.v(F::ShareSensitivePorts);
     let short_enough = !x.has(F::ShareShort) || x.v(F::ShareShort) >= 0.5;
-    share * sessions >= 20.0 && share >= 0.5 && x.high(F::Sessions, 20.0, 5.0) && short_enough
+    let fast = !x.has(F::MedianDuration) || x.v(F::MedianDuration) <= 10.0;
+    share * sessions >= 20.0
+        && share >= 0.5
+        && x.high(F::Sessions, 20.0, 5.0)
+        && short_enough
+        && fast
 }
 
 fn exfiltration(x: &View<'_>) -> bool {
@@ -179,6 +192,45 @@ mod tests {
             available: rows.iter().map(|r| r.0).collect(),
             values: rows.iter().map(|r| r.1.clone()).collect(),
         }
+    }
+
+    #[test]
+    fn steady_database_calls_are_no_brute_force_but_quick_login_attempts_are() {
+        // 0–3: ordinary. 4: 1900 sessions of about 30 s, half to 5432, all day.
+        // 5: 400 sessions of 2 s to 22.
+        let t = table(&[
+            (F::Sessions, vec![1.0, 2.0, 1.0, 3.0, 1900.0, 400.0]),
+            (F::ShareSensitivePorts, vec![0.0, 0.0, 0.0, 0.0, 0.5, 1.0]),
+            (F::ShareShort, vec![1.0; 6]),
+            (F::MedianDuration, vec![30.0, 20.0, 40.0, 30.0, 29.0, 2.0]),
+        ]);
+        let m = medians(&t);
+        let names: Vec<Option<Behaviour>> = (0..6).map(|e| classify(&t, &m, e)).collect();
+        let brute = Some(Behaviour::BruteForce);
+        assert_eq!(names, vec![None, None, None, None, None, brute]);
+    }
+
+    #[test]
+    fn many_destinations_over_a_day_are_no_sweep_but_quick_or_refused_ones_are() {
+        // 0–3: ordinary. 4: 470 addresses over a day (an app server calling storage).
+        // 5: 254 addresses in 4 minutes. 6: 300 addresses over a day, 90% refused.
+        let t = table(&[
+            (F::Sessions, vec![1.0, 2.0, 1.0, 3.0, 1900.0, 254.0, 300.0]),
+            (F::DistinctDstPorts, vec![1.0; 7]),
+            (
+                F::DistinctDstIps,
+                vec![1.0, 1.0, 1.0, 2.0, 470.0, 254.0, 300.0],
+            ),
+            (F::ShareRejected, vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.9]),
+            (
+                F::ActiveSpan,
+                vec![0.0, 30.0, 0.0, 90.0, 86_000.0, 240.0, 86_000.0],
+            ),
+        ]);
+        let m = medians(&t);
+        let names: Vec<Option<Behaviour>> = (0..7).map(|e| classify(&t, &m, e)).collect();
+        let sweep = Some(Behaviour::HostSweep);
+        assert_eq!(names, vec![None, None, None, None, None, sweep, sweep]);
     }
 
     #[test]

@@ -119,6 +119,8 @@ pub struct Grouping {
     /// Rows of entity `e` are `order[offsets[e]..offsets[e + 1]]`, ascending.
     offsets: Vec<usize>,
     order: Vec<u32>,
+    /// Rows left out as the answer half of a conversation (see [`answer_flows`]).
+    pub answers: usize,
 }
 
 impl Grouping {
@@ -166,6 +168,16 @@ impl Grouping {
         if first {
             tuples = (0..parts[0].labels.len() as u32).map(|c| vec![c]).collect();
         }
+        // Answer flows belong to the conversation their destination started: leave them out.
+        let mut answers = 0;
+        if let Some(answer) = answer_flows(ds) {
+            for (c, a) in codes.iter_mut().zip(answer) {
+                if a {
+                    *c = u32::MAX;
+                    answers += 1;
+                }
+            }
+        }
         // Keep only the entities that have rows, numbered densely in order of first appearance.
         let mut dense = vec![u32::MAX; tuples.len()];
         let mut kept = Vec::new();
@@ -185,13 +197,17 @@ impl Grouping {
                     .collect()
             })
             .collect();
-        let entity: Vec<u32> = codes.iter().map(|&c| dense[c as usize]).collect();
+        let entity: Vec<u32> = codes
+            .iter()
+            .map(|&c| dense.get(c as usize).copied().unwrap_or(u32::MAX))
+            .collect();
         let (offsets, order) = counting_sort(&entity, kept.len());
         Ok(Grouping {
             columns,
             keys,
             offsets,
             order,
+            answers,
         })
     }
 
@@ -246,18 +262,47 @@ fn unknown_column(ds: &Dataset, name: &str) -> String {
     )
 }
 
-/// Rows bucketed by entity: offsets into one array of row indices.
+/// Whether a port is a service's: a well-known port (below 1024) or a remote-login, file-sharing
+/// or database port.
+fn is_service_port(p: f64) -> bool {
+    (0.0..1024.0).contains(&p) || SENSITIVE_PORTS.iter().any(|s| f64::from(*s) == p)
+}
+
+/// Per row, whether it is the answer half of a conversation: a flow from a service port to an
+/// ephemeral port (1024 and up, not itself a service port), such as a web server's reply to a
+/// client. Flow logs record each direction as its own row, so without this a busy server's
+/// replies would make it look like a source sweeping thousands of clients on as many ports.
+/// `None` when the data has no source and destination ports (the CloudWatch CSV, WAF logs).
+pub fn answer_flows(ds: &Dataset) -> Option<Vec<bool>> {
+    let port = |role: Role| {
+        let i = ds.role_index(role)?;
+        ds.columns[i]
+            .data
+            .is_numeric()
+            .then(|| ds.values(NumericSource::Column(i)))
+    };
+    let (src, dst) = (port(Role::SrcPort)?, port(Role::DstPort)?);
+    Some(
+        src.iter()
+            .zip(&dst)
+            .map(|(&s, &d)| is_service_port(s) && d >= 1024.0 && !is_service_port(d))
+            .collect(),
+    )
+}
+
+/// Rows bucketed by entity: offsets into one array of row indices. Rows whose entity is
+/// `u32::MAX` are left out.
 fn counting_sort(entity: &[u32], n: usize) -> (Vec<usize>, Vec<u32>) {
     let mut offsets = vec![0usize; n + 1];
-    for &e in entity {
+    for &e in entity.iter().filter(|&&e| e != u32::MAX) {
         offsets[e as usize + 1] += 1;
     }
     for i in 0..n {
         offsets[i + 1] += offsets[i];
     }
     let mut next = offsets.clone();
-    let mut order = vec![0u32; entity.len()];
-    for (row, &e) in entity.iter().enumerate() {
+    let mut order = vec![0u32; offsets[n]];
+    for (row, &e) in entity.iter().enumerate().filter(|(_, e)| **e != u32::MAX) {
         order[next[e as usize]] = row as u32;
         next[e as usize] += 1;
     }
@@ -534,10 +579,30 @@ mod tests {
     }
 
     #[test]
+    fn answer_flows_are_left_out_of_their_sources() {
+        let csv = "srcaddr,dstaddr,srcport,dstport,bytes\n\
+            10.0.0.1,10.0.0.9,443,50000,10\n\
+            10.0.0.9,10.0.0.1,50000,443,10\n\
+            10.0.0.1,10.0.0.8,3389,61000,10\n\
+            10.0.0.7,10.0.0.1,40000,41000,10\n\
+            10.0.0.7,10.0.0.1,53,53,10\n";
+        let ds = crate::ingest::load_bytes("<flows>", csv.as_bytes()).unwrap();
+        let answers = answer_flows(&ds).unwrap();
+        assert_eq!(answers, vec![true, false, true, false, false]);
+        let g = Grouping::new(&ds, &["src_ip".to_string()]).unwrap();
+        assert_eq!(g.answers, 2);
+        let labels: Vec<String> = (0..g.len()).map(|e| g.label(e)).collect();
+        assert_eq!(labels, ["10.0.0.9", "10.0.0.7"]);
+        assert_eq!(g.rows(1), &[3, 4]);
+    }
+
+    #[test]
     fn counting_sort_buckets_rows() {
         let (off, order) = counting_sort(&[1, 0, 1, 2, 0], 3);
         assert_eq!(off, vec![0, 2, 4, 5]);
         assert_eq!(order, vec![1, 4, 0, 2, 3]);
+        let (off, order) = counting_sort(&[1, u32::MAX, 0], 2);
+        assert_eq!((off, order), (vec![0, 1, 2], vec![2, 0]));
     }
 
     #[test]
