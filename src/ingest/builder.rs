@@ -248,6 +248,17 @@ pub struct ChunkOut {
     pub rows: usize,
     /// Records per log status (flow logs); those that are not flows are not in `cols`.
     pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
+    /// Line feeds in the chunk: where the next chunk's lines start.
+    pub newlines: u64,
+}
+
+impl ChunkOut {
+    /// Moves the rejects' line numbers by `lines` (a chunk parsed as if it started at line 0).
+    pub fn shift_lines(&mut self, lines: u64) {
+        for r in &mut self.rejects.details {
+            r.line += lines;
+        }
+    }
 }
 
 /// What [`parse_plain`] and [`parse_csv`] do with a record that passed staging: load it, or
@@ -295,11 +306,13 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         rejects: RejectReport::default(),
         rows: 0,
         statuses: Default::default(),
+        newlines: 0,
     };
     if is_plain(bytes, delimiter) {
-        parse_plain(bytes, delimiter, plan, first_line, &mut out);
+        out.newlines = parse_plain(bytes, delimiter, plan, first_line, &mut out);
     } else {
         parse_csv(bytes, delimiter, plan, first_line, &mut out);
+        out.newlines = super::count_lf(bytes);
     }
     out
 }
@@ -316,8 +329,15 @@ fn is_plain(bytes: &[u8], delimiter: u8) -> bool {
 
 /// The records of a plain chunk (see [`is_plain`]): exactly what the CSV reader gives for such
 /// bytes, found with one vectorised scan for delimiters and line feeds instead of a byte-at-a-time
-/// state machine. Blank lines are skipped, as the CSV reader skips them.
-fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out: &mut ChunkOut) {
+/// state machine. Blank lines are skipped, as the CSV reader skips them. Returns the number of
+/// line feeds seen.
+fn parse_plain(
+    bytes: &[u8],
+    delimiter: u8,
+    plan: &[ColPlan],
+    first_line: u64,
+    out: &mut ChunkOut,
+) -> u64 {
     // At most one field past the header's count is kept: a line of a million delimiters is
     // rejected by its count without holding a million slices.
     let keep = plan.len() + 1;
@@ -380,6 +400,7 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
         }
         record(&fields, count + 1, line_start, bytes.len(), line, out);
     }
+    line - first_line
 }
 
 /// The records of any chunk, through the CSV reader.
@@ -762,6 +783,7 @@ mod tests {
                 rejects: RejectReport::default(),
                 rows: 0,
                 statuses: Default::default(),
+                newlines: 0,
             };
             if plain {
                 parse_plain(data, delimiter, &p, 7, &mut out);
