@@ -8,7 +8,7 @@
 #   threatlens summary DIR --format json   (load + every statistic, correlation, rankings, quality)
 #   DuckDB, streaming:    SELECT count(*), sum(bytes), avg(packets) FROM read_csv('DIR/**/*.log.gz', delim=' ')
 #   DuckDB, materialised: CREATE TABLE t AS SELECT * FROM read_csv(…)  (holds the rows, as threatlens does)
-# DuckDB comes from PyPI into a venv under WORKDIR. Wall-clock figures depend on the machine's load.
+# SUMMARY=0 leaves out the summary runs. DuckDB comes from PyPI into a venv under WORKDIR. Wall-clock figures depend on the machine's load.
 set -euo pipefail
 bin=${1:?path to the threatlens binary}
 work=${2:-/tmp/threatlens-flowbench}
@@ -28,10 +28,12 @@ load_bench="$(dirname "$bin")/examples/load_bench"
 for i in $(seq 1 "${RUNS:-2}"); do
   if [ -x "$load_bench" ]; then
     echo "threatlens load only (run $i):"
-    /usr/bin/time -v "$load_bench" "$work/flows" 2> "$work/time.txt" | head -n 1
+    /usr/bin/time -v "$load_bench" "$work/flows" 2> "$work/time.txt" | sed -n 1p
     grep -E 'Elapsed|Maximum resident|User time|System time' "$work/time.txt"
   fi
-  echo "threatlens summary (run $i):"; run "$bin" summary "$work/flows" --format json
+  if [ "${SUMMARY:-1}" != 0 ]; then
+    echo "threatlens summary (run $i):"; run "$bin" summary "$work/flows" --format json
+  fi
   src="read_csv('$work/flows/**/*.log.gz', delim=' ', header=true, nullstr='-')"
   echo "duckdb read_csv, streaming aggregate (run $i):"
   run "$work/venv/bin/python" -c "
