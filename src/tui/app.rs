@@ -27,13 +27,15 @@ use std::sync::atomic::Ordering;
 pub enum Source {
     Demo,
     Path(String),
+    /// A path read with options (`--format`, `--geoip`, `--flow-format`).
+    PathWith(String, Box<ingest::LoadOptions>),
 }
 
 impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Demo => "demo data (built in)".into(),
-            Source::Path(p) => p.clone(),
+            Source::Path(p) | Source::PathWith(p, _) => p.clone(),
         }
     }
 }
@@ -300,6 +302,7 @@ impl App {
                 let r = match &source {
                     Source::Demo => ingest::load_bytes("<demo>", crate::demo::EMBEDDED),
                     Source::Path(p) => ingest::load_path(p, progress.clone()),
+                    Source::PathWith(p, opts) => ingest::load_path_with(p, progress.clone(), opts),
                 };
                 done.store(true, Ordering::Relaxed);
                 r

@@ -62,11 +62,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let list = countries(app);
     if list.is_empty() {
-        Paragraph::new(Line::styled(
-            "no country column (src_ip_country_code) in this data",
-            t.warn(),
-        ))
-        .render(area, buf);
+        let addresses = app.ds.as_ref().is_some_and(|d| {
+            d.role(crate::dataset::Role::Country).is_none()
+                && d.role(crate::dataset::Role::SrcIp).is_some()
+        });
+        let lines: Vec<Line<'_>> = if addresses {
+            crate::geoip::HOW_TO_GET_LINES
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Line::styled(*l, if i == 0 { t.warn() } else { t.base() }))
+                .collect()
+        } else {
+            vec![Line::styled(
+                "no country column (src_ip_country_code) in this data",
+                t.warn(),
+            )]
+        };
+        Paragraph::new(lines).render(area, buf);
         return;
     }
     let [map_area, side] =

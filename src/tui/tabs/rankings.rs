@@ -145,6 +145,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     lines.push(Line::from(dims));
+    if app.ds.as_ref().is_some_and(|d| {
+        d.role(crate::dataset::Role::Country).is_none()
+            && d.mode() == crate::dataset::SchemaMode::FlowLog
+    }) {
+        lines.push(Line::styled(
+            "countries: no country database; open with --geoip PATH (GeoLite2-Country or DB-IP lite .mmdb; see the Geo tab)",
+            t.dim(),
+        ));
+    }
     let rows = sorted(app);
     let Some(first) = rows.first() else {
         lines.push(Line::styled("nothing to rank in this view", t.warn()));
