@@ -44,6 +44,7 @@
 //! each one the same views and compare the values.
 
 pub mod local;
+pub mod search;
 pub mod view;
 
 use crate::analysis::rankings::RankBy;
