@@ -28,7 +28,10 @@ pub mod chunk;
 pub mod fields;
 pub mod flowlog;
 pub mod folder;
+pub mod format;
 mod header;
+pub mod order;
+pub mod parquet;
 pub mod waf;
 pub mod window;
 
@@ -88,6 +91,14 @@ pub enum IngestError {
         files: usize,
         first: String,
     },
+    #[error(
+        "{path}: is not {format} as --format says: {reason} (leave out --format to detect the kind)"
+    )]
+    WrongFormat {
+        path: String,
+        format: String,
+        reason: String,
+    },
     #[error("{path}: no row falls inside the time window {window}")]
     OutsideWindow { path: String, window: String },
     #[error(transparent)]
@@ -141,6 +152,8 @@ pub struct LoadOptions {
     pub flow_format: Option<String>,
     /// A MaxMind database for `src_country`/`dst_country` (else `THREATLENS_GEOIP`, if set).
     pub geoip: Option<std::path::PathBuf>,
+    /// The input kind, instead of detecting it from the content (`--format`).
+    pub format: Option<format::InputFormat>,
 }
 
 /// Loads a file or a folder of log files (`-` is stdin). Gzip is detected by content.
@@ -174,7 +187,7 @@ pub fn load_path_with(
         }
         None => {}
     }
-    keep_window(ds, &opts.window)
+    keep_window(ds, &opts.window).map(order::flow_first)
 }
 
 /// A dataset with no rows, only counted non-flow records (NODATA/SKIPDATA), is an error for
@@ -334,18 +347,73 @@ fn read_input(
         Box::new(source)
     };
     let mut input = std::io::BufReader::with_capacity(1 << 20, input);
-    let kind = {
+    let (is_parquet, kind) = {
         use std::io::BufRead;
         match input.fill_buf() {
-            Ok(head) => waf::sniff(head),
+            Ok(head) => (parquet::is_parquet(head), waf::sniff(head)),
             // The loader reports it with the same words as any read error.
-            Err(_) => waf::Sniffed::Other,
+            Err(_) => (false, waf::Sniffed::Other),
         }
     };
-    match kind {
-        waf::Sniffed::Other => Loader::new(name, Box::new(input), progress).run(),
-        kind => convert(name, input, progress, kind, opts),
+    use format::InputFormat as F;
+    match opts.format {
+        Some(F::Parquet) if !is_parquet => Err(IngestError::WrongFormat {
+            path: name.into(),
+            format: "parquet".into(),
+            reason: "a Parquet file starts with the bytes PAR1".into(),
+        }),
+        Some(F::Parquet) => read_parquet(name, input, &progress),
+        Some(F::Waf) => convert(name, input, progress, waf::Sniffed::Waf, opts),
+        Some(F::Insights) => convert(name, input, progress, waf::Sniffed::Insights, opts),
+        Some(F::Csv) => Loader::new(name, Box::new(input), progress).run(),
+        Some(F::CloudWatch) => {
+            require_cloudwatch(Loader::new(name, Box::new(input), progress).run()?)
+        }
+        Some(F::VpcFlow) => {
+            let input = format::with_flow_header(input, opts.flow_format.as_deref());
+            Loader::new(name, input, progress).run()
+        }
+        None if is_parquet => read_parquet(name, input, &progress),
+        None => match kind {
+            waf::Sniffed::Other => Loader::new(name, Box::new(input), progress).run(),
+            kind => convert(name, input, progress, kind, opts),
+        },
     }
+}
+
+/// Reads a whole Parquet input, then decodes it ([`parquet`]).
+fn read_parquet(
+    name: &str,
+    mut input: impl Read,
+    progress: &LoadProgress,
+) -> Result<Dataset, IngestError> {
+    let mut all = Vec::new();
+    input
+        .read_to_end(&mut all)
+        .map_err(|e| IngestError::Unreadable {
+            path: name.into(),
+            cause: io_cause(&e),
+        })?;
+    parquet::load(name, all, progress)
+}
+
+/// `--format cloudwatch`: the input must have the CloudWatch columns.
+fn require_cloudwatch(ds: Dataset) -> Result<Dataset, IngestError> {
+    if ds.mode() == crate::dataset::SchemaMode::CloudWatch {
+        return Ok(ds);
+    }
+    Err(IngestError::WrongFormat {
+        format: "the CloudWatch traffic CSV".into(),
+        reason: format!(
+            "it has none of the CloudWatch columns (bytes_in, bytes_out, src_ip, dst_ip, …){}",
+            if ds.mode() == crate::dataset::SchemaMode::FlowLog {
+                "; it reads as a flow log"
+            } else {
+                ""
+            }
+        ),
+        path: ds.source,
+    })
 }
 
 /// Loads a WAF log or a Logs Insights export through its conversion to CSV ([`waf`]); the

@@ -16,6 +16,7 @@ mod hostile;
 mod ingest;
 mod ingest_flowlog;
 mod ingest_geoip;
+mod ingest_parquet;
 mod ingest_waf;
 mod injection;
 mod model_cli;
