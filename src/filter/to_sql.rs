@@ -264,3 +264,52 @@ fn ipv4_number(d: Dialect, sql: &str) -> String {
         part(3)
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn ds() -> Dataset {
+        let csv = "bytes_in,bytes_out,creation_time,end_time,src_ip,src_ip_country_code,protocol,weird`; --name\n\
+                   100,20,2024-04-25T23:00:00Z,2024-04-25T23:10:00Z,10.0.0.1,US,HTTPS,x\n\
+                   5000,10,2024-04-26T01:00:00Z,2024-04-26T01:10:00Z,155.91.45.2,CA,HTTP,y\n";
+        crate::ingest::load_bytes("t", csv.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn conditions_are_quoted_and_missing_never_matches() {
+        let d = Dialect::Spark;
+        let w = where_clause(d, "country = us and bytes_in > 1k", &ds()).unwrap();
+        assert!(w.contains("lower(CAST(`src_ip_country_code` AS STRING)) = 'us'"), "{w}");
+        assert!(w.contains("TRY_CAST(`bytes_in` AS DOUBLE) > 1e3"), "{w}");
+        assert!(w.contains("COALESCE(("), "{w}");
+        let w = where_clause(d, "src_ip in 155.91.0.0/16", &ds()).unwrap();
+        assert!(w.contains("BETWEEN 2606432256 AND 2606497791"), "{w}");
+        let w = where_clause(d, "time >= 2024-04-26", &ds()).unwrap();
+        assert!(w.contains(">= 1714089600000"), "{w}");
+    }
+
+    #[test]
+    fn hostile_names_and_literals_stay_one_token() {
+        let d = Dialect::Spark;
+        let w = where_clause(
+            d,
+            r#"`weird``; --name` = "x' OR '1'='1\\" or protocol ~ /a'b/"#,
+            &ds(),
+        )
+        .unwrap();
+        assert!(w.contains("`weird``; --name`"), "{w}");
+        assert!(w.contains(r"'x\' or \'1\'=\'1\\'"), "{w}");
+        assert!(w.contains(r"RLIKE 'a\'b'"), "{w}");
+    }
+
+    #[test]
+    fn what_the_engine_cannot_answer_is_refused() {
+        let d = Dialect::Spark;
+        for f in ["anomaly", "score > 0.5", "src_ip in 2001:db8::/32", "src_ip < 10.0.0.1"] {
+            let e = where_clause(d, f, &ds()).unwrap_err();
+            assert!(e.contains("column"), "{f}: {e}");
+        }
+    }
+}
