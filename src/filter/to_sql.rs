@@ -281,7 +281,10 @@ mod tests {
     fn conditions_are_quoted_and_missing_never_matches() {
         let d = Dialect::Spark;
         let w = where_clause(d, "country = us and bytes_in > 1k", &ds()).unwrap();
-        assert!(w.contains("lower(CAST(`src_ip_country_code` AS STRING)) = 'us'"), "{w}");
+        assert!(
+            w.contains("lower(CAST(`src_ip_country_code` AS STRING)) = 'us'"),
+            "{w}"
+        );
         assert!(w.contains("TRY_CAST(`bytes_in` AS DOUBLE) > 1e3"), "{w}");
         assert!(w.contains("COALESCE(("), "{w}");
         let w = where_clause(d, "src_ip in 155.91.0.0/16", &ds()).unwrap();
@@ -307,7 +310,12 @@ mod tests {
     #[test]
     fn what_the_engine_cannot_answer_is_refused() {
         let d = Dialect::Spark;
-        for f in ["anomaly", "score > 0.5", "src_ip in 2001:db8::/32", "src_ip < 10.0.0.1"] {
+        for f in [
+            "anomaly",
+            "score > 0.5",
+            "src_ip in 2001:db8::/32",
+            "src_ip < 10.0.0.1",
+        ] {
             let e = where_clause(d, f, &ds()).unwrap_err();
             assert!(e.contains("column"), "{f}: {e}");
         }
