@@ -52,6 +52,10 @@ fn json(args: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
 }
 
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn close(a: f64, b: f64, rel: f64) -> bool {
     a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
 }
@@ -116,7 +120,6 @@ fn cloudwatch_summary_filter_and_saved_model_scores_equal_local_in_spark() {
         a.extend_from_slice(extra);
         a.into_iter().map(String::from).collect::<Vec<_>>()
     };
-    let args = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>();
 
     // Summary, whole table.
     let local = json(&["summary", csv_s, "--format", "json"]);
