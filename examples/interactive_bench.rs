@@ -1,7 +1,10 @@
 //! Interactive figures of the explorer, measured headlessly through the same
 //! `App::update` path a key press takes and drawn on a TestBackend:
-//! first frame after start, a contamination change (update + redraw), a feature
-//! change (refit + rescore on the worker), and a sort and a filter of Records.
+//! first frame after start, when Records, the statistics and detection arrive,
+//! how long a key press holds the UI thread (search, opening the drill-down),
+//! a redraw of every tab and of the open drill-down, a contamination change
+//! (update + redraw), a feature change (refit + rescore on the worker), and a
+//! sort and a filter of Records.
 //!
 //! `cargo run --release --example interactive_bench -- FILE` (e.g. a 1 M-row file
 //! from `threatlens demo --rows 1000000 -o /tmp/d.csv`). Prints medians of a few
@@ -11,7 +14,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use std::time::{Duration, Instant};
-use threatlens::tui::action::{Action, Msg};
+use threatlens::tui::action::{Action, InputEdit, Msg};
 use threatlens::tui::app::{App, Source};
 use threatlens::tui::event_msg;
 use threatlens::tui::keymap::Keymap;
@@ -62,12 +65,89 @@ fn main() {
     app.update(Msg::Resize(160, 48));
     draw(&app, &mut term);
     let first_frame = start.elapsed();
+    let until = |app: &mut App, done: &dyn Fn(&App) -> bool| {
+        while !done(app) {
+            app.poll_worker();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        start.elapsed()
+    };
+    let records = until(&mut app, &|a| a.view.is_some() || a.load_error.is_some());
+    let stats = until(&mut app, &|a| a.view.as_ref().is_none_or(|v| v.complete));
+    let detected = until(&mut app, &|a| a.det.is_some() || a.det_error.is_some());
     app.wait_idle();
     let ready = start.elapsed();
     let rows = app.ds.as_ref().map_or(0, |d| d.rows);
     println!("file {path}: {rows} rows");
     println!("first frame (progress bar)      {}", ms(first_frame));
-    println!("loaded, fitted and summarised   {}", ms(ready));
+    println!("Records shown (usable)          {}", ms(records));
+    println!("statistics and rankings in      {}", ms(stats));
+    println!("detection in                    {}", ms(detected));
+    println!("everything idle                 {}", ms(ready));
+
+    // Every tab's redraw.
+    for tab in ['1', '2', '3', '4', '5', '6', '7'] {
+        press(&mut app, tab);
+        app.wait_idle();
+        let times: Vec<Duration> = (0..10)
+            .map(|_| {
+                let t0 = Instant::now();
+                draw(&app, &mut term);
+                t0.elapsed()
+            })
+            .collect();
+        println!("redraw tab {tab}                    {}", ms(median(times)));
+    }
+
+    // Search: the key press only asks the worker; the worker scans the view.
+    press(&mut app, '1');
+    app.wait_idle();
+    press(&mut app, '/');
+    for c in "203.0.113".chars() {
+        press(&mut app, c);
+    }
+    let t0 = Instant::now();
+    app.update(Msg::Key(Action::Input(InputEdit::Submit)));
+    let stall = t0.elapsed();
+    app.wait_idle();
+    println!("search: key press on UI thread  {}", ms(stall));
+    println!(
+        "search: answer from the worker  {} ({})",
+        ms(t0.elapsed()),
+        app.status.clone().unwrap_or_default()
+    );
+    let mut next = Vec::new();
+    for _ in 0..5 {
+        let t0 = Instant::now();
+        press(&mut app, 'n');
+        next.push(t0.elapsed());
+        app.wait_idle();
+    }
+    println!(
+        "search next: key press          {} (median of 5)",
+        ms(median(next))
+    );
+
+    // Drill-down: opening it asks the worker; redraws read the answer.
+    let t0 = Instant::now();
+    app.update(Msg::Key(Action::Enter));
+    let open = t0.elapsed();
+    app.wait_idle();
+    let answered = t0.elapsed();
+    let times: Vec<Duration> = (0..20)
+        .map(|_| {
+            let t0 = Instant::now();
+            draw(&app, &mut term);
+            t0.elapsed()
+        })
+        .collect();
+    println!("drill-down: key press           {}", ms(open));
+    println!("drill-down: answer from worker  {}", ms(answered));
+    println!(
+        "drill-down: redraw while open   {} (median of 20)",
+        ms(median(times))
+    );
+    app.update(Msg::Key(Action::Close));
 
     // Contamination change: update + redraw of the anomaly list, no refit.
     press(&mut app, '5');

@@ -46,6 +46,7 @@
 pub mod engine;
 pub mod local;
 pub mod remote;
+pub mod search;
 #[cfg(feature = "spark")]
 pub mod spark;
 pub mod view;

@@ -72,6 +72,9 @@ pub struct ViewData {
     /// The source → destination graph (None without src_ip and dst_ip).
     pub flows: Option<crate::analysis::flows::Flows>,
     pub request: ViewRequest,
+    /// False for [`rows_only`]'s quick answer: rows and order only, the statistics,
+    /// rankings, timeline and flows still to come.
+    pub complete: bool,
 }
 
 /// The ranking dimensions present in a dataset: (label, column index).
@@ -132,11 +135,15 @@ pub fn compute(
     mut req: ViewRequest,
     cancel: &AtomicBool,
 ) -> Result<ViewData, String> {
-    // Same filter and flags as the previous view: only the order or the timeline changed.
+    // Same filter as the previous view: its selection and statistics still hold, unless the
+    // filter reads the flags and they changed. Same flags too: so do the rankings and flows.
+    let flags_same = |p: &ViewData| {
+        same(&p.request.flagged, &req.flagged) && same(&p.request.scores, &req.scores)
+    };
     let reuse = req.prev.take().filter(|p| {
-        p.request.filter == req.filter
-            && same(&p.request.flagged, &req.flagged)
-            && same(&p.request.scores, &req.scores)
+        p.complete
+            && p.request.filter == req.filter
+            && (flags_same(p) || !reads_flags(ds, req.filter.as_deref()))
     });
     let (filtered, mut rows, member, summary, rankings, flows) = match &reuse {
         Some(p) => {
@@ -144,33 +151,18 @@ pub fn compute(
             if p.request.sort.is_some() && req.sort.is_none() {
                 rows.par_sort_unstable();
             }
+            let keep = flags_same(p);
             (
                 p.filtered,
                 rows,
                 p.member.clone(),
                 Some(p.summary.clone()),
-                Some(p.rankings.clone()),
-                Some(p.flows.clone()),
+                keep.then(|| p.rankings.clone()),
+                keep.then(|| p.flows.clone()),
             )
         }
         None => {
-            let selected = select(
-                ds,
-                req.filter.as_deref(),
-                req.flagged.as_deref().map(Vec::as_slice),
-                req.scores.as_deref().map(Vec::as_slice),
-            )?;
-            let filtered = selected.is_some();
-            let rows: Vec<u32> = selected.unwrap_or_else(|| (0..ds.rows as u32).collect());
-            let member = filtered.then(|| {
-                let mut m = vec![false; ds.rows];
-                for &r in &rows {
-                    if let Some(x) = m.get_mut(r as usize) {
-                        *x = true;
-                    }
-                }
-                Arc::new(m)
-            });
+            let (filtered, rows, member) = selection(ds, &req)?;
             (filtered, rows, member, None, None, None)
         }
     };
@@ -273,6 +265,75 @@ pub fn compute(
         bucket_flagged,
         flows,
         request: req,
+        complete: true,
+    })
+}
+
+/// Whether a filter reads detection results (`anomaly`, `score`): its rows change with the flags.
+fn reads_flags(ds: &Dataset, filter: Option<&str>) -> bool {
+    filter
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .is_some_and(|t| crate::filter::build(t, ds).map_or(true, |f| f.needs_detection()))
+}
+
+/// The selected rows in row order, whether a filter is on, and membership when it is.
+type Selected = (bool, Vec<u32>, Option<Arc<Vec<bool>>>);
+
+fn selection(ds: &Dataset, req: &ViewRequest) -> Result<Selected, String> {
+    let selected = select(
+        ds,
+        req.filter.as_deref(),
+        req.flagged.as_deref().map(Vec::as_slice),
+        req.scores.as_deref().map(Vec::as_slice),
+    )?;
+    let filtered = selected.is_some();
+    let rows: Vec<u32> = selected.unwrap_or_else(|| (0..ds.rows as u32).collect());
+    let member = filtered.then(|| {
+        let mut m = vec![false; ds.rows];
+        for &r in &rows {
+            if let Some(x) = m.get_mut(r as usize) {
+                *x = true;
+            }
+        }
+        Arc::new(m)
+    });
+    Ok((filtered, rows, member))
+}
+
+/// The quick first answer to a request: the rows in order, nothing else
+/// ([`ViewData::complete`] is false), so Records can be shown while [`compute`]
+/// works out the statistics.
+pub fn rows_only(
+    ds: &Dataset,
+    mut req: ViewRequest,
+    cancel: &AtomicBool,
+) -> Result<ViewData, String> {
+    req.prev = None;
+    let (filtered, mut rows, member) = selection(ds, &req)?;
+    cancelled(cancel)?;
+    if let Some((col, desc)) = req.sort {
+        sort_rows(ds, &mut rows, col, desc);
+    }
+    let summary = summary::summarize(
+        ds,
+        Rows::Subset(&[]),
+        SummaryOptions {
+            top: 0,
+            rejects_shown: 0,
+        },
+    );
+    Ok(ViewData {
+        rows: Arc::new(rows),
+        filtered,
+        member,
+        summary,
+        rankings: Vec::new(),
+        series: Series::default(),
+        bucket_flagged: Vec::new(),
+        flows: None,
+        request: req,
+        complete: false,
     })
 }
 
@@ -394,5 +455,77 @@ pub fn sort_rows(ds: &Dataset, rows: &mut [u32], col: usize, desc: bool) {
                 (None, None) => O::Equal,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> Dataset {
+        crate::ingest::load_bytes("<demo>", crate::demo::EMBEDDED).unwrap()
+    }
+
+    fn flags(ds: &Dataset, every: usize) -> (Arc<Vec<bool>>, Arc<Vec<f64>>) {
+        let f: Vec<bool> = (0..ds.rows).map(|r| r % every == 0).collect();
+        let s: Vec<f64> = f.iter().map(|&x| if x { 0.9 } else { 0.1 }).collect();
+        (Arc::new(f), Arc::new(s))
+    }
+
+    #[test]
+    fn rows_first_are_the_rows_of_the_full_view() {
+        let ds = demo();
+        let cancel = AtomicBool::new(false);
+        let req = ViewRequest {
+            filter: Some("bytes_in > 1000".into()),
+            sort: Some((0, true)),
+            ..ViewRequest::default()
+        };
+        let quick = rows_only(&ds, req.clone(), &cancel).unwrap();
+        let full = compute(&ds, req, &cancel).unwrap();
+        assert!(!quick.complete && full.complete);
+        assert_eq!(quick.rows, full.rows);
+        assert!(!quick.rows.is_empty() && quick.rows.len() < ds.rows);
+    }
+
+    /// A prior view whose summary is marked, to see whether it was reused.
+    fn marked(ds: &Dataset, filter: &str, cancel: &AtomicBool) -> Arc<ViewData> {
+        let (f, s) = flags(ds, 3);
+        let req = ViewRequest {
+            filter: Some(filter.into()),
+            flagged: Some(f),
+            scores: Some(s),
+            ..ViewRequest::default()
+        };
+        let mut v = compute(ds, req, cancel).unwrap();
+        v.summary.rows = 999_999;
+        Arc::new(v)
+    }
+
+    #[test]
+    fn new_flags_reuse_the_statistics_unless_the_filter_reads_them() {
+        let ds = demo();
+        let cancel = AtomicBool::new(false);
+        let (f, s) = flags(&ds, 7);
+        let again = |filter: &str, prev| {
+            let req = ViewRequest {
+                filter: Some(filter.into()),
+                flagged: Some(f.clone()),
+                scores: Some(s.clone()),
+                prev: Some(prev),
+                ..ViewRequest::default()
+            };
+            compute(&ds, req, &cancel).unwrap()
+        };
+        let v = again("bytes_in > 0", marked(&ds, "bytes_in > 0", &cancel));
+        assert_eq!(v.summary.rows, 999_999, "the summary is computed once");
+        // The rankings follow the new flags.
+        let flagged: u64 = v.rankings[0].rows.iter().map(|e| e.flagged).sum();
+        assert!(flagged > 0);
+        let v = again("anomaly", marked(&ds, "anomaly", &cancel));
+        assert_ne!(
+            v.summary.rows, 999_999,
+            "a filter on the flags selects anew"
+        );
     }
 }

@@ -12,11 +12,17 @@ pub mod app;
 pub mod config;
 pub mod detail;
 pub mod export;
+pub mod features;
 pub mod hangup;
+pub mod input;
+pub mod jobs;
 pub mod keymap;
+pub mod popup;
+pub mod prompt;
 pub mod render;
 pub mod tabs;
 pub mod theme;
+pub mod threshold;
 pub mod widgets;
 pub mod worker;
 

@@ -5,7 +5,6 @@
 use super::action::Tab;
 use super::app::{App, InputKind, Mode, Popup};
 use super::keymap::Scope;
-use super::tabs;
 use super::widgets::{cell, pad};
 use crate::ingest::describe_reject;
 use ratatui::buffer::Buffer;
@@ -97,14 +96,18 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         ))
         .render(body, buf);
     } else {
-        match app.tab {
-            Tab::Records => tabs::records::render(app, body, buf),
-            Tab::Summary => tabs::summary::render(app, body, buf),
-            Tab::Timeline => tabs::timeline::render(app, body, buf),
-            Tab::Rankings => tabs::rankings::render(app, body, buf),
-            Tab::Anomalies => tabs::anomalies::render(app, body, buf),
-            Tab::Geo => tabs::geo::render(app, body, buf),
-            Tab::Flows => tabs::flows::render(app, body, buf),
+        match app.ctx() {
+            Some(ctx) if ctx.view.complete || app.tab == Tab::Records => {
+                app.tabs.draw(app.tab, &ctx, body, buf)
+            }
+            _ => Paragraph::new(Line::styled(
+                format!(
+                    "{} computing statistics, rankings and the timeline… (Records are ready: 1)",
+                    SPINNER[app.tick % SPINNER.len()]
+                ),
+                t.stale(),
+            ))
+            .render(body, buf),
         }
     }
     draw_status(app, status, buf);
@@ -337,7 +340,9 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
             _ => (vec![Line::styled("reading the session…", t.dim())], 0),
         },
         Popup::Features { cursor } => {
-            tabs::anomalies::render_features(app, *cursor, inner, buf);
+            if let Some(ctx) = app.ctx() {
+                super::features::draw(*cursor, &ctx, inner, buf);
+            }
             return;
         }
     };

@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use crate::dataset::Dataset;
 use crate::detect::pipeline::DetectionRun;
 use crate::source::RecordDetail;
+use crate::source::search::SearchHit;
 use crate::source::view::ViewData;
 
 /// The kinds of job, in the order the worker takes them.
@@ -23,17 +24,24 @@ pub enum Slot {
     Load = 0,
     /// The drill-down of one record (quick: taken before a refit or a view).
     Detail = 1,
-    Detect = 2,
-    View = 3,
+    /// The first view's rows alone, so Records show before the statistics.
+    Rows = 2,
+    /// The next match of the Records search (one pass over the view's rows).
+    Search = 3,
+    /// The filtered view: taken before a refit, so rows and statistics show first.
+    View = 4,
+    Detect = 5,
     /// The bytes of an export or report (`x`, `e`).
-    Write = 4,
+    Write = 6,
 }
 
-const SLOTS: [Slot; 5] = [
+const SLOTS: [Slot; 7] = [
     Slot::Load,
     Slot::Detail,
-    Slot::Detect,
+    Slot::Rows,
+    Slot::Search,
     Slot::View,
+    Slot::Detect,
     Slot::Write,
 ];
 
@@ -56,6 +64,11 @@ pub enum JobResult {
         generation: u64,
         result: Result<Arc<RecordDetail>, String>,
     },
+    /// The next match of a search and how many rows match.
+    Search {
+        generation: u64,
+        result: Result<SearchHit, String>,
+    },
     /// The bytes to write to `path`.
     Prepared {
         generation: u64,
@@ -71,6 +84,7 @@ impl JobResult {
             | JobResult::Detected { generation, .. }
             | JobResult::View { generation, .. }
             | JobResult::Detail { generation, .. }
+            | JobResult::Search { generation, .. }
             | JobResult::Prepared { generation, .. } => *generation,
         }
     }
@@ -80,6 +94,7 @@ impl JobResult {
             JobResult::Detected { .. } => "detected",
             JobResult::View { .. } => "view",
             JobResult::Detail { .. } => "detail",
+            JobResult::Search { .. } => "search",
             JobResult::Prepared { .. } => "prepared",
         }
     }

@@ -181,8 +181,18 @@ fn sorting_and_search_in_records() {
     keys(&mut a, "/");
     keys(&mut a, "198.51.100.23");
     key(&mut a, KeyCode::Enter);
-    let row = a.view.as_ref().unwrap().rows[a.records.cursor] as usize;
+    let row = a.view.as_ref().unwrap().rows[a.tabs.records.cursor] as usize;
     assert!(ds.cell_text(row, 4).contains("198.51.100.23"));
+    // The search ran on the worker, which also counted the matching rows.
+    let status = a.status.clone().unwrap_or_default();
+    assert!(status.starts_with("match 1 of "), "{status}");
+    keys(&mut a, "/");
+    keys(&mut a, "no such text anywhere");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.status.as_deref(),
+        Some("no match for 'no such text anywhere'")
+    );
 }
 
 #[test]
@@ -265,7 +275,7 @@ fn geo_and_flows_on_the_real_file() {
     let s = screen(&a, 120, 36).replace(&shown, "<real file>");
     insta::assert_snapshot!("real_geo", s.clone());
     assert!(s.contains("US United States"), "{s}");
-    let list = tui::tabs::geo::countries(&a);
+    let list = tui::tabs::geo::countries(a.view.as_ref().unwrap());
     assert_eq!(
         (list[0].row.key.as_str(), list[1].row.key.as_str()),
         ("US", "CA")
@@ -396,11 +406,11 @@ fn drilldown_filter_narrows_the_users_filter_with_a_quoted_ip() {
 fn vim_keys_only_move_and_q_closes_a_popup() {
     let mut a = app(Source::Demo);
     keys(&mut a, "5jj");
-    assert_eq!(a.anomalies.cursor, 2);
+    assert_eq!(a.tabs.anomalies.cursor, 2);
     // k moves up on the Anomalies tab too; it used to open the top-k prompt.
     keys(&mut a, "k");
     assert_eq!(a.mode, threatlens::tui::app::Mode::Normal);
-    assert_eq!(a.anomalies.cursor, 1);
+    assert_eq!(a.tabs.anomalies.cursor, 1);
     keys(&mut a, "K");
     assert!(
         screen(&a, 120, 36).contains("top k"),

@@ -2,8 +2,8 @@
 //! top pairs by sessions with bytes and ports, fan-out per source and fan-in per
 //! destination, and a node-link sketch of the top pairs. Enter filters to the pair.
 
+use super::{Ctx, Effect, moved};
 use crate::tui::action::Action;
-use crate::tui::app::{App, moved};
 use crate::tui::widgets::{cell, compact, pad};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,220 +14,225 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 
 const LISTS: [&str; 3] = ["top pairs", "fan-out per source", "fan-in per destination"];
 
-fn list_len(app: &App) -> usize {
-    let Some(f) = app.view.as_ref().and_then(|v| v.flows.as_ref()) else {
-        return 0;
-    };
-    match app.flows.list {
-        0 => f.pairs.len(),
-        1 => f.fan_out.len(),
-        _ => f.fan_in.len(),
-    }
+/// The Flows tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct FlowsState {
+    pub cursor: usize,
+    /// 0 pairs, 1 fan-out, 2 fan-in.
+    pub list: usize,
 }
 
-/// Handles a Flows action.
-pub fn update(app: &mut App, action: Action) {
-    match action {
-        Action::NextDimension => {
-            app.flows.list = (app.flows.list + 1) % LISTS.len();
-            app.flows.cursor = 0;
+impl FlowsState {
+    fn list_len(&self, ctx: &Ctx<'_>) -> usize {
+        let Some(f) = ctx.view.flows.as_ref() else {
+            return 0;
+        };
+        match self.list {
+            0 => f.pairs.len(),
+            1 => f.fan_out.len(),
+            _ => f.fan_in.len(),
         }
-        Action::Enter => {
-            let Some(f) = app.view.as_ref().and_then(|v| v.flows.as_ref()) else {
-                return;
-            };
-            use crate::filter::clause::{all, equals};
-            let clause = match app.flows.list {
-                0 => f
-                    .pairs
-                    .get(app.flows.cursor)
-                    .and_then(|p| all(&[equals("src_ip", &p.src), equals("dst_ip", &p.dst)])),
-                1 => f
-                    .fan_out
-                    .get(app.flows.cursor)
-                    .map(|n| equals("src_ip", &n.ip)),
-                _ => f
-                    .fan_in
-                    .get(app.flows.cursor)
-                    .map(|n| equals("dst_ip", &n.ip)),
-            };
-            if let Some(clause) = clause {
-                app.narrow_filter(clause);
+    }
+
+    /// Handles a Flows action.
+    pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
+        match action {
+            Action::NextDimension => {
+                self.list = (self.list + 1) % LISTS.len();
+                self.cursor = 0;
+            }
+            Action::Enter => {
+                let Some(f) = ctx.view.flows.as_ref() else {
+                    return Vec::new();
+                };
+                use crate::filter::clause::{all, equals};
+                let clause = match self.list {
+                    0 => f
+                        .pairs
+                        .get(self.cursor)
+                        .and_then(|p| all(&[equals("src_ip", &p.src), equals("dst_ip", &p.dst)])),
+                    1 => f.fan_out.get(self.cursor).map(|n| equals("src_ip", &n.ip)),
+                    _ => f.fan_in.get(self.cursor).map(|n| equals("dst_ip", &n.ip)),
+                };
+                return clause.map(Effect::Narrow).into_iter().collect();
+            }
+            a => {
+                let n = self.list_len(ctx);
+                self.cursor = moved(self.cursor, &a, n, ctx.page);
             }
         }
-        a => {
-            let n = list_len(app);
-            app.flows.cursor = moved(app.flows.cursor, &a, n, app.page());
-        }
+        Vec::new()
     }
-}
 
-/// Draws the Flows tab.
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = &app.theme;
-    let Some(f) = app.view.as_ref().and_then(|v| v.flows.as_ref()) else {
-        Paragraph::new(Line::styled(
-            "the flows graph needs src_ip and dst_ip columns",
-            t.warn(),
-        ))
-        .render(area, buf);
-        return;
-    };
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let tabs: Vec<Span<'_>> = LISTS
-        .iter()
-        .enumerate()
-        .flat_map(|(i, l)| {
-            [
-                Span::styled(
-                    format!(" {l} "),
-                    if i == app.flows.list {
+    /// Draws the Flows tab.
+    pub fn draw(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
+        let t = ctx.theme;
+        let Some(f) = ctx.view.flows.as_ref() else {
+            Paragraph::new(Line::styled(
+                "the flows graph needs src_ip and dst_ip columns",
+                t.warn(),
+            ))
+            .render(area, buf);
+            return;
+        };
+        let [head, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        let tabs: Vec<Span<'_>> = LISTS
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| {
+                [
+                    Span::styled(
+                        format!(" {l} "),
+                        if i == self.list {
+                            t.selected()
+                        } else {
+                            t.dim()
+                        },
+                    ),
+                    Span::raw(" "),
+                ]
+            })
+            .chain([Span::raw(format!(
+                "   sources {} · destinations {} · edges {}",
+                f.unique_src, f.unique_dst, f.edges
+            ))])
+            .collect();
+        Paragraph::new(Line::from(tabs)).render(head, buf);
+        let [list_area, sketch] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(body);
+        let height = usize::from(list_area.height.saturating_sub(1));
+        let offset = self.cursor.saturating_sub(height.saturating_sub(1));
+        let mut lines = Vec::new();
+        match self.list {
+            0 => {
+                lines.push(Line::styled(
+                    format!(
+                        "{} {:>8} {:>9} {:>7}  ports",
+                        pad("source → destination", 36),
+                        "sessions",
+                        "bytes in",
+                        "flagged"
+                    ),
+                    t.header(),
+                ));
+                for (i, p) in f.pairs.iter().enumerate().skip(offset).take(height) {
+                    let style = if i == self.cursor {
                         t.selected()
                     } else {
-                        t.dim()
-                    },
-                ),
-                Span::raw(" "),
-            ]
-        })
-        .chain([Span::raw(format!(
-            "   sources {} · destinations {} · edges {}",
-            f.unique_src, f.unique_dst, f.edges
-        ))])
-        .collect();
-    Paragraph::new(Line::from(tabs)).render(head, buf);
-    let [list_area, sketch] =
-        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
-    let height = usize::from(list_area.height.saturating_sub(1));
-    let offset = app.flows.cursor.saturating_sub(height.saturating_sub(1));
-    let mut lines = Vec::new();
-    match app.flows.list {
-        0 => {
-            lines.push(Line::styled(
-                format!(
-                    "{} {:>8} {:>9} {:>7}  ports",
-                    pad("source → destination", 36),
-                    "sessions",
-                    "bytes in",
-                    "flagged"
-                ),
-                t.header(),
-            ));
-            for (i, p) in f.pairs.iter().enumerate().skip(offset).take(height) {
-                let style = if i == app.flows.cursor {
-                    t.selected()
-                } else {
-                    t.base()
-                };
-                let ports: Vec<String> = p.ports.iter().map(u32::to_string).collect();
-                let more = if p.port_count > p.ports.len() {
-                    format!(" +{}", p.port_count - p.ports.len())
-                } else {
-                    String::new()
-                };
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        pad(&format!("{} → {}", cell(&p.src, 17), cell(&p.dst, 16)), 36),
-                        style,
-                    ),
-                    Span::raw(format!(
-                        " {:>8} {:>9} ",
-                        p.sessions,
-                        compact(p.bytes_in as f64)
-                    )),
-                    Span::styled(
-                        format!("{:>7}", p.flagged),
-                        if p.flagged > 0 { t.alert() } else { t.dim() },
-                    ),
-                    Span::styled(format!("  {}{more}", ports.join(",")), t.dim()),
-                ]));
+                        t.base()
+                    };
+                    let ports: Vec<String> = p.ports.iter().map(u32::to_string).collect();
+                    let more = if p.port_count > p.ports.len() {
+                        format!(" +{}", p.port_count - p.ports.len())
+                    } else {
+                        String::new()
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            pad(&format!("{} → {}", cell(&p.src, 17), cell(&p.dst, 16)), 36),
+                            style,
+                        ),
+                        Span::raw(format!(
+                            " {:>8} {:>9} ",
+                            p.sessions,
+                            compact(p.bytes_in as f64)
+                        )),
+                        Span::styled(
+                            format!("{:>7}", p.flagged),
+                            if p.flagged > 0 { t.alert() } else { t.dim() },
+                        ),
+                        Span::styled(format!("  {}{more}", ports.join(",")), t.dim()),
+                    ]));
+                }
             }
-        }
-        k => {
-            let (nodes, peer) = if k == 1 {
-                (&f.fan_out, "destinations")
-            } else {
-                (&f.fan_in, "sources")
-            };
-            lines.push(Line::styled(
-                format!(
-                    "{} {:>12} {:>6} {:>8}",
-                    pad("ip", 40),
-                    peer,
-                    "ports",
-                    "sessions"
-                ),
-                t.header(),
-            ));
-            for (i, n) in nodes.iter().enumerate().skip(offset).take(height) {
-                let style = if i == app.flows.cursor {
-                    t.selected()
+            k => {
+                let (nodes, peer) = if k == 1 {
+                    (&f.fan_out, "destinations")
                 } else {
-                    t.base()
+                    (&f.fan_in, "sources")
                 };
                 lines.push(Line::styled(
                     format!(
                         "{} {:>12} {:>6} {:>8}",
-                        pad(&cell(&n.ip, 40), 40),
-                        n.peers,
-                        n.ports,
-                        n.sessions
+                        pad("ip", 40),
+                        peer,
+                        "ports",
+                        "sessions"
                     ),
-                    style,
+                    t.header(),
                 ));
+                for (i, n) in nodes.iter().enumerate().skip(offset).take(height) {
+                    let style = if i == self.cursor {
+                        t.selected()
+                    } else {
+                        t.base()
+                    };
+                    lines.push(Line::styled(
+                        format!(
+                            "{} {:>12} {:>6} {:>8}",
+                            pad(&cell(&n.ip, 40), 40),
+                            n.peers,
+                            n.ports,
+                            n.sessions
+                        ),
+                        style,
+                    ));
+                }
             }
         }
-    }
-    Paragraph::new(lines).render(list_area, buf);
+        Paragraph::new(lines).render(list_area, buf);
 
-    // Node-link sketch of the top pairs: sources left, destinations right.
-    let top: Vec<_> = f.pairs.iter().take(10).collect();
-    let mut srcs: Vec<&str> = Vec::new();
-    let mut dsts: Vec<&str> = Vec::new();
-    for p in &top {
-        if !srcs.contains(&p.src.as_str()) {
-            srcs.push(&p.src);
+        // Node-link sketch of the top pairs: sources left, destinations right.
+        let top: Vec<_> = f.pairs.iter().take(10).collect();
+        let mut srcs: Vec<&str> = Vec::new();
+        let mut dsts: Vec<&str> = Vec::new();
+        for p in &top {
+            if !srcs.contains(&p.src.as_str()) {
+                srcs.push(&p.src);
+            }
+            if !dsts.contains(&p.dst.as_str()) {
+                dsts.push(&p.dst);
+            }
         }
-        if !dsts.contains(&p.dst.as_str()) {
-            dsts.push(&p.dst);
-        }
+        let y = |i: usize, n: usize| 100.0 - (i as f64 + 0.5) * 100.0 / n.max(1) as f64;
+        let (hot, cold) = if t.color {
+            (Color::Red, Color::Blue)
+        } else {
+            (Color::Reset, Color::Reset)
+        };
+        Canvas::default()
+            .block(Block::bordered().title(Span::styled(
+                " top pairs: sources → destinations (red: flagged) ",
+                t.title(),
+            )))
+            .x_bounds([0.0, 100.0])
+            .y_bounds([0.0, 100.0])
+            .paint(|ctx| {
+                for p in &top {
+                    let (Some(si), Some(di)) = (
+                        srcs.iter().position(|s| *s == p.src),
+                        dsts.iter().position(|d| *d == p.dst),
+                    ) else {
+                        continue;
+                    };
+                    let color = if p.flagged > 0 { hot } else { cold };
+                    ctx.draw(&CLine {
+                        x1: 34.0,
+                        y1: y(si, srcs.len()),
+                        x2: 66.0,
+                        y2: y(di, dsts.len()),
+                        color,
+                    });
+                }
+                for (i, s) in srcs.iter().enumerate() {
+                    ctx.print(0.0, y(i, srcs.len()), Span::raw(cell(s, 15)));
+                }
+                for (i, d) in dsts.iter().enumerate() {
+                    ctx.print(67.0, y(i, dsts.len()), Span::raw(cell(d, 15)));
+                }
+            })
+            .render(sketch, buf);
     }
-    let y = |i: usize, n: usize| 100.0 - (i as f64 + 0.5) * 100.0 / n.max(1) as f64;
-    let (hot, cold) = if t.color {
-        (Color::Red, Color::Blue)
-    } else {
-        (Color::Reset, Color::Reset)
-    };
-    Canvas::default()
-        .block(Block::bordered().title(Span::styled(
-            " top pairs: sources → destinations (red: flagged) ",
-            t.title(),
-        )))
-        .x_bounds([0.0, 100.0])
-        .y_bounds([0.0, 100.0])
-        .paint(|ctx| {
-            for p in &top {
-                let (Some(si), Some(di)) = (
-                    srcs.iter().position(|s| *s == p.src),
-                    dsts.iter().position(|d| *d == p.dst),
-                ) else {
-                    continue;
-                };
-                let color = if p.flagged > 0 { hot } else { cold };
-                ctx.draw(&CLine {
-                    x1: 34.0,
-                    y1: y(si, srcs.len()),
-                    x2: 66.0,
-                    y2: y(di, dsts.len()),
-                    color,
-                });
-            }
-            for (i, s) in srcs.iter().enumerate() {
-                ctx.print(0.0, y(i, srcs.len()), Span::raw(cell(s, 15)));
-            }
-            for (i, d) in dsts.iter().enumerate() {
-                ctx.print(67.0, y(i, dsts.len()), Span::raw(cell(d, 15)));
-            }
-        })
-        .render(sketch, buf);
 }

@@ -3,11 +3,11 @@
 //! Codes without a known centre are listed, not dropped. Enter filters to the
 //! country under the cursor.
 
+use super::{Ctx, Effect, moved};
 use crate::analysis::geo::centroid;
 use crate::dataset::Role;
-use crate::source::view::RankedEntity;
+use crate::source::view::{RankedEntity, ViewData};
 use crate::tui::action::Action;
-use crate::tui::app::{App, moved};
 use crate::tui::widgets::{cell, pad};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -16,32 +16,40 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Circle, Map, MapResolution};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
+/// The Geo tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct GeoState {
+    pub cursor: usize,
+}
+
 /// The countries of the view, most sessions first.
-pub fn countries(app: &App) -> Vec<&RankedEntity> {
-    app.view
-        .as_ref()
-        .and_then(|v| v.rankings.iter().find(|r| r.dimension == "countries"))
+pub fn countries(view: &ViewData) -> Vec<&RankedEntity> {
+    view.rankings
+        .iter()
+        .find(|r| r.dimension == "countries")
         .map(|r| r.rows.iter().collect())
         .unwrap_or_default()
 }
 
-/// Handles a Geo action.
-pub fn update(app: &mut App, action: Action) {
-    match action {
-        Action::Enter => {
-            let Some(ds) = app.ds.clone() else { return };
-            let key = countries(app)
-                .get(app.geo.cursor)
-                .map(|e| e.row.key.clone());
-            let col = ds.role(Role::Country).map(|c| c.name.clone());
-            if let (Some(key), Some(col)) = (key, col) {
-                app.narrow_filter(crate::filter::clause::equals(&col, &key));
+impl GeoState {
+    /// Handles a Geo action.
+    pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
+        match action {
+            Action::Enter => {
+                let key = countries(ctx.view)
+                    .get(self.cursor)
+                    .map(|e| e.row.key.clone());
+                let col = ctx.ds.role(Role::Country).map(|c| c.name.clone());
+                if let (Some(key), Some(col)) = (key, col) {
+                    return vec![Effect::Narrow(crate::filter::clause::equals(&col, &key))];
+                }
+            }
+            a => {
+                let n = countries(ctx.view).len();
+                self.cursor = moved(self.cursor, &a, n, ctx.page);
             }
         }
-        a => {
-            let n = countries(app).len();
-            app.geo.cursor = moved(app.geo.cursor, &a, n, app.page());
-        }
+        Vec::new()
     }
 }
 
@@ -57,33 +65,35 @@ fn share_color(share: f64, color: bool) -> Color {
     }
 }
 
-/// Draws the Geo tab.
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = &app.theme;
-    let list = countries(app);
-    if list.is_empty() {
-        Paragraph::new(Line::styled(
-            "no country column (src_ip_country_code) in this data",
-            t.warn(),
-        ))
-        .render(area, buf);
-        return;
-    }
-    let [map_area, side] =
-        Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)]).areas(area);
-    let max = list
-        .iter()
-        .map(|e| e.row.sessions)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let selected = list.get(app.geo.cursor).map(|e| e.row.key.clone());
-    let map_color = if t.color {
-        Color::DarkGray
-    } else {
-        Color::Reset
-    };
-    Canvas::default()
+impl GeoState {
+    /// Draws the Geo tab.
+    pub fn draw(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
+        let t = ctx.theme;
+        let list = countries(ctx.view);
+        if list.is_empty() {
+            Paragraph::new(Line::styled(
+                "no country column (src_ip_country_code) in this data",
+                t.warn(),
+            ))
+            .render(area, buf);
+            return;
+        }
+        let [map_area, side] =
+            Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)])
+                .areas(area);
+        let max = list
+            .iter()
+            .map(|e| e.row.sessions)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let selected = list.get(self.cursor).map(|e| e.row.key.clone());
+        let map_color = if t.color {
+            Color::DarkGray
+        } else {
+            Color::Reset
+        };
+        Canvas::default()
         .block(Block::bordered().title(Span::styled(
             " sessions by source country (size) · share flagged (green none, yellow some, red ≥25%) ",
             t.title(),
@@ -108,69 +118,70 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         })
         .render(map_area, buf);
 
-    let mut lines = vec![Line::styled(
-        format!(
-            "{} {:>8} {:>7} {:>6}",
-            pad("country", 18),
-            "sessions",
-            "flagged",
-            "share"
-        ),
-        t.header(),
-    )];
-    let height = usize::from(side.height.saturating_sub(3));
-    let offset = app.geo.cursor.saturating_sub(height.saturating_sub(1));
-    let mut unknown = Vec::new();
-    for (i, e) in list.iter().enumerate() {
-        let known = centroid(&e.row.key);
-        if known.is_none() {
-            unknown.push(format!(
-                "{} ({})",
-                if e.row.key.is_empty() {
-                    "(none)".into()
-                } else {
-                    cell(&e.row.key, 12)
-                },
-                e.row.sessions
+        let mut lines = vec![Line::styled(
+            format!(
+                "{} {:>8} {:>7} {:>6}",
+                pad("country", 18),
+                "sessions",
+                "flagged",
+                "share"
+            ),
+            t.header(),
+        )];
+        let height = usize::from(side.height.saturating_sub(3));
+        let offset = self.cursor.saturating_sub(height.saturating_sub(1));
+        let mut unknown = Vec::new();
+        for (i, e) in list.iter().enumerate() {
+            let known = centroid(&e.row.key);
+            if known.is_none() {
+                unknown.push(format!(
+                    "{} ({})",
+                    if e.row.key.is_empty() {
+                        "(none)".into()
+                    } else {
+                        cell(&e.row.key, 12)
+                    },
+                    e.row.sessions
+                ));
+            }
+            if i < offset || i >= offset + height {
+                continue;
+            }
+            let name = match known {
+                Some(c) => format!("{} {}", cell(&e.row.key, 3), c.name),
+                None => format!(
+                    "{} (not on the map)",
+                    if e.row.key.is_empty() {
+                        "(none)".into()
+                    } else {
+                        cell(&e.row.key, 8)
+                    }
+                ),
+            };
+            let share = e.flagged as f64 / e.row.sessions.max(1) as f64;
+            let style = if i == self.cursor {
+                t.selected()
+            } else {
+                t.base()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(pad(&name, 18), style),
+                Span::raw(format!(" {:>8} ", e.row.sessions)),
+                Span::styled(
+                    format!("{:>7}", e.flagged),
+                    if e.flagged > 0 { t.alert() } else { t.dim() },
+                ),
+                Span::raw(format!(" {:>5.1}%", share * 100.0)),
+            ]));
+        }
+        if !unknown.is_empty() {
+            lines.push(Line::styled(
+                format!("not on the map: {}", unknown.join(", ")),
+                t.warn(),
             ));
         }
-        if i < offset || i >= offset + height {
-            continue;
-        }
-        let name = match known {
-            Some(c) => format!("{} {}", cell(&e.row.key, 3), c.name),
-            None => format!(
-                "{} (not on the map)",
-                if e.row.key.is_empty() {
-                    "(none)".into()
-                } else {
-                    cell(&e.row.key, 8)
-                }
-            ),
-        };
-        let share = e.flagged as f64 / e.row.sessions.max(1) as f64;
-        let style = if i == app.geo.cursor {
-            t.selected()
-        } else {
-            t.base()
-        };
-        lines.push(Line::from(vec![
-            Span::styled(pad(&name, 18), style),
-            Span::raw(format!(" {:>8} ", e.row.sessions)),
-            Span::styled(
-                format!("{:>7}", e.flagged),
-                if e.flagged > 0 { t.alert() } else { t.dim() },
-            ),
-            Span::raw(format!(" {:>5.1}%", share * 100.0)),
-        ]));
+        Paragraph::new(lines)
+            .block(Block::bordered().title(Span::styled(" countries (Enter filters) ", t.title())))
+            .render(side, buf);
     }
-    if !unknown.is_empty() {
-        lines.push(Line::styled(
-            format!("not on the map: {}", unknown.join(", ")),
-            t.warn(),
-        ));
-    }
-    Paragraph::new(lines)
-        .block(Block::bordered().title(Span::styled(" countries (Enter filters) ", t.title())))
-        .render(side, buf);
 }

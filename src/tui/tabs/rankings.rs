@@ -3,9 +3,9 @@
 //! score, sortable, with bar gauges and a mini sparkline of each entity's activity.
 //! Enter filters every tab to the entity under the cursor.
 
-use crate::source::view::{RankedEntity, dimensions};
+use super::{Ctx, Effect, moved};
+use crate::source::view::{RankedEntity, ViewData, dimensions};
 use crate::tui::action::Action;
-use crate::tui::app::{App, moved};
 use crate::tui::widgets::{bar, cell, compact, pad, rpad, spark};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -44,21 +44,82 @@ impl RankSort {
     }
 }
 
-/// The entities of the current dimension in display order, from the order
-/// [`sort_order`] computed when the view, the dimension or the sort last changed.
-pub fn sorted(app: &App) -> Vec<&RankedEntity> {
-    let Some(r) = app
-        .view
-        .as_ref()
-        .and_then(|v| v.rankings.get(app.rankings.dim))
-    else {
-        return Vec::new();
-    };
-    app.rankings
-        .order
-        .iter()
-        .filter_map(|&i| r.rows.get(i as usize))
-        .collect()
+/// The Rankings tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct RankingsState {
+    pub dim: usize,
+    pub sort: RankSort,
+    pub cursor: usize,
+    /// Display order of the current dimension's entities, and what it was sorted from.
+    order: Vec<u32>,
+    order_for: Option<(usize, usize, RankSort)>,
+}
+
+impl RankingsState {
+    /// Re-sorts the ranking shown when the view, the dimension or the sort changed
+    /// (the app calls it after every message, so drawing never sorts).
+    pub fn sync(&mut self, view: &std::sync::Arc<ViewData>) {
+        let key = (std::sync::Arc::as_ptr(view) as usize, self.dim, self.sort);
+        if self.order_for == Some(key) {
+            return;
+        }
+        self.order = view
+            .rankings
+            .get(self.dim)
+            .map_or_else(Vec::new, |rank| sort_order(&rank.rows, self.sort));
+        self.order_for = Some(key);
+    }
+
+    /// The entities of the current dimension in display order, from the order
+    /// [`sort_order`] computed when the view, the dimension or the sort last changed.
+    pub fn sorted<'v>(&self, view: &'v ViewData) -> Vec<&'v RankedEntity> {
+        let Some(r) = view.rankings.get(self.dim) else {
+            return Vec::new();
+        };
+        self.order
+            .iter()
+            .filter_map(|&i| r.rows.get(i as usize))
+            .collect()
+    }
+
+    /// Handles a Rankings action.
+    pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
+        let ndims = ctx.view.rankings.len().max(1);
+        match action {
+            Action::NextDimension => {
+                self.dim = (self.dim + 1) % ndims;
+                self.cursor = 0;
+            }
+            Action::Left => {
+                self.dim = (self.dim + ndims - 1) % ndims;
+                self.cursor = 0;
+            }
+            Action::NextSortKey => {
+                self.sort = self.sort.next();
+                self.cursor = 0;
+            }
+            Action::Enter => {
+                let ds = ctx.ds;
+                let entity = self
+                    .sorted(ctx.view)
+                    .get(self.cursor)
+                    .map(|e| e.row.key.clone());
+                let col = dimensions(ds).get(self.dim).map(|d| d.1);
+                if let (Some(key), Some(col)) = (entity, col) {
+                    let name = ds
+                        .columns
+                        .get(col)
+                        .map_or(String::new(), |c| c.name.clone());
+                    return vec![Effect::Narrow(crate::filter::clause::equals(&name, &key))];
+                }
+            }
+            a => {
+                let n = self.sorted(ctx.view).len();
+                self.cursor = moved(self.cursor, &a, n, ctx.page);
+            }
+        }
+        Vec::new()
+    }
 }
 
 /// The display order of a ranking's entities (indices into `rows`): run once per
@@ -84,129 +145,88 @@ pub fn sort_order(rows: &[RankedEntity], sort: RankSort) -> Vec<u32> {
     order
 }
 
-/// Handles a Rankings action.
-pub fn update(app: &mut App, action: Action) {
-    let ndims = app.view.as_ref().map_or(0, |v| v.rankings.len());
-    match action {
-        Action::NextDimension => {
-            app.rankings.dim = (app.rankings.dim + 1) % ndims.max(1);
-            app.rankings.cursor = 0;
-        }
-        Action::Left => {
-            app.rankings.dim = (app.rankings.dim + ndims.max(1) - 1) % ndims.max(1);
-            app.rankings.cursor = 0;
-        }
-        Action::NextSortKey => {
-            app.rankings.sort = app.rankings.sort.next();
-            app.rankings.cursor = 0;
-        }
-        Action::Enter => {
-            let Some(ds) = app.ds.clone() else { return };
-            let entity = sorted(app)
-                .get(app.rankings.cursor)
-                .map(|e| e.row.key.clone());
-            let col = dimensions(&ds).get(app.rankings.dim).map(|d| d.1);
-            if let (Some(key), Some(col)) = (entity, col) {
-                let name = ds
-                    .columns
-                    .get(col)
-                    .map_or(String::new(), |c| c.name.clone());
-                app.narrow_filter(crate::filter::clause::equals(&name, &key));
-            }
-        }
-        a => {
-            let n = sorted(app).len();
-            app.rankings.cursor = moved(app.rankings.cursor, &a, n, app.page());
-        }
-    }
-}
-
-/// Draws the Rankings tab.
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(view) = app.view.as_ref() else {
-        return;
-    };
-    let t = &app.theme;
-    let mut lines = Vec::new();
-    let dims: Vec<Span<'_>> = view
-        .rankings
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| {
-            let style = if i == app.rankings.dim {
+impl RankingsState {
+    /// Draws the Rankings tab.
+    pub fn draw(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
+        let view = ctx.view;
+        let t = ctx.theme;
+        let mut lines = Vec::new();
+        let dims: Vec<Span<'_>> = view
+            .rankings
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| {
+                let style = if i == self.dim { t.selected() } else { t.dim() };
+                [
+                    Span::styled(format!(" {} ", r.dimension), style),
+                    Span::raw(" "),
+                ]
+            })
+            .collect();
+        lines.push(Line::from(dims));
+        let rows = self.sorted(view);
+        let Some(first) = rows.first() else {
+            lines.push(Line::styled("nothing to rank in this view", t.warn()));
+            Paragraph::new(lines).render(area, buf);
+            return;
+        };
+        let _ = first;
+        let max_sessions = rows.iter().map(|e| e.row.sessions).max().unwrap_or(1) as f64;
+        let key_w = rows
+            .iter()
+            .map(|e| crate::sanitize::display_width(&cell(&e.row.key, 28)))
+            .max()
+            .unwrap_or(4)
+            .clamp(8, 28);
+        let bar_w = 12;
+        lines.push(Line::styled(
+            format!(
+                "{} {:>8} {} {:>9} {:>9} {:>7} {:>6}  activity   (sorted by {})",
+                pad("entity", key_w),
+                "sessions",
+                pad("", bar_w),
+                "bytes in",
+                "bytes out",
+                "flagged",
+                "max",
+                self.sort.label()
+            ),
+            t.header(),
+        ));
+        let height = usize::from(area.height.saturating_sub(2));
+        let offset = self.cursor.saturating_sub(height.saturating_sub(1));
+        for (i, e) in rows.iter().enumerate().skip(offset).take(height) {
+            let key = if e.row.key.is_empty() {
+                "(none)".to_string()
+            } else {
+                cell(&e.row.key, key_w)
+            };
+            let style = if i == self.cursor {
                 t.selected()
             } else {
-                t.dim()
+                t.base()
             };
-            [
-                Span::styled(format!(" {} ", r.dimension), style),
-                Span::raw(" "),
-            ]
-        })
-        .collect();
-    lines.push(Line::from(dims));
-    let rows = sorted(app);
-    let Some(first) = rows.first() else {
-        lines.push(Line::styled("nothing to rank in this view", t.warn()));
+            let flag_style = if e.flagged > 0 { t.alert() } else { t.dim() };
+            lines.push(Line::from(vec![
+                Span::styled(pad(&key, key_w), style),
+                Span::raw(format!(" {:>8} ", e.row.sessions)),
+                Span::styled(
+                    pad(&bar(e.row.sessions as f64, max_sessions, bar_w), bar_w),
+                    t.accent(),
+                ),
+                Span::raw(format!(
+                    " {:>9} {:>9} ",
+                    compact(e.row.bytes_in.sum as f64),
+                    compact(e.row.bytes_out.sum as f64)
+                )),
+                Span::styled(format!("{:>7}", e.flagged), flag_style),
+                Span::raw(format!(
+                    " {:>6}  ",
+                    e.max_score.map_or("—".into(), |s| format!("{s:.3}"))
+                )),
+                Span::styled(rpad(&spark(&e.activity), 24), t.ok()),
+            ]));
+        }
         Paragraph::new(lines).render(area, buf);
-        return;
-    };
-    let _ = first;
-    let max_sessions = rows.iter().map(|e| e.row.sessions).max().unwrap_or(1) as f64;
-    let key_w = rows
-        .iter()
-        .map(|e| crate::sanitize::display_width(&cell(&e.row.key, 28)))
-        .max()
-        .unwrap_or(4)
-        .clamp(8, 28);
-    let bar_w = 12;
-    lines.push(Line::styled(
-        format!(
-            "{} {:>8} {} {:>9} {:>9} {:>7} {:>6}  activity   (sorted by {})",
-            pad("entity", key_w),
-            "sessions",
-            pad("", bar_w),
-            "bytes in",
-            "bytes out",
-            "flagged",
-            "max",
-            app.rankings.sort.label()
-        ),
-        t.header(),
-    ));
-    let height = usize::from(area.height.saturating_sub(2));
-    let offset = app.rankings.cursor.saturating_sub(height.saturating_sub(1));
-    for (i, e) in rows.iter().enumerate().skip(offset).take(height) {
-        let key = if e.row.key.is_empty() {
-            "(none)".to_string()
-        } else {
-            cell(&e.row.key, key_w)
-        };
-        let style = if i == app.rankings.cursor {
-            t.selected()
-        } else {
-            t.base()
-        };
-        let flag_style = if e.flagged > 0 { t.alert() } else { t.dim() };
-        lines.push(Line::from(vec![
-            Span::styled(pad(&key, key_w), style),
-            Span::raw(format!(" {:>8} ", e.row.sessions)),
-            Span::styled(
-                pad(&bar(e.row.sessions as f64, max_sessions, bar_w), bar_w),
-                t.accent(),
-            ),
-            Span::raw(format!(
-                " {:>9} {:>9} ",
-                compact(e.row.bytes_in.sum as f64),
-                compact(e.row.bytes_out.sum as f64)
-            )),
-            Span::styled(format!("{:>7}", e.flagged), flag_style),
-            Span::raw(format!(
-                " {:>6}  ",
-                e.max_score.map_or("—".into(), |s| format!("{s:.3}"))
-            )),
-            Span::styled(rpad(&spark(&e.activity), 24), t.ok()),
-        ]));
     }
-    Paragraph::new(lines).render(area, buf);
 }

@@ -2,97 +2,102 @@
 //! correlation heatmap, histogram and box plot of the selected column (linear
 //! or log), and the data-quality panel (the notebooks' preprocessing checks).
 
+use super::{Ctx, Effect};
 use crate::analysis::histogram;
 use crate::report::table::num;
 use crate::tui::action::Action;
-use crate::tui::app::App;
 use crate::tui::widgets::{bar, cell, compact, pad, rpad};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-/// Handles a Summary action.
-pub fn update(app: &mut App, action: Action) {
-    let n = app.view.as_ref().map_or(0, |v| v.summary.numeric.0.len());
-    match action {
-        Action::Left | Action::Up => app.summary_col = app.summary_col.saturating_sub(1),
-        Action::Right | Action::Down => {
-            app.summary_col = (app.summary_col + 1).min(n.saturating_sub(1))
+/// The Summary tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryState {
+    /// The column whose histogram is shown.
+    pub col: usize,
+    pub log_hist: bool,
+}
+
+impl SummaryState {
+    /// Handles a Summary action.
+    pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
+        let n = ctx.view.summary.numeric.0.len();
+        match action {
+            Action::Left | Action::Up => self.col = self.col.saturating_sub(1),
+            Action::Right | Action::Down => self.col = (self.col + 1).min(n.saturating_sub(1)),
+            Action::ToggleLog => self.log_hist = !self.log_hist,
+            _ => {}
         }
-        Action::ToggleLog => app.log_hist = !app.log_hist,
-        _ => {}
+        Vec::new()
+    }
+
+    /// Draws the Summary tab.
+    pub fn draw(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
+        let (ds, view) = (ctx.ds, ctx.view);
+        let t = ctx.theme;
+        let s = &view.summary;
+        let stats_h = (s.numeric.0.len() as u16 + 1).min(area.height / 2).max(2);
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(stats_h), Constraint::Min(0)]).areas(area);
+        let mut lines = vec![Line::styled(
+            format!(
+                "{} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}",
+                pad("column", 16),
+                "count",
+                "mean",
+                "std",
+                "min",
+                "q1",
+                "median",
+                "q3",
+                "max",
+                "skew",
+                "kurt"
+            ),
+            t.header(),
+        )];
+        for (i, (name, st)) in s.numeric.0.iter().enumerate() {
+            let f = |x: Option<f64>| x.map_or("—".into(), compact);
+            let text = format!(
+                "{} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}",
+                pad(&cell(name, 16), 16),
+                st.count,
+                f(st.mean),
+                f(st.std),
+                f(st.min),
+                f(st.q1),
+                f(st.median),
+                f(st.q3),
+                f(st.max),
+                st.skewness.map_or("—".into(), |x| format!("{x:.2}")),
+                st.kurtosis.map_or("—".into(), |x| format!("{x:.2}")),
+            );
+            let style = if i == self.col {
+                t.selected()
+            } else {
+                t.base()
+            };
+            lines.push(Line::styled(text, style));
+        }
+        Paragraph::new(lines).render(top, buf);
+
+        let [corr, hist, quality] = Layout::horizontal([
+            Constraint::Percentage(36),
+            Constraint::Percentage(34),
+            Constraint::Percentage(30),
+        ])
+        .areas(bottom);
+        render_corr(ctx, corr, buf);
+        self.render_hist(ctx, ds, hist, buf);
+        render_quality(ctx, quality, buf);
     }
 }
 
-/// Draws the Summary tab.
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let (Some(ds), Some(view)) = (app.ds.as_ref(), app.view.as_ref()) else {
-        return;
-    };
-    let t = &app.theme;
-    let s = &view.summary;
-    let stats_h = (s.numeric.0.len() as u16 + 1).min(area.height / 2).max(2);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Length(stats_h), Constraint::Min(0)]).areas(area);
-    let mut lines = vec![Line::styled(
-        format!(
-            "{} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}",
-            pad("column", 16),
-            "count",
-            "mean",
-            "std",
-            "min",
-            "q1",
-            "median",
-            "q3",
-            "max",
-            "skew",
-            "kurt"
-        ),
-        t.header(),
-    )];
-    for (i, (name, st)) in s.numeric.0.iter().enumerate() {
-        let f = |x: Option<f64>| x.map_or("—".into(), compact);
-        let text = format!(
-            "{} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}",
-            pad(&cell(name, 16), 16),
-            st.count,
-            f(st.mean),
-            f(st.std),
-            f(st.min),
-            f(st.q1),
-            f(st.median),
-            f(st.q3),
-            f(st.max),
-            st.skewness.map_or("—".into(), |x| format!("{x:.2}")),
-            st.kurtosis.map_or("—".into(), |x| format!("{x:.2}")),
-        );
-        let style = if i == app.summary_col {
-            t.selected()
-        } else {
-            t.base()
-        };
-        lines.push(Line::styled(text, style));
-    }
-    Paragraph::new(lines).render(top, buf);
-
-    let [corr, hist, quality] = Layout::horizontal([
-        Constraint::Percentage(36),
-        Constraint::Percentage(34),
-        Constraint::Percentage(30),
-    ])
-    .areas(bottom);
-    render_corr(app, corr, buf);
-    render_hist(app, ds, hist, buf);
-    render_quality(app, quality, buf);
-}
-
-fn render_corr(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(view) = app.view.as_ref() else {
-        return;
-    };
-    let t = &app.theme;
+fn render_corr(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
+    let view = ctx.view;
+    let t = ctx.theme;
     let s = &view.summary;
     let names: Vec<&String> = s
         .numeric
@@ -135,102 +140,106 @@ fn render_corr(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).render(inner, buf);
 }
 
-fn render_hist(app: &App, ds: &crate::dataset::Dataset, area: Rect, buf: &mut Buffer) {
-    let Some(view) = app.view.as_ref() else {
-        return;
-    };
-    let t = &app.theme;
-    let Some((name, st)) = view.summary.numeric.0.get(app.summary_col) else {
-        return;
-    };
-    let title = format!(
-        " {} — {} (L: {}) ",
-        cell(name, 20),
-        if app.log_hist { "log" } else { "linear" },
-        if app.log_hist { "linear" } else { "log" }
-    );
-    let block = Block::bordered().title(Span::styled(title, t.title()));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let Some(src) = ds.numeric_source(name) else {
-        return;
-    };
-    let values = match &view.filtered {
-        true => view
-            .rows
-            .iter()
-            .map(|&r| ds.value(src, r as usize).unwrap_or(f64::NAN))
-            .collect(),
-        false => ds.values(src),
-    };
-    let bins = usize::from(inner.height.saturating_sub(2)).clamp(1, 12);
-    let h = histogram::histogram(&values, bins, app.log_hist);
-    let max = h.counts.iter().copied().max().unwrap_or(0) as f64;
-    let label_w = 9;
-    let bar_w = usize::from(inner.width).saturating_sub(label_w + 8);
-    let mut lines: Vec<Line<'_>> = h
-        .counts
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let lo = h.edges.get(i).copied().unwrap_or(f64::NAN);
-            Line::from(vec![
-                Span::styled(rpad(&compact(lo), label_w - 1), t.dim()),
-                Span::raw(" "),
-                Span::styled(pad(&bar(c as f64, max, bar_w), bar_w), t.accent()),
-                Span::raw(format!(" {c}")),
-            ])
-        })
-        .collect();
-    // A box plot on one line: whiskers at min/max, box q1–q3, | at the median.
-    if let (Some(min), Some(q1), Some(med), Some(q3), Some(max)) =
-        (st.min, st.q1, st.median, st.q3, st.max)
-    {
-        let w = usize::from(inner.width).saturating_sub(2).max(4);
-        let tf = |x: f64| if app.log_hist { x.max(0.0).ln_1p() } else { x };
-        let (a, b) = (tf(min), tf(max));
-        let pos = |x: f64| {
-            if b > a {
-                (((tf(x) - a) / (b - a)) * (w - 1) as f64).round() as usize
-            } else {
-                0
-            }
+impl SummaryState {
+    fn render_hist(
+        &self,
+        ctx: &Ctx<'_>,
+        ds: &crate::dataset::Dataset,
+        area: Rect,
+        buf: &mut Buffer,
+    ) {
+        let view = ctx.view;
+        let t = ctx.theme;
+        let Some((name, st)) = view.summary.numeric.0.get(self.col) else {
+            return;
         };
-        let mut chars = vec![' '; w];
-        for (i, ch) in chars.iter_mut().enumerate() {
-            if i >= pos(q1) && i <= pos(q3) {
-                *ch = '█';
-            } else if i >= pos(min) && i <= pos(max) {
-                *ch = '─';
+        let title = format!(
+            " {} — {} (L: {}) ",
+            cell(name, 20),
+            if self.log_hist { "log" } else { "linear" },
+            if self.log_hist { "linear" } else { "log" }
+        );
+        let block = Block::bordered().title(Span::styled(title, t.title()));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let Some(src) = ds.numeric_source(name) else {
+            return;
+        };
+        let values = match &view.filtered {
+            true => view
+                .rows
+                .iter()
+                .map(|&r| ds.value(src, r as usize).unwrap_or(f64::NAN))
+                .collect(),
+            false => ds.values(src),
+        };
+        let bins = usize::from(inner.height.saturating_sub(2)).clamp(1, 12);
+        let h = histogram::histogram(&values, bins, self.log_hist);
+        let max = h.counts.iter().copied().max().unwrap_or(0) as f64;
+        let label_w = 9;
+        let bar_w = usize::from(inner.width).saturating_sub(label_w + 8);
+        let mut lines: Vec<Line<'_>> = h
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let lo = h.edges.get(i).copied().unwrap_or(f64::NAN);
+                Line::from(vec![
+                    Span::styled(rpad(&compact(lo), label_w - 1), t.dim()),
+                    Span::raw(" "),
+                    Span::styled(pad(&bar(c as f64, max, bar_w), bar_w), t.accent()),
+                    Span::raw(format!(" {c}")),
+                ])
+            })
+            .collect();
+        // A box plot on one line: whiskers at min/max, box q1–q3, | at the median.
+        if let (Some(min), Some(q1), Some(med), Some(q3), Some(max)) =
+            (st.min, st.q1, st.median, st.q3, st.max)
+        {
+            let w = usize::from(inner.width).saturating_sub(2).max(4);
+            let tf = |x: f64| if self.log_hist { x.max(0.0).ln_1p() } else { x };
+            let (a, b) = (tf(min), tf(max));
+            let pos = |x: f64| {
+                if b > a {
+                    (((tf(x) - a) / (b - a)) * (w - 1) as f64).round() as usize
+                } else {
+                    0
+                }
+            };
+            let mut chars = vec![' '; w];
+            for (i, ch) in chars.iter_mut().enumerate() {
+                if i >= pos(q1) && i <= pos(q3) {
+                    *ch = '█';
+                } else if i >= pos(min) && i <= pos(max) {
+                    *ch = '─';
+                }
             }
+            if let Some(c) = chars.get_mut(pos(med)) {
+                *c = '┃';
+            }
+            lines.push(Line::styled(
+                format!(" {}", chars.into_iter().collect::<String>()),
+                t.ok(),
+            ));
+            lines.push(Line::styled(
+                format!(
+                    " min {}  q1 {}  med {}  q3 {}  max {}",
+                    num(Some(min)),
+                    num(Some(q1)),
+                    num(Some(med)),
+                    num(Some(q3)),
+                    num(Some(max))
+                ),
+                t.dim(),
+            ));
         }
-        if let Some(c) = chars.get_mut(pos(med)) {
-            *c = '┃';
-        }
-        lines.push(Line::styled(
-            format!(" {}", chars.into_iter().collect::<String>()),
-            t.ok(),
-        ));
-        lines.push(Line::styled(
-            format!(
-                " min {}  q1 {}  med {}  q3 {}  max {}",
-                num(Some(min)),
-                num(Some(q1)),
-                num(Some(med)),
-                num(Some(q3)),
-                num(Some(max))
-            ),
-            t.dim(),
-        ));
+        Paragraph::new(lines).render(inner, buf);
     }
-    Paragraph::new(lines).render(inner, buf);
 }
 
-fn render_quality(app: &App, area: Rect, buf: &mut Buffer) {
-    let (Some(ds), Some(view)) = (app.ds.as_ref(), app.view.as_ref()) else {
-        return;
-    };
-    let t = &app.theme;
+fn render_quality(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
+    let (ds, view) = (ctx.ds, ctx.view);
+    let t = ctx.theme;
     let q = &view.summary.data_quality;
     let block = Block::bordered().title(Span::styled(" data quality ", t.title()));
     let inner = block.inner(area);
