@@ -14,6 +14,7 @@ pub mod follow;
 pub mod launch;
 pub mod output;
 pub mod progress;
+pub mod remote;
 pub mod shell;
 pub mod window;
 
@@ -91,6 +92,8 @@ pub struct InputArgs {
     /// "country = US and bytes_in > 1M" or "src_ip in 155.91.45.0/24".
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    #[command(flatten)]
+    pub engine: engine::EngineArgs,
 }
 
 impl InputArgs {
@@ -317,6 +320,9 @@ pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
 }
 
 fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
+    if a.input.engine.engine.is_some() {
+        return remote::cmd_summary(a);
+    }
     if let Some(path) = &a.export {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
@@ -370,6 +376,9 @@ const CONCURRENT_WORK_BYTES: usize = 256 * 1024 * 1024;
 
 fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
     use crate::timing::phase;
+    if a.input.engine.engine.is_some() {
+        return remote::cmd_report(a);
+    }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     let ds = phase("load", || load_input(&a.input))?;
     // Detection and the statistics are independent: both at once, sharing the cores, unless

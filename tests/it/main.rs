@@ -24,5 +24,6 @@ mod parity_real;
 mod props;
 mod report;
 mod shell;
+mod spark;
 mod sql_duckdb;
 mod tui;
