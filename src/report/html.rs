@@ -152,6 +152,9 @@ pub fn render(f: &Findings) -> String {
         bytes(ov.bytes_out),
         ov.rejected
     );
+    if let Some(t) = super::scope_text(ov) {
+        let _ = write!(o, "<p><b>{}</b></p>", esc(&t));
+    }
     if !ov.notes.is_empty() {
         o.push_str("<ul>");
         for n in &ov.notes {
@@ -191,10 +194,11 @@ pub fn render(f: &Findings) -> String {
     for p in &f.patterns {
         let _ = write!(
             o,
-            "<h3>{}</h3><p>{} flagged sessions ({} in the whole file): {}. Sources: {}.</p><table><tr><th>row</th><th>time</th><th>src_ip</th><th>country</th><th>bytes_in</th><th>bytes_out</th><th>port</th><th>score</th></tr>",
+            "<h3>{}</h3><p>{} flagged sessions ({} {}): {}. Sources: {}.</p><table><tr><th>row</th><th>time</th><th>src_ip</th><th>country</th><th>bytes_in</th><th>bytes_out</th><th>port</th><th>score</th></tr>",
             esc(&p.pattern),
             p.flagged_rows,
             p.all_rows,
+            super::scope_name(ov),
             esc(&p.description),
             esc(&p.source_ips.join(", "))
         );

@@ -34,6 +34,9 @@ pub fn render(f: &Findings) -> String {
     let ov = &f.overview;
     let _ = writeln!(o, "# threatlens findings: {}\n", md(&ov.source));
     let _ = writeln!(o, "## Overview\n");
+    if let Some(t) = super::scope_text(ov) {
+        let _ = writeln!(o, "- {}", md(&t));
+    }
     let _ = writeln!(
         o,
         "- **{}** sessions from **{}** source IPs in **{}** countries, {} to {} (UTC).",
@@ -96,10 +99,11 @@ pub fn render(f: &Findings) -> String {
     for p in &f.patterns {
         let _ = writeln!(
             o,
-            "### {}\n\n{} flagged sessions ({} in the whole file): {}. Sources: {}.\n",
+            "### {}\n\n{} flagged sessions ({} {}): {}. Sources: {}.\n",
             md(&p.pattern),
             p.flagged_rows,
             p.all_rows,
+            super::scope_name(ov),
             md(&p.description),
             md(&p.source_ips.join(", "))
         );
