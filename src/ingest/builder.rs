@@ -246,6 +246,8 @@ pub struct ChunkOut {
     pub cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    /// The input line of each kept row.
+    pub lines: crate::dataset::LineMap,
     /// Records per log status (flow logs); those that are not flows are not in `cols`.
     pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
 }
@@ -294,6 +296,7 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         cols: plan.iter().map(|p| ColBuf::new(p.kind, estimate)).collect(),
         rejects: RejectReport::default(),
         rows: 0,
+        lines: Default::default(),
         statuses: Default::default(),
     };
     if is_plain(bytes, delimiter) {
@@ -355,6 +358,7 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
                 if keep_record(status, |i| fields.get(i).copied(), &staged, out) {
                     commit(fields.iter().copied(), &staged, &mut out.cols);
                     out.rows += 1;
+                    out.lines.push(line);
                 }
             }
             Err(r) => out.rejects.push(r.at(line)),
@@ -427,6 +431,7 @@ fn parse_csv(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out
                 if keep_record(status, |i| record.get(i), &staged, out) {
                     commit(record.iter(), &staged, &mut out.cols);
                     out.rows += 1;
+                    out.lines.push(lines.record_at(from(record.position())));
                 }
             }
             Err(r) => {
@@ -613,6 +618,7 @@ pub struct Merger {
     cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    pub lines: crate::dataset::LineMap,
     pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
 }
 
@@ -624,6 +630,7 @@ impl Merger {
             cols,
             rejects: RejectReport::default(),
             rows: 0,
+            lines: Default::default(),
             statuses: Default::default(),
         }
     }
@@ -642,6 +649,7 @@ impl Merger {
             }
         }
         self.rows += chunk.rows;
+        self.lines.append(&chunk.lines);
         self.rejects.merge(chunk.rejects);
         super::flowlog::merge_statuses(&mut self.statuses, &chunk.statuses);
     }
@@ -761,6 +769,7 @@ mod tests {
                 cols: p.iter().map(|c| ColBuf::new(c.kind, 4)).collect(),
                 rejects: RejectReport::default(),
                 rows: 0,
+                lines: Default::default(),
                 statuses: Default::default(),
             };
             if plain {

@@ -159,7 +159,7 @@ fn text(ds: &Dataset, row: usize, role: Role) -> Option<String> {
 fn example(ds: &Dataset, run: &DetectionRun, row: usize) -> ExampleRow {
     let num = |r: Role| ds.role(r).and_then(|c| c.data.number(row));
     ExampleRow {
-        row,
+        row: ds.origin_row(row),
         time: ds.start_time(row).map(format_time),
         src_ip: text(ds, row, Role::SrcIp),
         country: text(ds, row, Role::Country),
@@ -176,9 +176,13 @@ fn pattern_key(p: &Pattern) -> (&'static str, &'static str) {
             "high bytes in, low bytes out",
             "much more data in than out, and a lot of it: possible exfiltration",
         ),
+        Pattern::Burst => (
+            "bursts in short sessions",
+            "a very high rate, or far more in than out, in sessions shorter than the median: possible DDoS",
+        ),
         Pattern::HighRate => (
             "very high rate",
-            "bytes per second in the top 1%: possible DDoS or bulk transfer",
+            "bytes per second in the top 1% in sessions of median length or longer: possible bulk transfer",
         ),
         Pattern::SuspiciousPort(_) => (
             "suspicious destination port",
@@ -710,7 +714,12 @@ fn recommendations(f: &Findings) -> Vec<String> {
             "high bytes in, low bytes out" => {
                 "inspect the payloads and apply data-loss-prevention rules or an upload size limit"
             }
-            "very high rate" => "apply per-source rate limits and check for volumetric attacks",
+            "bursts in short sessions" => {
+                "apply per-source rate limits and check for volumetric attacks"
+            }
+            "very high rate" => {
+                "confirm the transfers are expected and apply per-source rate limits"
+            }
             "suspicious destination port" => {
                 "close or restrict these ports to known addresses and require multi-factor authentication"
             }

@@ -165,7 +165,7 @@ pub fn render(f: &Findings) -> String {
     let a = &f.anomalies;
     let _ = write!(
         o,
-        "<h2>Anomaly overview</h2><p>The isolation forest ({} trees × {} samples, seed {}, features {}) flags <b class=\"alert\">{} sessions ({:.1}%)</b> at {}: scores strictly above {:.4}. Scores: min {:.3}, median {:.3}, p95 {:.3}, p99 {:.3}, max {:.3}.</p>",
+        "<h2>Anomaly overview</h2><p>The isolation forest ({} trees × {} samples, seed {}, features {}) flags <b class=\"alert\">{} sessions ({:.1}%)</b> at {}: scores strictly above {:.4}. Scores: min {:.4}, median {:.4}, p95 {:.4}, p99 {:.4}, max {:.4}.</p>",
         a.trees,
         a.sample_size,
         a.seed,
@@ -206,7 +206,7 @@ pub fn render(f: &Findings) -> String {
             let n = |x: Option<f64>| x.map_or("—".into(), crate::dataset::format_number);
             let _ = write!(
                 o,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td></tr>",
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.4}</td></tr>",
                 e.row,
                 esc(e.time.as_deref().unwrap_or("")),
                 esc(e.src_ip.as_deref().unwrap_or("")),
@@ -227,7 +227,7 @@ pub fn render(f: &Findings) -> String {
         for ip in &f.suspicious_ips {
             let _ = write!(
                 o,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{:.3}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{:.4}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&ip.src_ip),
                 ip.flagged,
                 ip.sessions,

@@ -14,7 +14,7 @@ use super::app::App;
 use crate::dataset::Dataset;
 use crate::detect::Selection;
 use crate::detect::pipeline::DetectionRun;
-use crate::report::export::{ExportFormat, Scores, export_rows};
+use crate::report::export::{CsvCells, ExportFormat, export_detected, export_rows};
 
 /// Everything an export or report needs, detached from the app.
 pub struct Request {
@@ -83,17 +83,13 @@ impl Request {
         let det = self.det.as_deref();
         let (view, filter, rule_text) = match self.what {
             What::Table { rows } => {
-                let flagged = |r: usize| matches!((det, &self.selection), (Some(d), Some(s)) if d.detection.index.is_flagged(s, r));
-                let scores = det.map(|d| Scores {
-                    scores: d.scores(),
-                    flagged: &flagged,
-                });
-                return export_rows(
-                    ds,
-                    &rows,
-                    scores.as_ref(),
-                    ExportFormat::from_path(&self.path),
-                );
+                let format = ExportFormat::from_path(&self.path);
+                return match (det, &self.selection) {
+                    (Some(d), Some(s)) => {
+                        export_detected(ds, &rows, d, s, format, CsvCells::Guarded)
+                    }
+                    _ => export_rows(ds, &rows, None, format),
+                };
             }
             What::Report {
                 view,
