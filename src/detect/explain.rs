@@ -309,7 +309,11 @@ impl PatternReference {
                     .filter(|r| r.is_finite()),
             );
         }
-        let in_out_ratio_high = quantile(&mut ratio, 0.9).min(RATIO_CAP).max(2.0);
+        // No ratios (NaN): the floor.
+        let in_out_ratio_high = match quantile(&mut ratio, 0.9) {
+            q if q.is_nan() => 2.0,
+            q => q.clamp(2.0, RATIO_CAP),
+        };
         drop(ratio);
         // Quantiles do not depend on the buffer's order, so both come from one copy.
         let (rate_very_high, rate_median) = match bytes_per_sec.map(|f| finite(f, &mut buf)) {
