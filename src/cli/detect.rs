@@ -356,16 +356,12 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
             .flagged(&outcome.selection)
             .map(|r| r as u32)
             .collect();
-        let flagged = |r: usize| index.is_flagged(&outcome.selection, r);
-        let scores = crate::report::export::Scores {
-            scores: outcome.run.scores(),
-            flagged: &flagged,
-        };
         let fmt = crate::report::export::ExportFormat::from_path(path);
-        let bytes = crate::report::export::export_rows_with(
+        let bytes = crate::report::export::export_detected(
             &ds,
             &rows,
-            Some(&scores),
+            &outcome.run,
+            &outcome.selection,
             fmt,
             super::csv_cells(a.raw_csv),
         )

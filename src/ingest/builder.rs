@@ -246,6 +246,8 @@ pub struct ChunkOut {
     pub cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    /// The input line of each kept row.
+    pub lines: crate::dataset::LineMap,
     /// Records per log status (flow logs); those that are not flows are not in `cols`.
     pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
     /// Line feeds in the chunk: where the next chunk's lines start.
@@ -305,6 +307,7 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         cols: plan.iter().map(|p| ColBuf::new(p.kind, estimate)).collect(),
         rejects: RejectReport::default(),
         rows: 0,
+        lines: Default::default(),
         statuses: Default::default(),
         newlines: 0,
     };
@@ -375,6 +378,7 @@ fn parse_plain(
                 if keep_record(status, |i| fields.get(i).copied(), &staged, out) {
                     commit(fields.iter().copied(), &staged, &mut out.cols);
                     out.rows += 1;
+                    out.lines.push(line);
                 }
             }
             Err(r) => out.rejects.push(r.at(line)),
@@ -448,6 +452,7 @@ fn parse_csv(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out
                 if keep_record(status, |i| record.get(i), &staged, out) {
                     commit(record.iter(), &staged, &mut out.cols);
                     out.rows += 1;
+                    out.lines.push(lines.record_at(from(record.position())));
                 }
             }
             Err(r) => {
@@ -634,6 +639,7 @@ pub struct Merger {
     cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    pub lines: crate::dataset::LineMap,
     pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
 }
 
@@ -645,6 +651,7 @@ impl Merger {
             cols,
             rejects: RejectReport::default(),
             rows: 0,
+            lines: Default::default(),
             statuses: Default::default(),
         }
     }
@@ -663,6 +670,7 @@ impl Merger {
             }
         }
         self.rows += chunk.rows;
+        self.lines.append(&chunk.lines);
         self.rejects.merge(chunk.rejects);
         super::flowlog::merge_statuses(&mut self.statuses, &chunk.statuses);
     }
@@ -782,6 +790,7 @@ mod tests {
                 cols: p.iter().map(|c| ColBuf::new(c.kind, 4)).collect(),
                 rejects: RejectReport::default(),
                 rows: 0,
+                lines: Default::default(),
                 statuses: Default::default(),
                 newlines: 0,
             };

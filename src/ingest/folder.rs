@@ -159,6 +159,19 @@ fn file_reject(message: String) -> Reject {
     }
 }
 
+/// Each part's row lines, one file after another (lines count within each file).
+fn file_lines(parts: &[(String, Dataset)]) -> crate::dataset::LineMap {
+    let mut lines = crate::dataset::LineMap::default();
+    for (_, ds) in parts {
+        match ds.origin {
+            None => lines.append(&ds.facts.lines),
+            // Rows kept by a time window: each row's own line.
+            Some(_) => (0..ds.rows).for_each(|r| lines.push(ds.line_of(r).unwrap_or(0))),
+        }
+    }
+    lines
+}
+
 /// Joins datasets (in order) into one, matching columns by name, with a `file` column.
 pub fn join(source: &str, mut parts: Vec<(String, Dataset)>, failed: Vec<Reject>) -> Dataset {
     let mut names: Vec<(String, Option<crate::dataset::Role>)> = Vec::new();
@@ -232,6 +245,7 @@ pub fn join(source: &str, mut parts: Vec<(String, Dataset)>, failed: Vec<Reject>
         input_bytes: parts.iter().map(|(_, d)| d.input_bytes).sum(),
         facts: LoadFacts {
             files: parts.len() as u64,
+            lines: file_lines(&parts),
             ..LoadFacts::default()
         },
         ..Dataset::default()

@@ -477,6 +477,10 @@ fn convert(
         for r in &mut loaded_rejects.details {
             r.line = waf::input_line(map, r.line);
         }
+        ds.facts.lines = ds.facts.lines.remap(|l| waf::input_line(map, l));
+    } else {
+        // The converted CSV's lines are not the export's.
+        ds.facts.lines = Default::default();
     }
     all_rejects.merge(loaded_rejects);
     all_rejects.details.sort_by_key(|r| r.line);
@@ -743,6 +747,7 @@ impl<'a> Loader<'a> {
         let facts = crate::dataset::LoadFacts {
             log_status: merger.statuses.clone(),
             files: 1,
+            lines: merger.lines.clone(),
         };
         let (mut columns, latin1) = merger.finish();
         flowlog::tidy_columns(&mut columns, self.flow);

@@ -27,3 +27,4 @@ mod shell;
 mod spark;
 mod sql_duckdb;
 mod tui;
+mod walk;
