@@ -350,6 +350,28 @@ pub fn files(sessions: usize, seed: u64) -> std::io::Result<Vec<(String, Vec<u8>
     Ok(out)
 }
 
+/// The demo's files as S3 delivers Parquet flow logs: each `.log.gz` becomes a `.log.parquet`
+/// with gzip pages (labels.json stays).
+pub fn as_parquet(files: Vec<(String, Vec<u8>)>) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use crate::ingest::parquet::write::{Codec, flow_text_to_parquet};
+    use std::io::Read;
+    files
+        .into_iter()
+        .map(|(name, bytes)| {
+            let Some(stem) = name.strip_suffix(".log.gz") else {
+                return Ok((name, bytes));
+            };
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(bytes.as_slice())
+                .read_to_string(&mut text)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let pq = flow_text_to_parquet(&text, Codec::Gzip, 100_000)
+                .map_err(|e| format!("{name}: {e}"))?;
+            Ok((format!("{stem}.log.parquet"), pq))
+        })
+        .collect()
+}
+
 /// The planted attacks as JSON, for tests and for people checking what was found.
 pub fn labels() -> String {
     let items: Vec<serde_json::Value> = PLANTED

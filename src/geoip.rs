@@ -16,7 +16,17 @@ use std::path::Path;
 pub const ENV: &str = "THREATLENS_GEOIP";
 
 /// How to get a database, for notes and errors.
-pub const HOW_TO_GET: &str = "no country database: pass --geoip PATH or set THREATLENS_GEOIP to a MaxMind .mmdb file (GeoLite2-Country is free with a MaxMind account; DB-IP's IP-to-Country Lite works too)";
+pub const HOW_TO_GET: &str = "no country database: pass --geoip PATH, set THREATLENS_GEOIP or put geoip = \"PATH\" in config.toml, naming a MaxMind .mmdb file (GeoLite2-Country is free with a MaxMind account; DB-IP's IP-to-Country Lite works too)";
+
+/// [`HOW_TO_GET`] as lines for a screen with room (the Geo tab).
+pub const HOW_TO_GET_LINES: [&str; 6] = [
+    "No country database: these logs carry addresses, not countries.",
+    "Point threatlens at a MaxMind-format country database (.mmdb):",
+    "  threatlens --geoip ~/GeoIP/GeoLite2-Country.mmdb LOGS",
+    "  or set THREATLENS_GEOIP, or put geoip = \"PATH\" in config.toml (flag > env > config).",
+    "GeoLite2-Country (or -City) is free with a MaxMind account; DB-IP's IP-to-Country Lite",
+    "(mmdb download) needs no account. Private and reserved ranges are labelled, not guessed.",
+];
 
 /// Why a database could not be used.
 #[derive(Debug, thiserror::Error)]

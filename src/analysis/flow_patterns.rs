@@ -79,6 +79,11 @@ fn ip_dict(ds: &Dataset, role: Role) -> Option<&crate::dataset::Dict<Option<IpAd
 
 /// The flow-log patterns of a dataset, strongest first within each kind.
 pub fn find(ds: &Dataset) -> Vec<FlowPattern> {
+    find_in(ds, crate::analysis::Rows::All(ds.rows))
+}
+
+/// [`find`] over some rows only (a filtered view).
+pub fn find_in(ds: &Dataset, rows: crate::analysis::Rows<'_>) -> Vec<FlowPattern> {
     let (Some(src), Some(dst)) = (ip_dict(ds, Role::SrcIp), ip_dict(ds, Role::DstIp)) else {
         return Vec::new();
     };
@@ -109,9 +114,9 @@ pub fn find(ds: &Dataset) -> Vec<FlowPattern> {
     let addr = |d: &crate::dataset::Dict<Option<IpAddr>>, c: u32| {
         d.values.get(c as usize).copied().flatten()
     };
-    for r in 0..ds.rows {
+    rows.for_each(|r| {
         let (Some(s), Some(d)) = (src.codes.get(r), dst.codes.get(r)) else {
-            continue;
+            return;
         };
         let (b, p, t0, t1) = (bytes(r), port(r), time(Role::Start, r), time(Role::End, r));
         if let Some((dict, code)) = reject_code
@@ -120,7 +125,7 @@ pub fn find(ds: &Dataset) -> Vec<FlowPattern> {
             scans.entry(s).or_default().add(b, p, t0, true);
         }
         let (Some(sa), Some(da)) = (addr(src, s), addr(dst, d)) else {
-            continue;
+            return;
         };
         if crate::geoip::is_internal(sa) && !crate::geoip::is_internal(da) {
             pairs.entry((s, d)).or_default().add(b, p, t0, false);
@@ -130,7 +135,7 @@ pub fn find(ds: &Dataset) -> Vec<FlowPattern> {
         {
             short.entry((s, port)).or_default().add(b, p, t0, false);
         }
-    }
+    });
     let name = |d: &crate::dataset::Dict<Option<IpAddr>>, c: u32| {
         addr(d, c).map_or_else(|| "?".to_string(), |ip| ip.to_string())
     };

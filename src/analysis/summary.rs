@@ -124,9 +124,25 @@ impl Default for SummaryOptions {
 }
 
 /// Builds the summary of the selected rows.
+/// The numeric columns and derived features described. In a flow log ports are identifiers
+/// (categories, ranked in Rankings), not quantities: no mean or standard deviation of them.
+pub fn summary_sources(ds: &Dataset) -> Vec<crate::dataset::NumericSource> {
+    let flow = ds.mode() == crate::dataset::SchemaMode::FlowLog;
+    ds.numeric_sources()
+        .into_iter()
+        .filter(|s| match s {
+            crate::dataset::NumericSource::Column(i) if flow => ds
+                .columns
+                .get(*i)
+                .is_none_or(|c| !matches!(c.role, Some(Role::SrcPort | Role::DstPort))),
+            _ => true,
+        })
+        .collect()
+}
+
 pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary {
     let mut laps = crate::timing::Laps::start();
-    let sources = ds.numeric_sources();
+    let sources = summary_sources(ds);
     let names: Vec<String> = sources.iter().map(|&s| ds.source_name(s)).collect();
     // One series in memory at a time: computed, sorted in place, described, dropped. (Reading a
     // series is parallel; describing several at once would hold several copies, and a report

@@ -303,6 +303,11 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
             "--by scores whole entities and cannot --follow row by row; drop one of them",
         ));
     }
+    if a.follow.follow && a.input.engine.engine.is_some() {
+        return Err(Failure::usage(
+            "--follow reads a growing file; it cannot follow a table in an engine (drop --engine)",
+        ));
+    }
     if a.follow.follow {
         return super::follow::cmd_follow(a);
     }
@@ -312,6 +317,9 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
     }
     for path in [&a.export, &a.model.save_model].into_iter().flatten() {
         check_target(&Target::from_arg(Some(path)), a.force)?;
+    }
+    if a.input.engine.engine.is_some() {
+        return super::remote::cmd_detect(a);
     }
     let ds = crate::timing::phase("load", || load_input(&a.input))?;
     if !a.entity.by.is_empty() {
@@ -348,16 +356,12 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
             .flagged(&outcome.selection)
             .map(|r| r as u32)
             .collect();
-        let flagged = |r: usize| index.is_flagged(&outcome.selection, r);
-        let scores = crate::report::export::Scores {
-            scores: outcome.run.scores(),
-            flagged: &flagged,
-        };
         let fmt = crate::report::export::ExportFormat::from_path(path);
-        let bytes = crate::report::export::export_rows_with(
+        let bytes = crate::report::export::export_detected(
             &ds,
             &rows,
-            Some(&scores),
+            &outcome.run,
+            &outcome.selection,
             fmt,
             super::csv_cells(a.raw_csv),
         )

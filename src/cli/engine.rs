@@ -124,3 +124,25 @@ pub fn save_model(
     )?;
     Ok(())
 }
+
+/// Where the data lives when it is not a file: a table in Spark, through Spark Connect.
+#[derive(Debug, Args, Clone, Default)]
+pub struct EngineArgs {
+    /// Run in Spark through Spark Connect: sc://HOST:PORT[/;use_ssl=true;token=…] (the token may
+    /// instead be in $SPARK_CONNECT_AUTHENTICATE_TOKEN; it is never printed). Needs a build with
+    /// `--features spark`.
+    #[arg(long, value_name = "URL", requires = "table")]
+    pub engine: Option<String>,
+    /// The table in the engine: a catalog name (logs.vpc_flow), a path read by a data source
+    /// (parquet.`s3://bucket/AWSLogs/…`) or a (subquery). Names are quoted, never run as SQL.
+    #[arg(long, value_name = "EXPR", requires = "engine")]
+    pub table: Option<String>,
+    /// Which column plays a role, when its name does not say (repeatable):
+    /// --map src_ip=client_addr --map bytes_in=bytes.
+    #[arg(long = "map", value_name = "ROLE=COLUMN", requires = "engine")]
+    pub map: Vec<String>,
+    /// With --engine: most flagged rows brought back and listed (the count and threshold are
+    /// over every row).
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "engine")]
+    pub engine_rows: usize,
+}

@@ -14,6 +14,7 @@ pub mod follow;
 pub mod launch;
 pub mod output;
 pub mod progress;
+pub mod remote;
 pub mod shell;
 pub mod window;
 
@@ -32,14 +33,16 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Log files or folders to explore (CSV, VPC flow logs, plain or .gz; `-` is stdin). None:
-    /// the built-in demo data.
+    /// Log files or folders to explore (CSV, VPC flow logs, Parquet, WAF, Logs Insights; plain or
+    /// .gz; `-` is stdin). None: the built-in demo data.
     pub files: Vec<String>,
     /// Configuration file (default: config.toml in the config directory, or $THREATLENS_CONFIG).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub progress: progress::ProgressArgs,
+    #[command(flatten)]
+    pub input: window::ExplorerInputArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,8 +68,9 @@ pub enum Command {
 /// Input file and the optional preprocessing steps.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The log file or folder (CSV or VPC flow logs, plain or .gz; `-` is stdin). A folder is
-    /// read whole: every .log, .log.gz, .gz, .csv and .jsonl file beneath it.
+    /// The log file or folder (CSV, VPC flow logs, Parquet, WAF, Logs Insights; plain or .gz; `-`
+    /// is stdin). A folder is read whole: every .log, .log.gz, .gz, .csv, .jsonl and .parquet file
+    /// beneath it.
     /// (Optional to clap so that `detect --emit-sql` needs none; empty means not given.)
     #[arg(default_value = "", hide_default_value = true)]
     pub file: String,
@@ -88,6 +92,8 @@ pub struct InputArgs {
     /// "country = US and bytes_in > 1M" or "src_ip in 155.91.45.0/24".
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
+    #[command(flatten)]
+    pub engine: engine::EngineArgs,
 }
 
 impl InputArgs {
@@ -165,6 +171,8 @@ pub enum DemoFormat {
     /// 203.0.113.50:443; DDoS from 198.18.0.0/15 → 10.0.1.10:80 at 16:00; NODATA 02:00–06:00,
     /// SKIPDATA at 14:00.
     VpcFlow,
+    /// The same flow logs as S3 delivers them in Parquet (`.log.parquet`, gzip pages).
+    VpcFlowParquet,
 }
 
 #[derive(Debug, Args)]
@@ -226,7 +234,17 @@ impl Failure {
 }
 
 /// Runs the command line; returns the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
+pub fn run(mut cli: Cli) -> ExitCode {
+    // The headless commands' inputs find `geoip` in the same config file.
+    match &mut cli.command {
+        Some(Command::Summary(SummaryArgs { input, .. }))
+        | Some(Command::Report(ReportArgs { input, .. }))
+        | Some(Command::Detect(detect::DetectArgs { input, .. }))
+        | Some(Command::Classify(classify::ClassifyArgs { input, .. })) => {
+            input.window.config = cli.config.clone();
+        }
+        _ => {}
+    }
     let headless = matches!(
         cli.command,
         Some(Command::Summary(_) | Command::Detect(_) | Command::Report(_))
@@ -242,7 +260,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Doctor(a)) => doctor::cmd_doctor(&a),
         Some(Command::Completions(a)) => shell::cmd_completions(&a),
         Some(Command::Man) => shell::cmd_man(),
-        None => explore(&cli.files, cli.config.as_deref()),
+        None => explore(&cli.files, cli.config.as_deref(), &cli.input),
     };
     drop(bar);
     match result {
@@ -302,6 +320,9 @@ pub fn load_input(input: &InputArgs) -> Result<Dataset, Failure> {
 }
 
 fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
+    if a.input.engine.engine.is_some() {
+        return remote::cmd_summary(a);
+    }
     if let Some(path) = &a.export {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
@@ -355,6 +376,9 @@ const CONCURRENT_WORK_BYTES: usize = 256 * 1024 * 1024;
 
 fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
     use crate::timing::phase;
+    if a.input.engine.engine.is_some() {
+        return remote::cmd_report(a);
+    }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     let ds = phase("load", || load_input(&a.input))?;
     // Detection and the statistics are independent: both at once, sharing the cores, unless
@@ -399,7 +423,7 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
 }
 
 fn cmd_demo(a: &DemoArgs) -> Result<(), Failure> {
-    if a.format == DemoFormat::VpcFlow {
+    if matches!(a.format, DemoFormat::VpcFlow | DemoFormat::VpcFlowParquet) {
         return demo_flow(a);
     }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
@@ -433,7 +457,13 @@ fn demo_flow(a: &DemoArgs) -> Result<(), Failure> {
             dir.display()
         ),
     };
-    let files = crate::demo_flow::files(a.rows, a.seed).map_err(fail)?;
+    let mut files = crate::demo_flow::files(a.rows, a.seed).map_err(fail)?;
+    if a.format == DemoFormat::VpcFlowParquet {
+        files = crate::demo_flow::as_parquet(files).map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot write the demo flow logs as Parquet: {e}"),
+        })?;
+    }
     for (name, bytes) in &files {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
@@ -451,7 +481,12 @@ fn demo_flow(a: &DemoArgs) -> Result<(), Failure> {
 
 /// The explorer's entry point. Without a terminal on stdout (output piped or redirected) it
 /// prints the summary instead and says so on stderr (see [`launch::decide`]).
-fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Failure> {
+fn explore(
+    files: &[String],
+    config: Option<&std::path::Path>,
+    input: &window::ExplorerInputArgs,
+) -> Result<(), Failure> {
+    let opts = input.options(config).map_err(Failure::usage)?;
     if launch::decide(launch::Terminal::probe()) == launch::Launch::Explorer {
         // Check the path first so a bad one fails with exit 2 before the screen changes (a
         // folder is read whole).
@@ -466,7 +501,7 @@ fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Fai
                 })
             })?;
         }
-        return crate::tui::run(files, config).map_err(|e| Failure {
+        return crate::tui::run(files, config, &opts).map_err(|e| Failure {
             code: 1,
             message: format!("terminal error: {e}"),
         });
@@ -475,7 +510,7 @@ fn explore(files: &[String], config: Option<&std::path::Path>) -> Result<(), Fai
         "threatlens: not a terminal, so printing the summary (run `threatlens summary FILE` for scripts)"
     );
     let ds = match files.first() {
-        Some(f) => ingest::load_path(f, LoadProgress::new())?,
+        Some(f) => ingest::load_path_with(f, LoadProgress::new(), &opts)?,
         None => ingest::load_bytes("<demo>", crate::demo::EMBEDDED)?,
     };
     let s = summary::summarize(&ds, Rows::All(ds.rows), summary::SummaryOptions::default());

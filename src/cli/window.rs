@@ -1,8 +1,12 @@
-//! `--since`/`--until` (the time window of the headless commands' input) and `--flow-format`.
+//! How to read the input: `--since`/`--until` (the headless commands' time window),
+//! `--flow-format`, `--geoip` and the input kind (`--input-format` on the headless commands,
+//! `--format` on the explorer).
 //!
-//! Parses the two options into an [`ingest::LoadOptions`](crate::ingest::LoadOptions); the
+//! Parses these options into an [`ingest::LoadOptions`](crate::ingest::LoadOptions); the
 //! rules (timestamps or ages such as `24h`, files skipped by their path) live in
-//! [`crate::ingest::window`]. This module only turns arguments into options and errors.
+//! [`crate::ingest::window`]. The country database is the first of `--geoip`,
+//! `$THREATLENS_GEOIP` and `geoip = "PATH"` in config.toml. This module only turns arguments
+//! into options and errors.
 
 use crate::ingest::LoadOptions;
 use crate::ingest::window::{TimeWindow, parse_bound};
@@ -28,6 +32,13 @@ pub struct WindowArgs {
     /// $THREATLENS_GEOIP.
     #[arg(long, value_name = "PATH")]
     pub geoip: Option<std::path::PathBuf>,
+    /// Read the input as this kind instead of detecting it from the content: csv, cloudwatch,
+    /// vpc-flow, insights, waf or parquet.
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<crate::ingest::format::InputFormat>,
+    /// The `--config` file in effect, for its `geoip` setting (set by the command line runner).
+    #[arg(skip)]
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl WindowArgs {
@@ -61,7 +72,53 @@ impl WindowArgs {
         Ok(LoadOptions {
             window,
             flow_format: self.flow_format.clone(),
-            geoip: self.geoip.clone(),
+            geoip: geoip_db(self.geoip.as_deref(), self.config.as_deref()),
+            format: self.input_format,
         })
+    }
+}
+
+/// The country database in effect: `--geoip`, else `$THREATLENS_GEOIP`, else config.toml's
+/// `geoip`.
+pub fn geoip_db(
+    flag: Option<&std::path::Path>,
+    config: Option<&std::path::Path>,
+) -> Option<std::path::PathBuf> {
+    if let Some(p) = flag {
+        return Some(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os(crate::geoip::ENV).filter(|v| !v.is_empty()) {
+        return Some(p.into());
+    }
+    crate::tui::config::load(config).geoip
+}
+
+/// How the explorer reads its file or folder.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ExplorerInputArgs {
+    /// Read the input as this kind instead of detecting it from the content: csv, cloudwatch,
+    /// vpc-flow, insights, waf or parquet.
+    #[arg(long, visible_alias = "input-format", value_name = "FORMAT")]
+    pub format: Option<crate::ingest::format::InputFormat>,
+    /// A MaxMind country database (.mmdb) for src_country and dst_country (default:
+    /// $THREATLENS_GEOIP, then geoip = "PATH" in config.toml).
+    #[arg(long, value_name = "PATH")]
+    pub geoip: Option<std::path::PathBuf>,
+    /// The flow-log fields of headerless flow records or Logs Insights @message lines.
+    #[arg(long, value_name = "FIELDS")]
+    pub flow_format: Option<String>,
+}
+
+impl ExplorerInputArgs {
+    /// The load options, or a message naming the bad option.
+    pub fn options(&self, config: Option<&std::path::Path>) -> Result<LoadOptions, String> {
+        WindowArgs {
+            flow_format: self.flow_format.clone(),
+            geoip: self.geoip.clone(),
+            input_format: self.format,
+            config: config.map(std::path::Path::to_path_buf),
+            ..WindowArgs::default()
+        }
+        .options()
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod codes;
 pub mod derived;
+pub mod lines;
 pub mod packed;
 pub mod schema;
 pub mod series;
@@ -21,6 +22,7 @@ use std::net::IpAddr;
 
 pub use codes::Codes;
 pub use derived::{Derived, NumericSource};
+pub use lines::LineMap;
 pub use packed::{Floats, Times, UInts};
 pub use schema::{Role, SchemaMode};
 pub use series::SeriesReader;
@@ -199,6 +201,10 @@ pub struct LoadFacts {
     pub log_status: std::collections::BTreeMap<String, StatusSpan>,
     /// How many files were read (1 for a single file or stream).
     pub files: u64,
+    /// The input line of each loaded row (for a folder, the line within its own file; empty
+    /// when unknown, e.g. a followed file or a converted Insights export).
+    #[serde(skip)]
+    pub lines: LineMap,
 }
 
 /// How many records had one log status and the times they cover (epoch ms).
@@ -421,6 +427,11 @@ impl Dataset {
     }
 
     /// The input's 0-based data row for a row of this dataset.
+    /// The 1-based input line `row` was read from (within its own file for a folder), when known.
+    pub fn line_of(&self, row: usize) -> Option<u64> {
+        self.facts.lines.line(self.origin_row(row))
+    }
+
     pub fn origin_row(&self, row: usize) -> usize {
         match &self.origin {
             Some(o) => o.get(row).map_or(row, |&r| r as usize),

@@ -1,18 +1,22 @@
 //! Numeric column storage as narrow as the values allow, widened only when a value needs it.
 //!
-//! Byte counts fit 32 bits almost always, timestamps of a log are whole seconds within a few
-//! decades of each other, and numbers such as ports and status codes are exact in `f32`. So
-//! [`UInts`] keeps `u32` until a count reaches 2³² − 1, [`Times`] keeps seconds as `i32`
-//! offsets from a base until a value has milliseconds or lies 68 years away, and [`Floats`]
-//! keeps `f32` until a value is not exactly representable. Reading always gives back exactly
-//! the value stored (including the missing-value sentinels), whatever the width: narrowing is
-//! never lossy. Like [`Codes`](super::Codes), this knows nothing about what the values mean.
+//! Ports and packet counts fit 16 bits and byte counts 32 bits almost always, timestamps of a
+//! log are whole seconds within a few decades of each other, and numbers such as ports and
+//! status codes are whole numbers below 2¹⁶. So [`UInts`] keeps `u16` until a value reaches
+//! 2¹⁶ − 1 and `u32` until 2³² − 1, [`Times`] keeps seconds as `i32` offsets from a base until a
+//! value has milliseconds or lies 68 years away, and [`Floats`] keeps `u16` while every value is
+//! a whole number below 2¹⁶ − 1, then `f32` until a value is not exactly representable. Reading
+//! always gives back exactly the value stored (including the missing-value sentinels), whatever
+//! the width: narrowing is never lossy. Like [`Codes`](super::Codes), this knows nothing about
+//! what the values mean.
 
 use super::{MISSING_TIME, MISSING_U64};
 
 /// Non-negative integers; [`MISSING_U64`] marks a missing value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UInts {
+    /// `u16::MAX` stands for [`MISSING_U64`] (ports, packet counts, status codes).
+    U16(Vec<u16>),
     /// `u32::MAX` stands for [`MISSING_U64`].
     U32(Vec<u32>),
     U64(Vec<u64>),
@@ -33,26 +37,30 @@ pub enum Times {
 /// Floating-point numbers; `NaN` marks a missing value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Floats {
+    /// Whole numbers 0 to 65 534 (ports, status codes); `u16::MAX` stands for `f64::NAN`.
+    U16(Vec<u16>),
     /// Every value (and `NaN` as `f64::NAN`'s bits) round-trips through `f32` exactly.
     F32(Vec<f32>),
     F64(Vec<f64>),
 }
 
+const U16_MISSING: u16 = u16::MAX;
 const U32_MISSING: u32 = u32::MAX;
 const SECS_MISSING: i32 = i32::MIN;
 
 impl Default for UInts {
     fn default() -> Self {
-        UInts::U32(Vec::new())
+        UInts::U16(Vec::new())
     }
 }
 
 impl UInts {
     pub fn with_capacity(n: usize) -> Self {
-        UInts::U32(Vec::with_capacity(n))
+        UInts::U16(Vec::with_capacity(n))
     }
     pub fn len(&self) -> usize {
         match self {
+            UInts::U16(v) => v.len(),
             UInts::U32(v) => v.len(),
             UInts::U64(v) => v.len(),
         }
@@ -64,6 +72,7 @@ impl UInts {
     #[inline]
     pub fn get(&self, i: usize) -> Option<u64> {
         match self {
+            UInts::U16(v) => v.get(i).map(|&x| widen_u16(x)),
             UInts::U32(v) => v.get(i).map(|&x| widen_u32(x)),
             UInts::U64(v) => v.get(i).copied(),
         }
@@ -71,48 +80,98 @@ impl UInts {
     /// Appends a value, widening the storage if it does not fit.
     #[inline]
     pub fn push(&mut self, x: u64) {
-        if let UInts::U32(v) = self {
-            match narrow_u32(x) {
-                Some(n) => return v.push(n),
-                None => self.widen(),
-            }
-        }
-        if let UInts::U64(v) = self {
-            v.push(x);
+        match self {
+            UInts::U16(v) => match narrow_u16(x) {
+                Some(n) => v.push(n),
+                None => {
+                    self.widen_for(x);
+                    self.push(x);
+                }
+            },
+            UInts::U32(v) => match narrow_u32(x) {
+                Some(n) => v.push(n),
+                None => {
+                    self.widen_for(x);
+                    self.push(x);
+                }
+            },
+            UInts::U64(v) => v.push(x),
         }
     }
     /// Appends every value of a slice.
     pub fn extend_from_slice(&mut self, xs: &[u64]) {
-        if let UInts::U32(v) = self {
-            if xs.iter().all(|&x| narrow_u32(x).is_some()) {
-                v.extend(xs.iter().map(|&x| narrow_u32(x).unwrap_or(U32_MISSING)));
-                return;
-            }
-            self.widen();
+        if let Some(&widest) = xs.iter().filter(|&&x| x != MISSING_U64).max_by_key(|&&x| x) {
+            self.widen_for(widest);
         }
-        if let UInts::U64(v) = self {
-            v.extend_from_slice(xs);
+        match self {
+            UInts::U16(v) => v.extend(xs.iter().map(|&x| narrow_u16(x).unwrap_or(U16_MISSING))),
+            UInts::U32(v) => v.extend(xs.iter().map(|&x| narrow_u32(x).unwrap_or(U32_MISSING))),
+            UInts::U64(v) => v.extend_from_slice(xs),
         }
     }
     /// Appends another column's values.
     pub fn append(&mut self, other: &UInts) {
+        self.widen_to(other.width());
         match (&mut *self, other) {
+            (UInts::U16(d), UInts::U16(s)) => d.extend_from_slice(s),
             (UInts::U32(d), UInts::U32(s)) => d.extend_from_slice(s),
-            (_, UInts::U64(s)) => self.extend_from_slice(s),
+            (UInts::U64(d), UInts::U64(s)) => d.extend_from_slice(s),
+            (UInts::U32(d), UInts::U16(s)) => d.extend(s.iter().map(|&x| u16_to_u32(x))),
+            (UInts::U64(d), UInts::U16(s)) => d.extend(s.iter().map(|&x| widen_u16(x))),
             (UInts::U64(d), UInts::U32(s)) => d.extend(s.iter().map(|&x| widen_u32(x))),
+            // `widen_to` made this at least as wide as `other`.
+            (UInts::U16(_), _) | (UInts::U32(_), UInts::U64(_)) => {}
         }
     }
-    fn widen(&mut self) {
-        if let UInts::U32(v) = self {
-            let mut w = Vec::with_capacity(v.capacity().max(v.len() + 1));
-            w.extend(v.iter().map(|&x| widen_u32(x)));
-            *self = UInts::U64(w);
+    /// Bytes per value of the storage.
+    fn width(&self) -> u8 {
+        match self {
+            UInts::U16(_) => 2,
+            UInts::U32(_) => 4,
+            UInts::U64(_) => 8,
         }
+    }
+    /// Widens the storage so that `x` fits.
+    fn widen_for(&mut self, x: u64) {
+        let width = if narrow_u16(x).is_some() {
+            2
+        } else if narrow_u32(x).is_some() {
+            4
+        } else {
+            8
+        };
+        self.widen_to(width);
+    }
+    /// Widens the storage to at least `width` bytes per value.
+    fn widen_to(&mut self, width: u8) {
+        if width <= self.width() {
+            return;
+        }
+        let cap = |len: usize, capacity: usize| capacity.max(len + 1);
+        *self = match (&*self, width) {
+            (UInts::U16(v), 4) => {
+                let mut w = Vec::with_capacity(cap(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&x| u16_to_u32(x)));
+                UInts::U32(w)
+            }
+            (UInts::U16(v), _) => {
+                let mut w = Vec::with_capacity(cap(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&x| widen_u16(x)));
+                UInts::U64(w)
+            }
+            (UInts::U32(v), _) => {
+                let mut w = Vec::with_capacity(cap(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&x| widen_u32(x)));
+                UInts::U64(w)
+            }
+            (UInts::U64(_), _) => return,
+        };
     }
     /// Calls `f` with every value in order.
     #[inline]
     pub fn for_each(&self, mut f: impl FnMut(u64)) {
         match self {
+            UInts::U16(v) => v.iter().for_each(|&x| f(widen_u16(x))),
             UInts::U32(v) => v.iter().for_each(|&x| f(widen_u32(x))),
             UInts::U64(v) => v.iter().for_each(|&x| f(x)),
         }
@@ -127,6 +186,12 @@ impl UInts {
     pub fn copy_range(&self, first: usize, out: &mut [u64]) -> bool {
         let span = first..first.saturating_add(out.len());
         match self {
+            UInts::U16(v) => v.get(span).is_some_and(|src| {
+                out.iter_mut()
+                    .zip(src)
+                    .for_each(|(o, &x)| *o = widen_u16(x));
+                true
+            }),
             UInts::U32(v) => v.get(span).is_some_and(|src| {
                 out.iter_mut()
                     .zip(src)
@@ -141,12 +206,14 @@ impl UInts {
     }
     pub fn shrink_to_fit(&mut self) {
         match self {
+            UInts::U16(v) => v.shrink_to_fit(),
             UInts::U32(v) => v.shrink_to_fit(),
             UInts::U64(v) => v.shrink_to_fit(),
         }
     }
     pub fn heap_bytes(&self) -> usize {
         match self {
+            UInts::U16(v) => v.capacity() * 2,
             UInts::U32(v) => v.capacity() * 4,
             UInts::U64(v) => v.capacity() * 8,
         }
@@ -167,6 +234,33 @@ impl FromIterator<u64> for UInts {
         let mut out = UInts::default();
         iter.into_iter().for_each(|x| out.push(x));
         out
+    }
+}
+
+#[inline]
+fn narrow_u16(x: u64) -> Option<u16> {
+    if x == MISSING_U64 {
+        Some(U16_MISSING)
+    } else {
+        u16::try_from(x).ok().filter(|&n| n != U16_MISSING)
+    }
+}
+
+#[inline]
+fn widen_u16(x: u16) -> u64 {
+    if x == U16_MISSING {
+        MISSING_U64
+    } else {
+        u64::from(x)
+    }
+}
+
+#[inline]
+fn u16_to_u32(x: u16) -> u32 {
+    if x == U16_MISSING {
+        U32_MISSING
+    } else {
+        u32::from(x)
     }
 }
 
@@ -385,16 +479,17 @@ fn secs_ms(base: Option<i64>, o: i32) -> i64 {
 
 impl Default for Floats {
     fn default() -> Self {
-        Floats::F32(Vec::new())
+        Floats::U16(Vec::new())
     }
 }
 
 impl Floats {
     pub fn with_capacity(n: usize) -> Self {
-        Floats::F32(Vec::with_capacity(n))
+        Floats::U16(Vec::with_capacity(n))
     }
     pub fn len(&self) -> usize {
         match self {
+            Floats::U16(v) => v.len(),
             Floats::F32(v) => v.len(),
             Floats::F64(v) => v.len(),
         }
@@ -406,52 +501,91 @@ impl Floats {
     #[inline]
     pub fn get(&self, i: usize) -> Option<f64> {
         match self {
+            Floats::U16(v) => v.get(i).map(|&x| u16_to_f64(x)),
             Floats::F32(v) => v.get(i).map(|&x| f64::from(x)),
             Floats::F64(v) => v.get(i).copied(),
         }
     }
     #[inline]
     pub fn push(&mut self, x: f64) {
-        if let Floats::F32(v) = self {
-            match narrow_f32(x) {
-                Some(n) => return v.push(n),
-                None => self.widen(),
-            }
-        }
-        if let Floats::F64(v) = self {
-            v.push(x);
+        match self {
+            Floats::U16(v) => match float_u16(x) {
+                Some(n) => v.push(n),
+                None => {
+                    self.widen_to(float_width(x));
+                    self.push(x);
+                }
+            },
+            Floats::F32(v) => match narrow_f32(x) {
+                Some(n) => v.push(n),
+                None => {
+                    self.widen_to(8);
+                    self.push(x);
+                }
+            },
+            Floats::F64(v) => v.push(x),
         }
     }
     pub fn extend_from_slice(&mut self, xs: &[f64]) {
-        if let Floats::F32(v) = self {
-            if xs.iter().all(|&x| narrow_f32(x).is_some()) {
-                v.extend(xs.iter().map(|&x| x as f32));
-                return;
-            }
-            self.widen();
-        }
-        if let Floats::F64(v) = self {
-            v.extend_from_slice(xs);
+        let width = xs.iter().map(|&x| float_width(x)).max().unwrap_or(2);
+        self.widen_to(width);
+        match self {
+            Floats::U16(v) => v.extend(xs.iter().map(|&x| float_u16(x).unwrap_or(U16_MISSING))),
+            Floats::F32(v) => v.extend(xs.iter().map(|&x| x as f32)),
+            Floats::F64(v) => v.extend_from_slice(xs),
         }
     }
     /// Appends another column's values.
     pub fn append(&mut self, other: &Floats) {
+        self.widen_to(other.width());
         match (&mut *self, other) {
+            (Floats::U16(d), Floats::U16(s)) => d.extend_from_slice(s),
             (Floats::F32(d), Floats::F32(s)) => d.extend_from_slice(s),
-            (_, Floats::F64(s)) => self.extend_from_slice(s),
+            (Floats::F64(d), Floats::F64(s)) => d.extend_from_slice(s),
+            (Floats::F32(d), Floats::U16(s)) => d.extend(s.iter().map(|&x| u16_to_f64(x) as f32)),
+            (Floats::F64(d), Floats::U16(s)) => d.extend(s.iter().map(|&x| u16_to_f64(x))),
             (Floats::F64(d), Floats::F32(s)) => d.extend(s.iter().map(|&x| f64::from(x))),
+            // `widen_to` made this at least as wide as `other`.
+            (Floats::U16(_), _) | (Floats::F32(_), Floats::F64(_)) => {}
         }
     }
-    fn widen(&mut self) {
-        if let Floats::F32(v) = self {
-            let mut w = Vec::with_capacity(v.capacity().max(v.len() + 1));
-            w.extend(v.iter().map(|&x| f64::from(x)));
-            *self = Floats::F64(w);
+    /// Bytes per value of the storage.
+    fn width(&self) -> u8 {
+        match self {
+            Floats::U16(_) => 2,
+            Floats::F32(_) => 4,
+            Floats::F64(_) => 8,
         }
+    }
+    /// Widens the storage to at least `width` bytes per value.
+    fn widen_to(&mut self, width: u8) {
+        if width <= self.width() {
+            return;
+        }
+        let cap = |len: usize, capacity: usize| capacity.max(len + 1);
+        *self = match (&*self, width) {
+            (Floats::U16(v), 4) => {
+                let mut w = Vec::with_capacity(cap(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&x| u16_to_f64(x) as f32));
+                Floats::F32(w)
+            }
+            (Floats::U16(v), _) => {
+                let mut w = Vec::with_capacity(cap(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&x| u16_to_f64(x)));
+                Floats::F64(w)
+            }
+            (Floats::F32(v), _) => {
+                let mut w = Vec::with_capacity(cap(v.len(), v.capacity()));
+                w.extend(v.iter().map(|&x| f64::from(x)));
+                Floats::F64(w)
+            }
+            (Floats::F64(_), _) => return,
+        };
     }
     #[inline]
     pub fn for_each(&self, mut f: impl FnMut(f64)) {
         match self {
+            Floats::U16(v) => v.iter().for_each(|&x| f(u16_to_f64(x))),
             Floats::F32(v) => v.iter().for_each(|&x| f(f64::from(x))),
             Floats::F64(v) => v.iter().for_each(|&x| f(x)),
         }
@@ -466,6 +600,12 @@ impl Floats {
     pub fn copy_range(&self, first: usize, out: &mut [f64]) -> bool {
         let span = first..first.saturating_add(out.len());
         match self {
+            Floats::U16(v) => v.get(span).is_some_and(|src| {
+                out.iter_mut()
+                    .zip(src)
+                    .for_each(|(o, &x)| *o = u16_to_f64(x));
+                true
+            }),
             Floats::F32(v) => v.get(span).is_some_and(|src| {
                 out.iter_mut()
                     .zip(src)
@@ -480,12 +620,14 @@ impl Floats {
     }
     pub fn shrink_to_fit(&mut self) {
         match self {
+            Floats::U16(v) => v.shrink_to_fit(),
             Floats::F32(v) => v.shrink_to_fit(),
             Floats::F64(v) => v.shrink_to_fit(),
         }
     }
     pub fn heap_bytes(&self) -> usize {
         match self {
+            Floats::U16(v) => v.capacity() * 2,
             Floats::F32(v) => v.capacity() * 4,
             Floats::F64(v) => v.capacity() * 8,
         }
@@ -508,6 +650,38 @@ impl FromIterator<f64> for Floats {
     }
 }
 
+/// `x` as a `u16` code when it is `f64::NAN` (bit for bit) or a whole number 0 to 65 534
+/// (not `-0.0`).
+#[inline]
+fn float_u16(x: f64) -> Option<u16> {
+    if x.to_bits() == f64::NAN.to_bits() {
+        return Some(U16_MISSING);
+    }
+    let n = x as u16;
+    (n != U16_MISSING && f64::from(n).to_bits() == x.to_bits()).then_some(n)
+}
+
+#[inline]
+fn u16_to_f64(x: u16) -> f64 {
+    if x == U16_MISSING {
+        f64::NAN
+    } else {
+        f64::from(x)
+    }
+}
+
+/// Bytes per value `x` needs.
+#[inline]
+fn float_width(x: f64) -> u8 {
+    if float_u16(x).is_some() {
+        2
+    } else if narrow_f32(x).is_some() {
+        4
+    } else {
+        8
+    }
+}
+
 /// `x` as `f32` when that round-trips bit for bit.
 #[inline]
 fn narrow_f32(x: f64) -> Option<f32> {
@@ -518,6 +692,43 @@ fn narrow_f32(x: f64) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uints_start_at_16_bits_and_append_across_widths() {
+        let mut u = UInts::default();
+        for x in [0, 443, MISSING_U64, 65_534] {
+            u.push(x);
+        }
+        assert!(matches!(u, UInts::U16(_)));
+        u.push(65_535);
+        assert!(matches!(u, UInts::U32(_)));
+        let narrow: UInts = vec![1, MISSING_U64, 65_534].into();
+        let wide: UInts = vec![MISSING_U64, 1 << 40].into();
+        assert!(matches!(narrow, UInts::U16(_)));
+        assert!(matches!(wide, UInts::U64(_)));
+        let mut all = UInts::default();
+        for part in [&narrow, &u, &narrow, &wide, &narrow] {
+            all.append(part);
+        }
+        let mut want = Vec::new();
+        for part in [&narrow, &u, &narrow, &wide, &narrow] {
+            want.extend(part.to_vec());
+        }
+        assert_eq!(all.to_vec(), want);
+        assert!(matches!(all, UInts::U64(_)));
+        let mut from_slice = UInts::default();
+        from_slice.extend_from_slice(&[MISSING_U64, 9]);
+        assert!(matches!(from_slice, UInts::U16(_)));
+        from_slice.extend_from_slice(&[70_000, MISSING_U64]);
+        assert_eq!(
+            from_slice.to_vec(),
+            vec![MISSING_U64, 9, 70_000, MISSING_U64]
+        );
+        let mut buf = [0u64; 2];
+        assert!(narrow.copy_range(1, &mut buf));
+        assert_eq!(buf, [MISSING_U64, 65_534]);
+        assert!(!narrow.copy_range(2, &mut buf));
+    }
 
     #[test]
     fn uints_narrow_then_widen_keeping_every_value() {
@@ -629,6 +840,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn floats_stay_u16_while_whole_and_small_keeping_every_bit() {
+        let small = [0.0, 443.0, f64::NAN, 65_534.0];
+        let f: Floats = small.to_vec().into();
+        assert!(matches!(f, Floats::U16(_)));
+        let bits = |f: &Floats| -> Vec<u64> { f.to_vec().iter().map(|x| x.to_bits()).collect() };
+        let want: Vec<u64> = small.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(bits(&f), want);
+        for (next, wide) in [(65_535.0, 4), (-0.0, 4), (0.5, 4), (-1.0, 4), (0.1, 8)] {
+            let mut g = f.clone();
+            g.push(next);
+            assert_eq!(g.width(), wide, "{next}");
+            let mut w = want.clone();
+            w.push(f64::to_bits(next));
+            assert_eq!(bits(&g), w, "{next}");
+            let mut joined = Floats::default();
+            joined.append(&f);
+            joined.append(&g);
+            joined.append(&f);
+            let mut all = want.clone();
+            all.extend(&w);
+            all.extend(&want);
+            assert_eq!(bits(&joined), all, "{next}");
+        }
+        let odd_nan = f64::from_bits(f64::NAN.to_bits() | 1);
+        let mut g = f.clone();
+        g.push(odd_nan);
+        assert!(matches!(g, Floats::F64(_)));
+        assert_eq!(g.get(4).map(f64::to_bits), Some(odd_nan.to_bits()));
+        assert_eq!(g.get(2).map(f64::to_bits), Some(f64::NAN.to_bits()));
+        let mut out = [0.0; 2];
+        assert!(f.copy_range(2, &mut out));
+        assert_eq!(
+            out.map(f64::to_bits),
+            [f64::NAN.to_bits(), 65_534f64.to_bits()]
+        );
     }
 
     #[test]

@@ -521,7 +521,7 @@ mod tests {
         };
         assert!(matches!(
             ds.columns[0].data,
-            ColumnData::UInt(UInts::U32(_))
+            ColumnData::UInt(UInts::U16(_))
         ));
         assert!(matches!(
             ds.columns[2].data,
@@ -529,7 +529,7 @@ mod tests {
         ));
         assert!(matches!(
             ds.columns[4].data,
-            ColumnData::Float(Floats::F32(_))
+            ColumnData::Float(Floats::U16(_))
         ));
         ds
     }

@@ -206,7 +206,8 @@ pub struct PatternReference {
     /// Median `bytes_in`.
     pub bytes_in_median: f64,
     /// Exfiltration needs `bytes_in / (bytes_out + 1)` at or above this: the 90th percentile of the
-    /// ratio, and never below 2 (in at least twice out).
+    /// ratio, never below 2 (in at least twice out) and never above [`RATIO_CAP`] (so that one
+    /// source's sessions, all far more in than out, do not straddle a percentile and get two labels).
     pub in_out_ratio_high: f64,
     /// "Very high rate": the 99th percentile of `bytes_per_sec` (None without rates).
     pub rate_very_high: Option<f64>,
@@ -308,7 +309,11 @@ impl PatternReference {
                     .filter(|r| r.is_finite()),
             );
         }
-        let in_out_ratio_high = quantile(&mut ratio, 0.9).max(2.0);
+        // No ratios (NaN): the floor.
+        let in_out_ratio_high = match quantile(&mut ratio, 0.9) {
+            q if q.is_nan() => 2.0,
+            q => q.clamp(2.0, RATIO_CAP),
+        };
         drop(ratio);
         // Quantiles do not depend on the buffer's order, so both come from one copy.
         let (rate_very_high, rate_median) = match bytes_per_sec.map(|f| finite(f, &mut buf)) {
@@ -338,23 +343,44 @@ impl PatternReference {
             .is_some_and(|m| duration <= SHORT_SESSION_MAX_SECS && duration < m)
     }
 
-    /// The patterns a row matches, in a fixed order.
+    /// The patterns a row matches, in order of precedence: the first is the row's label (see
+    /// [`Pattern`] for the order), the others are listed beside it in the drill-down.
     pub fn patterns(&self, row: &RowFacts) -> Vec<Pattern> {
+        let mut found = self.matches(row);
+        found.sort_by_key(Pattern::precedence);
+        found
+    }
+
+    /// The patterns a row matches, unordered.
+    fn matches(&self, row: &RowFacts) -> Vec<Pattern> {
         let mut out = Vec::new();
+        // Shorter than the median session: what is big in it came in a burst.
+        let burst = row
+            .session_duration
+            .is_some_and(|d| self.duration_median.is_some_and(|m| d < m));
         let ratio = row.bytes_in / (row.bytes_out + 1.0);
         if row.bytes_in >= self.bytes_in_high
             && row.bytes_in > self.bytes_in_median
             && ratio >= self.in_out_ratio_high
         {
-            out.push(Pattern::Exfiltration);
+            out.push(if burst {
+                Pattern::Burst
+            } else {
+                Pattern::Exfiltration
+            });
         }
         if let (Some(rate), Some(high), Some(median)) =
             (row.bytes_per_sec, self.rate_very_high, self.rate_median)
             && rate >= high
             && rate > median
         {
-            out.push(Pattern::HighRate);
+            out.push(if burst {
+                Pattern::Burst
+            } else {
+                Pattern::HighRate
+            });
         }
+        out.dedup();
         if let Some(port) = row.dst_port
             && (SUSPICIOUS_PORTS.contains(&port) || port >= DYNAMIC_PORTS_START)
         {
@@ -367,18 +393,59 @@ impl PatternReference {
     }
 }
 
+/// The in/out ratio above which a session is always "far more in than out" (see
+/// [`PatternReference::in_out_ratio_high`]).
+pub const RATIO_CAP: f64 = 10.0;
+
 /// A plain-words pattern a row matches.
+///
+/// A row matching several is labelled by the first in this order (most specific first):
+/// 1. a burst: a session shorter than the median with a very high rate, or with far more in
+///    than out and a lot of it — the shape of a DDoS, not of a slow exfiltration;
+/// 2. exfiltration: far more in than out, and a lot of it, in a median-length or longer session;
+/// 3. a very high rate in a session of median length or longer: a bulk transfer;
+/// 4. many short sessions from the same source: brute force or scanning;
+/// 5. a suspicious destination port.
+///
+/// So the demo's DDoS (600 kB in 5–20 s sessions) is a DDoS although its bytes are also
+/// exfiltration-shaped, and a 10-minute 20 MB download is exfiltration although its rate is high.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pattern {
     /// Much more in than out, and a lot in.
     Exfiltration,
-    /// Very high bytes per second.
+    /// Very high bytes per second, or a lot more in than out, in a session shorter than the median.
+    Burst,
+    /// Very high bytes per second in a session of median length or longer.
     HighRate,
     /// A remote-access, database or dynamic destination port.
     SuspiciousPort(u32),
     /// Many short sessions from the same source IP (the count).
     ManyShortSessions(usize),
+}
+
+impl Pattern {
+    /// Rank in the precedence order above (lower wins).
+    pub fn precedence(&self) -> u8 {
+        match self {
+            Self::Burst => 0,
+            Self::Exfiltration => 1,
+            Self::HighRate => 2,
+            Self::ManyShortSessions(_) => 3,
+            Self::SuspiciousPort(_) => 4,
+        }
+    }
+
+    /// A fixed short form for narrow columns (a label is shortened to this, never cut).
+    pub fn short(&self) -> String {
+        match self {
+            Self::Exfiltration => "exfiltration".into(),
+            Self::Burst => "DDoS".into(),
+            Self::HighRate => "bulk transfer".into(),
+            Self::SuspiciousPort(p) => format!("port {p}"),
+            Self::ManyShortSessions(_) => "brute force/scan".into(),
+        }
+    }
 }
 
 impl fmt::Display for Pattern {
@@ -387,7 +454,10 @@ impl fmt::Display for Pattern {
             Self::Exfiltration => {
                 f.write_str("possible exfiltration (high bytes in, low bytes out)")
             }
-            Self::HighRate => f.write_str("possible DDoS or bulk transfer (very high byte rate)"),
+            Self::Burst => f.write_str("possible DDoS (a burst of traffic in a short session)"),
+            Self::HighRate => {
+                f.write_str("possible bulk transfer (very high byte rate in a long session)")
+            }
             Self::SuspiciousPort(p) => {
                 write!(
                     f,

@@ -183,3 +183,97 @@ fn each_rule_fires_on_its_pattern_only() {
         "possible brute force / unauthorised access (destination port 3389)"
     );
 }
+
+#[test]
+fn a_row_matching_several_patterns_is_labelled_by_the_documented_precedence() {
+    let r = reference();
+    // The demo's DDoS: a lot in, almost nothing out, at a very high rate, in seconds.
+    let burst = RowFacts {
+        bytes_in: 600_000.0,
+        bytes_out: 900.0,
+        bytes_per_sec: Some(60_000.0),
+        dst_port: Some(443),
+        session_duration: Some(7.0),
+        sessions_from_ip: 1,
+        short_sessions_from_ip: 1,
+    };
+    assert_eq!(
+        r.patterns(&burst),
+        vec![Pattern::Burst],
+        "a 7-second burst is a DDoS, not exfiltration"
+    );
+    // The same bytes over a median-length session: exfiltration first, the rate second.
+    let long = RowFacts {
+        session_duration: Some(600.0),
+        ..burst.clone()
+    };
+    assert_eq!(
+        r.patterns(&long),
+        vec![Pattern::Exfiltration, Pattern::HighRate]
+    );
+    // Brute force to SSH: many short sessions before the port.
+    let brute = RowFacts {
+        dst_port: Some(22),
+        short_sessions_from_ip: 40,
+        bytes_in: 1000.0,
+        bytes_out: 1000.0,
+        bytes_per_sec: Some(100.0),
+        ..burst
+    };
+    assert_eq!(
+        r.patterns(&brute),
+        vec![Pattern::ManyShortSessions(40), Pattern::SuspiciousPort(22)]
+    );
+    // Short forms are whole words, one per pattern.
+    let shorts: Vec<String> = [
+        Pattern::Burst,
+        Pattern::Exfiltration,
+        Pattern::HighRate,
+        Pattern::ManyShortSessions(3),
+        Pattern::SuspiciousPort(22),
+    ]
+    .iter()
+    .map(Pattern::short)
+    .collect();
+    assert_eq!(
+        shorts,
+        [
+            "DDoS",
+            "exfiltration",
+            "bulk transfer",
+            "brute force/scan",
+            "port 22"
+        ]
+    );
+}
+
+#[test]
+fn the_in_out_ratio_cut_is_capped_so_one_sources_sessions_agree() {
+    // 80% of sessions send about as much as they receive; one source's 20% receive 15–17× what
+    // they send, so the ratio's 90th percentile (~16) falls among them.
+    let mut bin: Vec<f64> = (0..80).map(|i| 1000.0 + f64::from(i)).collect();
+    let mut bout: Vec<f64> = (0..80).map(|_| 1000.0).collect();
+    for i in 0..20 {
+        bin.push(1_000_000.0);
+        bout.push(1_000_000.0 / (15.0 + f64::from(i) * 0.1));
+    }
+    let r = PatternReference::new(&bin, &bout, None, None, &[1]).unwrap();
+    assert_eq!(r.in_out_ratio_high, RATIO_CAP);
+    let labels: Vec<Vec<Pattern>> = (80..100)
+        .map(|i| {
+            r.patterns(&RowFacts {
+                bytes_in: bin[i],
+                bytes_out: bout[i],
+                bytes_per_sec: None,
+                dst_port: None,
+                session_duration: None,
+                sessions_from_ip: 1,
+                short_sessions_from_ip: 0,
+            })
+        })
+        .collect();
+    assert!(
+        labels.iter().all(|l| l == &[Pattern::Exfiltration]),
+        "{labels:?}"
+    );
+}

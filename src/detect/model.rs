@@ -485,7 +485,7 @@ fn parse_error(e: serde_json::Error) -> ModelError {
 }
 
 /// How feature `name` of `ds` is computed, in terms of `ds`'s column names.
-fn input_of(ds: &Dataset, name: &str) -> Input {
+pub(crate) fn input_of(ds: &Dataset, name: &str) -> Input {
     let col = |r: Role| ds.role(r).map(|c| c.name.clone()).unwrap_or_default();
     match ds.numeric_source(name) {
         Some(NumericSource::Derived(d)) => match d {

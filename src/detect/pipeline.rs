@@ -507,10 +507,11 @@ impl DetectionRun {
             })
             .unwrap_or_default();
         let mut line = parts.join(" ");
+        // Each pattern's fixed short form, the label first: a narrow column shows whole words.
         if !patterns.is_empty() {
-            let words: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+            let words: Vec<String> = patterns.iter().map(Pattern::short).collect();
             line.push_str(" · ");
-            line.push_str(&words.join("; "));
+            line.push_str(&words.join(", "));
         }
         line
     }

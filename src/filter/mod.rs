@@ -83,6 +83,7 @@ mod names;
 mod parser;
 #[cfg(test)]
 mod tests;
+pub mod to_sql;
 
 pub use ast::{Ast, CmpOp, Field, Pattern, Span, Value};
 pub use compile::compile;

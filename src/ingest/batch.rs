@@ -59,6 +59,8 @@ impl BatchSchema {
         let facts = crate::dataset::LoadFacts {
             log_status: merger.statuses.clone(),
             files: 1,
+            // Batches of a followed file are joined elsewhere: lines are not kept.
+            lines: Default::default(),
         };
         let (mut columns, _) = merger.finish();
         super::flowlog::tidy_columns(&mut columns, self.flow);

@@ -246,8 +246,21 @@ pub struct ChunkOut {
     pub cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    /// The input line of each kept row.
+    pub lines: crate::dataset::LineMap,
     /// Records per log status (flow logs); those that are not flows are not in `cols`.
     pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
+    /// Line feeds in the chunk: where the next chunk's lines start.
+    pub newlines: u64,
+}
+
+impl ChunkOut {
+    /// Moves the rejects' line numbers by `lines` (a chunk parsed as if it started at line 0).
+    pub fn shift_lines(&mut self, lines: u64) {
+        for r in &mut self.rejects.details {
+            r.line += lines;
+        }
+    }
 }
 
 /// What [`parse_plain`] and [`parse_csv`] do with a record that passed staging: load it, or
@@ -294,12 +307,15 @@ pub fn parse_chunk(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u6
         cols: plan.iter().map(|p| ColBuf::new(p.kind, estimate)).collect(),
         rejects: RejectReport::default(),
         rows: 0,
+        lines: Default::default(),
         statuses: Default::default(),
+        newlines: 0,
     };
     if is_plain(bytes, delimiter) {
-        parse_plain(bytes, delimiter, plan, first_line, &mut out);
+        out.newlines = parse_plain(bytes, delimiter, plan, first_line, &mut out);
     } else {
         parse_csv(bytes, delimiter, plan, first_line, &mut out);
+        out.newlines = super::count_lf(bytes);
     }
     out
 }
@@ -316,8 +332,15 @@ fn is_plain(bytes: &[u8], delimiter: u8) -> bool {
 
 /// The records of a plain chunk (see [`is_plain`]): exactly what the CSV reader gives for such
 /// bytes, found with one vectorised scan for delimiters and line feeds instead of a byte-at-a-time
-/// state machine. Blank lines are skipped, as the CSV reader skips them.
-fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out: &mut ChunkOut) {
+/// state machine. Blank lines are skipped, as the CSV reader skips them. Returns the number of
+/// line feeds seen.
+fn parse_plain(
+    bytes: &[u8],
+    delimiter: u8,
+    plan: &[ColPlan],
+    first_line: u64,
+    out: &mut ChunkOut,
+) -> u64 {
     // At most one field past the header's count is kept: a line of a million delimiters is
     // rejected by its count without holding a million slices.
     let keep = plan.len() + 1;
@@ -355,6 +378,7 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
                 if keep_record(status, |i| fields.get(i).copied(), &staged, out) {
                     commit(fields.iter().copied(), &staged, &mut out.cols);
                     out.rows += 1;
+                    out.lines.push(line);
                 }
             }
             Err(r) => out.rejects.push(r.at(line)),
@@ -380,6 +404,7 @@ fn parse_plain(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, o
         }
         record(&fields, count + 1, line_start, bytes.len(), line, out);
     }
+    line - first_line
 }
 
 /// The records of any chunk, through the CSV reader.
@@ -427,6 +452,7 @@ fn parse_csv(bytes: &[u8], delimiter: u8, plan: &[ColPlan], first_line: u64, out
                 if keep_record(status, |i| record.get(i), &staged, out) {
                     commit(record.iter(), &staged, &mut out.cols);
                     out.rows += 1;
+                    out.lines.push(lines.record_at(from(record.position())));
                 }
             }
             Err(r) => {
@@ -613,6 +639,7 @@ pub struct Merger {
     cols: Vec<ColBuf>,
     pub rejects: RejectReport,
     pub rows: usize,
+    pub lines: crate::dataset::LineMap,
     pub statuses: std::collections::BTreeMap<String, crate::dataset::StatusSpan>,
 }
 
@@ -624,6 +651,7 @@ impl Merger {
             cols,
             rejects: RejectReport::default(),
             rows: 0,
+            lines: Default::default(),
             statuses: Default::default(),
         }
     }
@@ -642,6 +670,7 @@ impl Merger {
             }
         }
         self.rows += chunk.rows;
+        self.lines.append(&chunk.lines);
         self.rejects.merge(chunk.rejects);
         super::flowlog::merge_statuses(&mut self.statuses, &chunk.statuses);
     }
@@ -761,7 +790,9 @@ mod tests {
                 cols: p.iter().map(|c| ColBuf::new(c.kind, 4)).collect(),
                 rejects: RejectReport::default(),
                 rows: 0,
+                lines: Default::default(),
                 statuses: Default::default(),
+                newlines: 0,
             };
             if plain {
                 parse_plain(data, delimiter, &p, 7, &mut out);

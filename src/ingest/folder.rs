@@ -159,8 +159,21 @@ fn file_reject(message: String) -> Reject {
     }
 }
 
+/// Each part's row lines, one file after another (lines count within each file).
+fn file_lines(parts: &[(String, Dataset)]) -> crate::dataset::LineMap {
+    let mut lines = crate::dataset::LineMap::default();
+    for (_, ds) in parts {
+        match ds.origin {
+            None => lines.append(&ds.facts.lines),
+            // Rows kept by a time window: each row's own line.
+            Some(_) => (0..ds.rows).for_each(|r| lines.push(ds.line_of(r).unwrap_or(0))),
+        }
+    }
+    lines
+}
+
 /// Joins datasets (in order) into one, matching columns by name, with a `file` column.
-pub fn join(source: &str, parts: Vec<(String, Dataset)>, failed: Vec<Reject>) -> Dataset {
+pub fn join(source: &str, mut parts: Vec<(String, Dataset)>, failed: Vec<Reject>) -> Dataset {
     let mut names: Vec<(String, Option<crate::dataset::Role>)> = Vec::new();
     for (_, ds) in &parts {
         for c in &ds.columns {
@@ -173,14 +186,42 @@ pub fn join(source: &str, parts: Vec<(String, Dataset)>, failed: Vec<Reject>) ->
         }
     }
     let rows: usize = parts.iter().map(|(_, d)| d.rows).sum();
-    let mut columns: Vec<Column> = names
+    // Each part's column is freed after the last joined column that reads it, so the join
+    // holds the parts and one joined column at a time, not the parts and a second copy.
+    let last_use: Vec<Vec<Option<usize>>> = parts
         .iter()
-        .map(|(name, role)| Column {
-            name: name.clone(),
-            role: *role,
-            data: join_column(name, &parts, rows),
+        .map(|(_, ds)| {
+            let mut last = vec![None; ds.columns.len()];
+            for (k, (name, _)) in names.iter().enumerate() {
+                if let Some(slot) = ds.column_index(name).and_then(|i| last.get_mut(i)) {
+                    *slot = Some(k);
+                }
+            }
+            last
         })
         .collect();
+    let mut columns: Vec<Column> = Vec::with_capacity(names.len() + 1);
+    for (k, (name, role)) in names.iter().enumerate() {
+        let data = join_column(name, &parts, rows);
+        for ((_, ds), last) in parts.iter_mut().zip(&last_use) {
+            for (col, _) in ds
+                .columns
+                .iter_mut()
+                .zip(last)
+                .filter(|(_, l)| **l == Some(k))
+            {
+                col.data = ColumnData::Text(Dict {
+                    codes: Codes::default(),
+                    values: Vec::new(),
+                });
+            }
+        }
+        columns.push(Column {
+            name: name.clone(),
+            role: *role,
+            data,
+        });
+    }
     let mut file_codes = Codes::with_capacity(rows);
     for (i, (_, ds)) in parts.iter().enumerate() {
         for _ in 0..ds.rows {
@@ -204,6 +245,7 @@ pub fn join(source: &str, parts: Vec<(String, Dataset)>, failed: Vec<Reject>) ->
         input_bytes: parts.iter().map(|(_, d)| d.input_bytes).sum(),
         facts: LoadFacts {
             files: parts.len() as u64,
+            lines: file_lines(&parts),
             ..LoadFacts::default()
         },
         ..Dataset::default()

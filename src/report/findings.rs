@@ -18,7 +18,13 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Overview {
     pub source: String,
+    /// Sessions the report covers (the rows in view under a filter).
     pub rows: usize,
+    /// Sessions in the whole file.
+    pub file_rows: usize,
+    /// The explorer's filter the report was written under (`None`: the whole file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
     pub rejected: u64,
     pub first: Option<String>,
     pub last: Option<String>,
@@ -153,7 +159,7 @@ fn text(ds: &Dataset, row: usize, role: Role) -> Option<String> {
 fn example(ds: &Dataset, run: &DetectionRun, row: usize) -> ExampleRow {
     let num = |r: Role| ds.role(r).and_then(|c| c.data.number(row));
     ExampleRow {
-        row,
+        row: ds.origin_row(row),
         time: ds.start_time(row).map(format_time),
         src_ip: text(ds, row, Role::SrcIp),
         country: text(ds, row, Role::Country),
@@ -170,9 +176,13 @@ fn pattern_key(p: &Pattern) -> (&'static str, &'static str) {
             "high bytes in, low bytes out",
             "much more data in than out, and a lot of it: possible exfiltration",
         ),
+        Pattern::Burst => (
+            "bursts in short sessions",
+            "a very high rate, or far more in than out, in sessions shorter than the median: possible DDoS",
+        ),
         Pattern::HighRate => (
             "very high rate",
-            "bytes per second in the top 1%: possible DDoS or bulk transfer",
+            "bytes per second in the top 1% in sessions of median length or longer: possible bulk transfer",
         ),
         Pattern::SuspiciousPort(_) => (
             "suspicious destination port",
@@ -197,6 +207,35 @@ pub fn summary_for(ds: &Dataset) -> Summary {
     )
 }
 
+/// The rows a report covers when the explorer has a filter on: the rows on screen and the
+/// filter's text. The model, its scores and the threshold stay those of the whole file — what
+/// the screen shows — so the report's flagged rows and row numbers are the screen's.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub filter: &'a str,
+    /// Row numbers (0-based, as on screen and in the CSV export).
+    pub rows: &'a [u32],
+}
+
+/// The findings of the rows in `scope` under a run fitted on the whole file (see [`Scope`]).
+pub fn build_scoped(
+    ds: &Dataset,
+    run: &DetectionRun,
+    selection: &Selection,
+    rule: &str,
+    scope: Scope<'_>,
+) -> Findings {
+    let summary = summary::summarize(
+        ds,
+        Rows::Subset(scope.rows),
+        SummaryOptions {
+            top: 20,
+            rejects_shown: 20,
+        },
+    );
+    build_in(ds, run, selection, None, rule, summary, Some(scope))
+}
+
 /// Gathers the findings.
 pub fn build(
     ds: &Dataset,
@@ -217,11 +256,43 @@ pub fn build_with_summary(
     rule: &str,
     summary: Summary,
 ) -> Findings {
-    let all = Rows::All(ds.rows);
+    build_in(ds, run, selection, evaluation, rule, summary, None)
+}
+
+/// Whether each row is in the scope (`None` when the scope is the whole file).
+fn membership(ds: &Dataset, scope: Option<Scope<'_>>) -> Option<Vec<bool>> {
+    scope.map(|s| {
+        let mut m = vec![false; ds.rows];
+        for &r in s.rows {
+            if let Some(x) = m.get_mut(r as usize) {
+                *x = true;
+            }
+        }
+        m
+    })
+}
+
+fn build_in(
+    ds: &Dataset,
+    run: &DetectionRun,
+    selection: &Selection,
+    evaluation: Option<Evaluation>,
+    rule: &str,
+    summary: Summary,
+    scope: Option<Scope<'_>>,
+) -> Findings {
+    let all = scope.map_or(Rows::All(ds.rows), |s| Rows::Subset(s.rows));
+    let n_rows = all.len();
+    let member = membership(ds, scope);
+    let in_view = |r: usize| {
+        member
+            .as_ref()
+            .is_none_or(|m| m.get(r).copied().unwrap_or(false))
+    };
     let mut laps = crate::timing::Laps::start();
     let index = &run.detection.index;
-    let flagged_set: Vec<usize> = index.flagged(selection).collect();
-    let is_flagged = |r: usize| index.is_flagged(selection, r);
+    let flagged_set: Vec<usize> = index.flagged(selection).filter(|&r| in_view(r)).collect();
+    let is_flagged = |r: usize| in_view(r) && index.is_flagged(selection, r);
     let scores = run.scores();
 
     // Overview.
@@ -235,10 +306,9 @@ pub fn build_with_summary(
     let (bin, bout) = if ranked_countries.is_empty() {
         let sum = |role| {
             ds.role(role).map_or(0u128, |c| {
-                (0..ds.rows)
-                    .filter_map(|r| c.data.number(r))
-                    .map(|x| x as u128)
-                    .sum()
+                let mut sum = 0u128;
+                all.for_each(|r| sum += c.data.number(r).map_or(0, |x| x as u128));
+                sum
             })
         };
         (sum(Role::BytesIn), sum(Role::BytesOut))
@@ -247,7 +317,9 @@ pub fn build_with_summary(
     };
     let overview = Overview {
         source: ds.source.clone(),
-        rows: ds.rows,
+        rows: n_rows,
+        file_rows: ds.rows,
+        filter: scope.map(|s| s.filter.to_string()),
         rejected: ds.rejects.total,
         first: summary.time_range.as_ref().map(|t| t.first.clone()),
         last: summary.time_range.as_ref().map(|t| t.last.clone()),
@@ -261,14 +333,25 @@ pub fn build_with_summary(
     laps.lap("findings: overview");
     let anomalies_section = || {
         // Score distribution.
+        // Of the rows in scope: all of them, or the view's (ascending).
+        let in_scope: Option<Vec<f64>> = scope.map(|_| {
+            let mut v = all.gather(scores);
+            v.sort_by(f64::total_cmp);
+            v
+        });
         let descending = index.sorted_descending();
-        let n = descending.len();
-        let q = |p| stats::quantile_sorted_at(n, |i| descending[n - 1 - i], p).unwrap_or(0.0);
-        let h = crate::analysis::histogram::histogram(scores, 20, false);
+        let n = in_scope.as_ref().map_or(descending.len(), Vec::len);
+        let at = |i: usize| match &in_scope {
+            Some(v) => v[i],
+            None => descending[n - 1 - i],
+        };
+        let q = |p| stats::quantile_sorted_at(n, at, p).unwrap_or(0.0);
+        let h =
+            crate::analysis::histogram::histogram(in_scope.as_deref().unwrap_or(scores), 20, false);
         let p = run.detection.params();
         AnomalyOverview {
-            flagged: selection.count,
-            share: selection.count as f64 / ds.rows.max(1) as f64,
+            flagged: flagged_set.len(),
+            share: flagged_set.len() as f64 / n_rows.max(1) as f64,
             threshold: selection.threshold,
             rule: rule.to_string(),
             features: run.feature_names.clone(),
@@ -290,26 +373,36 @@ pub fn build_with_summary(
             use rayon::prelude::*;
             // Every row's patterns, counted in parallel over blocks of rows.
             const BLOCK: usize = 64 * 1024;
-            let counted = (0..ds.rows.div_ceil(BLOCK))
-                .into_par_iter()
-                .fold(
-                    std::collections::BTreeMap::<&'static str, usize>::new,
-                    |mut m, b| {
-                        let rows = b * BLOCK..((b + 1) * BLOCK).min(ds.rows);
-                        run.for_each_patterns(ds, rows, |_, found| {
-                            for pt in found {
-                                *m.entry(pattern_key(&pt).0).or_default() += 1;
-                            }
-                        });
-                        m
-                    },
-                )
-                .reduce(Default::default, |mut a, b| {
-                    for (k, n) in b {
-                        *a.entry(k).or_default() += n;
+            let counted = if let Some(s) = scope {
+                let mut m = std::collections::BTreeMap::<&'static str, usize>::new();
+                for &r in s.rows {
+                    for pt in run.patterns(ds, r as usize) {
+                        *m.entry(pattern_key(&pt).0).or_default() += 1;
                     }
-                    a
-                });
+                }
+                m
+            } else {
+                (0..ds.rows.div_ceil(BLOCK))
+                    .into_par_iter()
+                    .fold(
+                        std::collections::BTreeMap::<&'static str, usize>::new,
+                        |mut m, b| {
+                            let rows = b * BLOCK..((b + 1) * BLOCK).min(ds.rows);
+                            run.for_each_patterns(ds, rows, |_, found| {
+                                for pt in found {
+                                    *m.entry(pattern_key(&pt).0).or_default() += 1;
+                                }
+                            });
+                            m
+                        },
+                    )
+                    .reduce(Default::default, |mut a, b| {
+                        for (k, n) in b {
+                            *a.entry(k).or_default() += n;
+                        }
+                        a
+                    })
+            };
             let counts_all = counted;
             for &r in &flagged_set {
                 for pt in run.patterns(ds, r) {
@@ -351,8 +444,20 @@ pub fn build_with_summary(
         if let Some(ipcol) = ds.role_index(Role::SrcIp)
             && let Some(groups) = rankings::groups(ds, ipcol)
         {
-            let agg = crate::detect::aggregate(&groups.codes, &groups.labels, scores, is_flagged)
-                .unwrap_or_default();
+            let agg = match scope {
+                // The view's rows only, numbered 0.. in the view.
+                Some(s) => {
+                    let pick = |i: usize| s.rows.get(i).map_or(usize::MAX, |&r| r as usize);
+                    let codes: Vec<u32> = (0..s.rows.len())
+                        .map(|i| groups.codes.get(pick(i)).copied().unwrap_or(u32::MAX))
+                        .collect();
+                    crate::detect::aggregate(&codes, &groups.labels, &all.gather(scores), |i| {
+                        is_flagged(pick(i))
+                    })
+                }
+                None => crate::detect::aggregate(&groups.codes, &groups.labels, scores, is_flagged),
+            }
+            .unwrap_or_default();
             let top: Vec<_> = agg.into_iter().filter(|g| g.flagged > 0).take(15).collect();
             let byte_rank = rankings::rank_groups(ds, &groups, all, RankBy::Sessions);
             // When each top IP was first and last seen and from where: one pass over the rows.
@@ -370,9 +475,14 @@ pub fn build_with_summary(
             }
             let mut seen: Vec<Seen> = top.iter().map(|_| Seen::default()).collect();
             let country = ds.role_index(Role::Country);
-            for (r, &c) in groups.codes.iter().enumerate() {
-                let Some(s) = slot.get(c as usize).and_then(|&k| seen.get_mut(k)) else {
-                    continue;
+            all.for_each(|r| {
+                let Some(s) = groups
+                    .codes
+                    .get(r)
+                    .and_then(|&c| slot.get(c as usize))
+                    .and_then(|&k| seen.get_mut(k))
+                else {
+                    return;
                 };
                 if let Some(t) = ds.start_time(r) {
                     s.first = Some(s.first.map_or(t, |f| f.min(t)));
@@ -386,7 +496,7 @@ pub fn build_with_summary(
                         s.countries.push(cc.into_owned());
                     }
                 }
-            }
+            });
             for (
                 g,
                 Seen {
@@ -433,13 +543,13 @@ pub fn build_with_summary(
             for r in rankings::rank_groups(ds, &groups, all, RankBy::Sessions) {
                 let f = flagged_by.get(r.group as usize).copied().unwrap_or(0);
                 geography.push(CountryTrend {
-                    session_share: r.sessions as f64 / ds.rows.max(1) as f64,
+                    session_share: r.sessions as f64 / n_rows.max(1) as f64,
                     bytes_in_share: if bin > 0 {
                         r.bytes_in.sum as f64 / bin as f64
                     } else {
                         0.0
                     },
-                    flagged_share: f as f64 / selection.count.max(1) as f64,
+                    flagged_share: f as f64 / flagged_set.len().max(1) as f64,
                     country: r.key,
                     sessions: r.sessions,
                     bytes_in: r.bytes_in.sum,
@@ -506,16 +616,19 @@ pub fn build_with_summary(
             .and_then(|(_, st)| {
                 let cutoff = st.mean? + 3.0 * st.std?;
                 let col = ds.role(Role::BytesIn)?;
-                let rows: Vec<usize> = (0..ds.rows)
-                    .filter(|&r| col.data.number(r).is_some_and(|x| x > cutoff))
-                    .collect();
+                let mut rows: Vec<usize> = Vec::new();
+                all.for_each(|r| {
+                    if col.data.number(r).is_some_and(|x| x > cutoff) {
+                        rows.push(r);
+                    }
+                });
                 let both = rows.iter().filter(|&&r| is_flagged(r)).count();
                 Some(HeuristicAlert {
                     rule: "bytes_in > mean + 3σ".into(),
                     cutoff,
                     rows: rows.len(),
                     also_flagged_by_model: both,
-                    model_only: selection.count.saturating_sub(both),
+                    model_only: flagged_set.len().saturating_sub(both),
                 })
             })
     };
@@ -557,7 +670,7 @@ pub fn build_with_summary(
         evaluation,
         recommendations: Vec::new(),
         summary,
-        flow_patterns: crate::analysis::flow_patterns::find(ds),
+        flow_patterns: crate::analysis::flow_patterns::find_in(ds, all),
     };
     f.recommendations = recommendations(&f);
     f
@@ -601,7 +714,12 @@ fn recommendations(f: &Findings) -> Vec<String> {
             "high bytes in, low bytes out" => {
                 "inspect the payloads and apply data-loss-prevention rules or an upload size limit"
             }
-            "very high rate" => "apply per-source rate limits and check for volumetric attacks",
+            "bursts in short sessions" => {
+                "apply per-source rate limits and check for volumetric attacks"
+            }
+            "very high rate" => {
+                "confirm the transfers are expected and apply per-source rate limits"
+            }
             "suspicious destination port" => {
                 "close or restrict these ports to known addresses and require multi-factor authentication"
             }
@@ -641,7 +759,9 @@ fn recommendations(f: &Findings) -> Vec<String> {
             h.model_only, f.anomalies.flagged, h.rows
         ));
     }
+    // A gap in a filtered view is the filter's doing, not the collector's.
     if let Some(t) = &f.time
+        && f.overview.filter.is_none()
         && let Some((a, b)) = t.quiet_gaps.first()
     {
         out.push(format!(

@@ -152,6 +152,9 @@ pub fn render(f: &Findings) -> String {
         bytes(ov.bytes_out),
         ov.rejected
     );
+    if let Some(t) = super::scope_text(ov) {
+        let _ = write!(o, "<p><b>{}</b></p>", esc(&t));
+    }
     if !ov.notes.is_empty() {
         o.push_str("<ul>");
         for n in &ov.notes {
@@ -162,7 +165,7 @@ pub fn render(f: &Findings) -> String {
     let a = &f.anomalies;
     let _ = write!(
         o,
-        "<h2>Anomaly overview</h2><p>The isolation forest ({} trees × {} samples, seed {}, features {}) flags <b class=\"alert\">{} sessions ({:.1}%)</b> at {}: scores strictly above {:.4}. Scores: min {:.3}, median {:.3}, p95 {:.3}, p99 {:.3}, max {:.3}.</p>",
+        "<h2>Anomaly overview</h2><p>The isolation forest ({} trees × {} samples, seed {}, features {}) flags <b class=\"alert\">{} sessions ({:.1}%)</b> at {}: scores strictly above {:.4}. Scores: min {:.4}, median {:.4}, p95 {:.4}, p99 {:.4}, max {:.4}.</p>",
         a.trees,
         a.sample_size,
         a.seed,
@@ -191,10 +194,11 @@ pub fn render(f: &Findings) -> String {
     for p in &f.patterns {
         let _ = write!(
             o,
-            "<h3>{}</h3><p>{} flagged sessions ({} in the whole file): {}. Sources: {}.</p><table><tr><th>row</th><th>time</th><th>src_ip</th><th>country</th><th>bytes_in</th><th>bytes_out</th><th>port</th><th>score</th></tr>",
+            "<h3>{}</h3><p>{} flagged sessions ({} {}): {}. Sources: {}.</p><table><tr><th>row</th><th>time</th><th>src_ip</th><th>country</th><th>bytes_in</th><th>bytes_out</th><th>port</th><th>score</th></tr>",
             esc(&p.pattern),
             p.flagged_rows,
             p.all_rows,
+            super::scope_name(ov),
             esc(&p.description),
             esc(&p.source_ips.join(", "))
         );
@@ -202,7 +206,7 @@ pub fn render(f: &Findings) -> String {
             let n = |x: Option<f64>| x.map_or("—".into(), crate::dataset::format_number);
             let _ = write!(
                 o,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td></tr>",
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.4}</td></tr>",
                 e.row,
                 esc(e.time.as_deref().unwrap_or("")),
                 esc(e.src_ip.as_deref().unwrap_or("")),
@@ -223,7 +227,7 @@ pub fn render(f: &Findings) -> String {
         for ip in &f.suspicious_ips {
             let _ = write!(
                 o,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{:.3}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{:.4}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&ip.src_ip),
                 ip.flagged,
                 ip.sessions,

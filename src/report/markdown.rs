@@ -9,17 +9,30 @@ use super::table::bytes;
 use crate::sanitize::inert;
 use std::fmt::Write;
 
-/// Escapes text for a Markdown table cell or paragraph.
+/// Escapes text for a Markdown table cell or paragraph: every character that could start markup
+/// (table pipes, code, emphasis, links, HTML, a heading, an escape) gets a backslash, and only
+/// those, so `src_ip` stays `src_ip`. An underscore inside a word cannot open or close emphasis
+/// (CommonMark's flanking rules), so it is left alone; one at a word's edge is escaped. `#` starts
+/// a heading only at the start of a line.
 pub fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in inert(s).chars() {
-        match c {
-            '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
+    let text = inert(s);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let word = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(|c| c.is_alphanumeric())
+    };
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '|' | '`' | '*' | '[' | ']' | '<' | '>' | '\\' => true,
+            '_' => !(word(i.checked_sub(1)) && word(Some(i + 1))),
+            '#' => i == 0,
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
 }
@@ -34,6 +47,9 @@ pub fn render(f: &Findings) -> String {
     let ov = &f.overview;
     let _ = writeln!(o, "# threatlens findings: {}\n", md(&ov.source));
     let _ = writeln!(o, "## Overview\n");
+    if let Some(t) = super::scope_text(ov) {
+        let _ = writeln!(o, "- {}", md(&t));
+    }
     let _ = writeln!(
         o,
         "- **{}** sessions from **{}** source IPs in **{}** countries, {} to {} (UTC).",
@@ -82,7 +98,7 @@ pub fn render(f: &Findings) -> String {
     );
     let _ = writeln!(
         o,
-        "Score distribution: min {:.3}, median {:.3}, 95th percentile {:.3}, 99th {:.3}, max {:.3} (higher is more anomalous; 0.5 is the usual line).",
+        "Score distribution: min {:.4}, median {:.4}, 95th percentile {:.4}, 99th {:.4}, max {:.4} (higher is more anomalous; 0.5 is the usual line).",
         a.score_min, a.score_median, a.score_p95, a.score_p99, a.score_max
     );
 
@@ -96,10 +112,11 @@ pub fn render(f: &Findings) -> String {
     for p in &f.patterns {
         let _ = writeln!(
             o,
-            "### {}\n\n{} flagged sessions ({} in the whole file): {}. Sources: {}.\n",
+            "### {}\n\n{} flagged sessions ({} {}): {}. Sources: {}.\n",
             md(&p.pattern),
             p.flagged_rows,
             p.all_rows,
+            super::scope_name(ov),
             md(&p.description),
             md(&p.source_ips.join(", "))
         );
@@ -111,7 +128,7 @@ pub fn render(f: &Findings) -> String {
             let n = |x: Option<f64>| x.map_or("—".into(), crate::dataset::format_number);
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} | {} | {:.3} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {:.4} |",
                 e.row,
                 opt(&e.time),
                 opt(&e.src_ip),
@@ -136,7 +153,7 @@ pub fn render(f: &Findings) -> String {
         for ip in &f.suspicious_ips {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {:.0}% | {:.3} | {:.3} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.0}% | {:.4} | {:.4} | {} | {} | {} | {} |",
                 md(&ip.src_ip),
                 ip.flagged,
                 ip.sessions,
@@ -235,4 +252,31 @@ pub fn render(f: &Findings) -> String {
         let _ = writeln!(o, "{}. {}", i + 1, md(r));
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md;
+
+    #[test]
+    fn names_that_need_no_escaping_are_left_alone_and_markup_is_still_inert() {
+        assert_eq!(
+            md("src_ip, bytes_in, dst_port"),
+            "src_ip, bytes_in, dst_port"
+        );
+        assert_eq!(md("rule_names"), "rule_names");
+        // Emphasis, code, links, HTML, tables and headings from data stay text.
+        assert_eq!(md("_x_"), "\\_x\\_");
+        assert_eq!(md("*bold*"), "\\*bold\\*");
+        assert_eq!(
+            md("a|b `c` [l](u) <img>"),
+            "a\\|b \\`c\\` \\[l\\](u) \\<img\\>"
+        );
+        assert_eq!(md("# title"), "\\# title");
+        assert_eq!(md("issue #5"), "issue #5");
+        assert_eq!(md("a\\b"), "a\\\\b");
+        assert_eq!(md("__init__"), "\\_\\_init\\_\\_");
+        // Terminal escapes are made visible first, then their backslash escaped.
+        assert_eq!(md("\x1b[2J"), "\\\\x1b\\[2J");
+    }
 }

@@ -15,6 +15,26 @@ pub mod table;
 
 use crate::detect::Evaluation;
 
+/// Which rows a report covers, in one sentence, when the explorer had a filter on (`None` for
+/// the whole file). Raw data text: each format escapes it.
+pub fn scope_text(ov: &findings::Overview) -> Option<String> {
+    ov.filter.as_ref().map(|f| {
+        format!(
+            "Filtered view: {f} ({} of the file's {} sessions). The model and threshold are the explorer's, fitted on the whole file; row numbers are the explorer's and the CSV export's (0-based).",
+            ov.rows, ov.file_rows
+        )
+    })
+}
+
+/// Where a pattern's "all rows" count was taken: the whole file or the filtered view.
+pub fn scope_name(ov: &findings::Overview) -> &'static str {
+    if ov.filter.is_some() {
+        "in the filtered view"
+    } else {
+        "in the whole file"
+    }
+}
+
 /// Evaluation in words: one whole sentence (capitalised, ending in a full stop) that every output
 /// format prints as it is, so no caller has to frame it.
 pub fn evaluation_text(e: &Evaluation) -> String {

@@ -43,8 +43,12 @@
 //! The same question must get the same answer from every implementation: tests ask
 //! each one the same views and compare the values.
 
+pub mod engine;
 pub mod local;
+pub mod remote;
 pub mod search;
+#[cfg(feature = "spark")]
+pub mod spark;
 pub mod view;
 
 use crate::analysis::rankings::RankBy;

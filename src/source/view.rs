@@ -88,6 +88,10 @@ pub fn dimensions(ds: &Dataset) -> Vec<(String, usize)> {
         (Role::ObservationName, "observations"),
         (Role::DetectionTypes, "detection types"),
         (Role::Protocol, "protocols"),
+        (Role::Action, "actions"),
+        (Role::Interface, "interfaces"),
+        (Role::Account, "accounts"),
+        (Role::Vpc, "VPCs"),
     ];
     let mut out: Vec<(String, usize)> = roles
         .iter()

@@ -22,20 +22,11 @@ const FEATURES: &str = "__tl";
 /// (quoted here).
 pub fn scoring_select(model: &Model, d: Dialect, relation: &str) -> Result<String, SqlError> {
     let rel = d.ident(relation)?;
-    let mut features = Vec::with_capacity(model.features.len());
-    for (i, f) in model.features.iter().enumerate() {
-        let raw = raw_value(d, &rel, &f.input)?;
-        let value = if f.log1p {
-            format!("SIGN({raw})*LN(1e0+ABS({raw}))")
-        } else {
-            raw
-        };
-        let max = d.number(f64::MAX)?;
-        features.push(format!(
-            "COALESCE(CASE WHEN ABS({value})<={max} THEN {value} END,{}) AS f{i}",
-            d.number(f.median)?
-        ));
-    }
+    let features: Vec<String> = feature_values(model, d, &rel)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| format!("{v} AS f{i}"))
+        .collect();
     let score = score_expr(model, d)?;
     let lateral = match d {
         Dialect::Trino => " CROSS JOIN LATERAL",
@@ -46,6 +37,29 @@ pub fn scoring_select(model: &Model, d: Dialect, relation: &str) -> Result<Strin
         d.ident("score")?,
         features.join(", ")
     ))
+}
+
+/// Each model feature as SQL over `rel`'s columns (`rel` already quoted, or empty for
+/// unqualified names): derived, transformed, and imputed with the model's median when missing,
+/// undefined or not finite.
+pub fn feature_values(model: &Model, d: Dialect, rel: &str) -> Result<Vec<String>, SqlError> {
+    let max = d.number(f64::MAX)?;
+    model
+        .features
+        .iter()
+        .map(|f| {
+            let raw = raw_value(d, rel, &f.input)?;
+            let value = if f.log1p {
+                format!("SIGN({raw})*LN(1e0+ABS({raw}))")
+            } else {
+                raw
+            };
+            Ok(format!(
+                "COALESCE(CASE WHEN ABS({value})<={max} THEN {value} END,{})",
+                d.number(f.median)?
+            ))
+        })
+        .collect()
 }
 
 /// The score from the feature columns `__tl.f0 …`.
@@ -141,8 +155,16 @@ fn number(col: &str) -> String {
 }
 
 /// The feature before transform and imputation (NULL when missing or undefined).
-fn raw_value(d: Dialect, rel: &str, input: &Input) -> Result<String, SqlError> {
-    let col = |name: &str| -> Result<String, SqlError> { Ok(format!("{rel}.{}", d.ident(name)?)) };
+pub(crate) fn raw_value(d: Dialect, rel: &str, input: &Input) -> Result<String, SqlError> {
+    // An empty `rel` leaves the names unqualified.
+    let col = |name: &str| -> Result<String, SqlError> {
+        let name = d.ident(name)?;
+        Ok(if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}.{name}")
+        })
+    };
     let duration = |start: &str, end: &str| -> Result<String, SqlError> {
         Ok(format!(
             "CAST({}-{} AS DOUBLE)/1e3",

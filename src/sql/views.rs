@@ -18,6 +18,16 @@ pub const SUMMARY_COLUMNS: [&str; 11] = [
 /// One query returning the statistics of `column` of `relation` (a name, quoted here) as one
 /// row of [`SUMMARY_COLUMNS`]; values that are not numbers count as missing.
 pub fn summary_select(d: Dialect, relation: &str, column: &str) -> Result<String, SqlError> {
+    summary_select_expr(
+        d,
+        relation,
+        &format!("TRY_CAST({} AS DOUBLE)", d.ident(column)?),
+    )
+}
+
+/// [`summary_select`] of a numeric SQL expression over `relation`'s columns: `expr` is SQL that
+/// this crate built (a derived feature from `score::feature_value`), never user text.
+pub fn summary_select_expr(d: Dialect, relation: &str, expr: &str) -> Result<String, SqlError> {
     let quantile = |p: &str| match d {
         Dialect::DuckDb => Ok(format!("quantile_cont(x, {p})")),
         Dialect::Spark => Ok(format!("percentile(x, {p})")),
@@ -25,9 +35,9 @@ pub fn summary_select(d: Dialect, relation: &str, column: &str) -> Result<String
             "exact quartiles (Trino has only approx_percentile)",
         )),
     };
-    let (rel, col) = (d.ident(relation)?, d.ident(column)?);
+    let rel = d.ident(relation)?;
     Ok(format!(
-        "WITH v AS (SELECT TRY_CAST({col} AS DOUBLE) AS x FROM {rel}),\n\
+        "WITH v AS (SELECT {expr} AS x FROM {rel}),\n\
          a AS (SELECT COUNT(x) AS n, COUNT(*) - COUNT(x) AS missing, AVG(x) AS mean, MIN(x) AS lo, \
          {q1} AS q1, {q2} AS q2, {q3} AS q3, MAX(x) AS hi FROM v)\n\
          SELECT a.n, a.missing, a.mean, a.lo, a.q1, a.q2, a.q3, a.hi, \
@@ -94,7 +104,7 @@ pub fn ranking_select(
     d: Dialect,
     relation: &str,
     key: &str,
-    bytes: (&str, &str),
+    bytes: (Option<&str>, Option<&str>),
     order: RankOrder,
     limit: u64,
 ) -> Result<String, SqlError> {
@@ -103,10 +113,7 @@ pub fn ranking_select(
         Dialect::DuckDb | Dialect::Trino => "VARCHAR",
     };
     let (rel, key) = (d.ident(relation)?, d.ident(key)?);
-    let num = |c: &str| -> Result<String, SqlError> {
-        Ok(format!("TRY_CAST({} AS BIGINT)", d.ident(c)?))
-    };
-    let (bin, bout) = (num(bytes.0)?, num(bytes.1)?);
+    let (bin, bout) = (bigint(d, bytes.0)?, bigint(d, bytes.1)?);
     let by = match order {
         RankOrder::Sessions => "sessions",
         RankOrder::BytesIn => "bytes_in_sum",
@@ -121,6 +128,14 @@ pub fn ranking_select(
          FROM (SELECT COALESCE(CAST({key} AS {text}), {empty}) AS k, {bin} AS bi, {bout} AS bo FROM {rel}) AS g\n\
          GROUP BY k ORDER BY {by} DESC, k ASC LIMIT {limit}\n"
     ))
+}
+
+/// A byte column as BIGINT (NULL when unreadable), or NULL when the table has none.
+fn bigint(d: Dialect, column: Option<&str>) -> Result<String, SqlError> {
+    Ok(match column {
+        Some(c) => format!("TRY_CAST({} AS BIGINT)", d.ident(c)?),
+        None => "CAST(NULL AS BIGINT)".to_string(),
+    })
 }
 
 /// The first and last timestamp (epoch ms) of `time` in `relation`: `SELECT MIN, MAX`.
@@ -139,21 +154,18 @@ pub fn timeline_select(
     d: Dialect,
     relation: &str,
     time: &str,
-    bytes: (&str, &str),
+    bytes: (Option<&str>, Option<&str>),
     width_secs: i64,
 ) -> Result<String, SqlError> {
     let ms = super::score::millis(d, &d.ident(time)?);
     let w = d.integer(width_secs.max(1).saturating_mul(1000));
-    let num = |c: &str| -> Result<String, SqlError> {
-        Ok(format!("TRY_CAST({} AS BIGINT)", d.ident(c)?))
-    };
     Ok(format!(
         "SELECT t - ((t % {w}) + {w}) % {w} AS bucket_ms, COUNT(*) AS sessions, \
          COALESCE(SUM(bi), 0) AS bytes_in, COALESCE(SUM(bo), 0) AS bytes_out\n\
          FROM (SELECT {ms} AS t, {} AS bi, {} AS bo FROM {}) AS g\n\
          WHERE t IS NOT NULL GROUP BY 1 ORDER BY 1\n",
-        num(bytes.0)?,
-        num(bytes.1)?,
+        bigint(d, bytes.0)?,
+        bigint(d, bytes.1)?,
         d.ident(relation)?
     ))
 }

@@ -33,13 +33,15 @@ use std::sync::atomic::Ordering;
 pub enum Source {
     Demo,
     Path(String),
+    /// A path read with options (`--format`, `--geoip`, `--flow-format`).
+    PathWith(String, Box<crate::ingest::LoadOptions>),
 }
 
 impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Demo => "demo data (built in)".into(),
-            Source::Path(p) => p.clone(),
+            Source::Path(p) | Source::PathWith(p, _) => p.clone(),
         }
     }
 }

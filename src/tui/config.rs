@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_CONFIG: &str = r#"# threatlens configuration (config.toml)
 # Every entry is optional; a bad entry is reported and its default kept.
 
+# A MaxMind country database (.mmdb: GeoLite2-Country or -City, DB-IP lite) for src_country and
+# dst_country of flow logs. --geoip PATH wins over $THREATLENS_GEOIP, which wins over this.
+# geoip = "/usr/share/GeoIP/GeoLite2-Country.mmdb"
+
 [detect]
 # Features for the isolation forest (columns or derived features).
 # Empty: bytes_in, bytes_out, bytes_per_sec for CloudWatch files, all numeric columns otherwise.
@@ -43,6 +47,8 @@ pub struct Config {
     pub contamination: Option<String>,
     pub theme: Option<String>,
     pub keys: Vec<(String, Vec<String>)>,
+    /// `geoip = "PATH"`: the country database (relative paths are the config file's folder's).
+    pub geoip: Option<PathBuf>,
     pub warnings: Vec<String>,
     pub path: Option<PathBuf>,
 }
@@ -66,6 +72,11 @@ pub fn load(explicit: Option<&Path>) -> Config {
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let mut c = parse(&text);
+            if let (Some(db), Some(dir)) = (&mut c.geoip, path.parent())
+                && db.is_relative()
+            {
+                *db = dir.join(&*db);
+            }
             c.path = Some(path);
             c
         }
@@ -103,6 +114,13 @@ pub fn parse(text: &str) -> Config {
             return c;
         }
     };
+    match table.get("geoip").map(|v| v.as_str()) {
+        Some(Some(p)) if !p.trim().is_empty() => c.geoip = Some(PathBuf::from(p.trim())),
+        Some(_) => c
+            .warnings
+            .push("config: geoip must be the path of a .mmdb file, in quotes; ignored".into()),
+        None => {}
+    }
     let mut params = DetectParams::default();
     let mut any = false;
     if let Some(d) = table.get("detect").and_then(|d| d.as_table()) {
@@ -215,6 +233,18 @@ mod tests {
         let p = c.params.unwrap_or_else(|| panic!("params"));
         assert_eq!((p.trees, p.seed), (100, 7));
         assert!(parse("not toml [[[").warnings[0].contains("not valid TOML"));
+    }
+
+    #[test]
+    fn geoip_is_a_top_level_path() {
+        let c = parse("geoip = \"/data/GeoLite2-Country.mmdb\"\n[detect]\nseed = 1\n");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(
+            c.geoip.as_deref(),
+            Some(Path::new("/data/GeoLite2-Country.mmdb"))
+        );
+        assert_eq!(parse("geoip = 3\n").warnings.len(), 1);
+        assert_eq!(parse(DEFAULT_CONFIG).geoip, None);
     }
 }
 

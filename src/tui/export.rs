@@ -1,9 +1,10 @@
 //! What `x` and `e` write: the current table (the filtered rows, or the anomaly
 //! list on tab 5) as CSV/JSON, and the findings report of the current view.
 //! [`Request::from_app`] takes what is needed from the app state (cheaply: shared
-//! data and row lists); [`Request::run`] builds the bytes on the worker thread, as a
-//! report of a filtered view refits the forest on its rows. `App` does the atomic
-//! write and asks before replacing a file.
+//! data and row lists); [`Request::run`] builds the bytes on the worker thread. A
+//! report of a filtered view covers the rows in view under the model, scores and
+//! threshold the screen shows (never a refit on the subset) and names the filter.
+//! `App` does the atomic write and asks before replacing a file.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -11,9 +12,9 @@ use std::sync::atomic::AtomicBool;
 use super::action::Tab;
 use super::app::App;
 use crate::dataset::Dataset;
-use crate::detect::pipeline::{DetectParams, DetectionRun};
-use crate::detect::{Rule, RunControl, Selection};
-use crate::report::export::{ExportFormat, Scores, export_rows};
+use crate::detect::Selection;
+use crate::detect::pipeline::DetectionRun;
+use crate::report::export::{CsvCells, ExportFormat, export_detected, export_rows};
 
 /// Everything an export or report needs, detached from the app.
 pub struct Request {
@@ -30,8 +31,7 @@ enum What {
     /// The findings report; `view` holds the rows in view when a filter is on.
     Report {
         view: Option<Arc<Vec<u32>>>,
-        params: DetectParams,
-        rule: Rule,
+        filter: Option<String>,
         rule_text: String,
     },
 }
@@ -46,13 +46,12 @@ impl Request {
                 .as_ref()
                 .filter(|v| v.filtered)
                 .map(|v| v.rows.clone());
-            if view.is_none() && (app.det.is_none() || app.selection.is_none()) {
+            if app.det.is_none() || app.selection.is_none() {
                 return Err("detection has not finished yet; try again in a moment".into());
             }
             What::Report {
                 view,
-                params: app.params.clone(),
-                rule: app.threshold.rule(),
+                filter: app.filter.clone(),
                 rule_text: app.threshold.describe(),
             }
         } else {
@@ -78,46 +77,36 @@ impl Request {
         &self.path
     }
 
-    /// Builds the bytes (on the worker; `cancel` stops a refit).
-    pub fn run(self, cancel: &AtomicBool) -> Result<Vec<u8>, String> {
+    /// Builds the bytes (on the worker).
+    pub fn run(self, _cancel: &AtomicBool) -> Result<Vec<u8>, String> {
         let ds = self.ds.as_ref();
         let det = self.det.as_deref();
-        let (view, params, rule, rule_text) = match self.what {
+        let (view, filter, rule_text) = match self.what {
             What::Table { rows } => {
-                let flagged = |r: usize| matches!((det, &self.selection), (Some(d), Some(s)) if d.detection.index.is_flagged(s, r));
-                let scores = det.map(|d| Scores {
-                    scores: d.scores(),
-                    flagged: &flagged,
-                });
-                return export_rows(
-                    ds,
-                    &rows,
-                    scores.as_ref(),
-                    ExportFormat::from_path(&self.path),
-                );
+                let format = ExportFormat::from_path(&self.path);
+                return match (det, &self.selection) {
+                    (Some(d), Some(s)) => {
+                        export_detected(ds, &rows, d, s, format, CsvCells::Guarded)
+                    }
+                    _ => export_rows(ds, &rows, None, format),
+                };
             }
             What::Report {
                 view,
-                params,
-                rule,
+                filter,
                 rule_text,
-            } => (view, params, rule, rule_text),
+            } => (view, filter, rule_text),
         };
-        let findings = match (view, det, self.selection) {
-            (None, Some(d), Some(s)) => crate::report::findings::build(ds, d, &s, None, &rule_text),
-            (Some(rows), _, _) => {
-                // A filtered view: fit on the rows in view with the current parameters.
-                let rows: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
-                let sub = ds.select_rows(&rows);
-                let control = RunControl {
-                    cancel: Some(cancel),
-                    progress: None,
-                };
-                let run = DetectionRun::run(&sub, &params, &control)?;
-                let sel = run.detection.index.select(rule);
-                crate::report::findings::build(&sub, &run, &sel, None, &rule_text)
+        let (Some(d), Some(s)) = (det, self.selection) else {
+            return Err("detection has not finished yet; try again in a moment".into());
+        };
+        // The screen's model, scores and threshold; under a filter, only the rows in view.
+        let findings = match (&view, filter.as_deref()) {
+            (Some(rows), Some(filter)) => {
+                let scope = crate::report::findings::Scope { filter, rows };
+                crate::report::findings::build_scoped(ds, d, &s, &rule_text, scope)
             }
-            _ => return Err("detection has not finished yet; try again in a moment".into()),
+            _ => crate::report::findings::build(ds, d, &s, None, &rule_text),
         };
         let lower = self.path.to_ascii_lowercase();
         Ok(if lower.ends_with(".html") || lower.ends_with(".htm") {

@@ -37,6 +37,9 @@ impl App {
                 let r = match &source {
                     super::app::Source::Demo => ingest::load_bytes("<demo>", crate::demo::EMBEDDED),
                     super::app::Source::Path(p) => ingest::load_path(p, progress.clone()),
+                    super::app::Source::PathWith(p, opts) => {
+                        ingest::load_path_with(p, progress.clone(), opts)
+                    }
                 };
                 done.store(true, Ordering::Relaxed);
                 r

@@ -47,14 +47,18 @@ impl Drop for Restore {
 }
 
 /// Builds the app from the command line's files and the config.
-pub fn build_app(files: &[String], config: Option<&Path>) -> (App, Vec<String>) {
+pub fn build_app(
+    files: &[String],
+    config: Option<&Path>,
+    opts: &crate::ingest::LoadOptions,
+) -> (App, Vec<String>) {
     let cfg = config::load(config);
     let mut warnings = cfg.warnings.clone();
     let mut keymap = Keymap::default();
     warnings.extend(keymap.apply_overrides(&cfg.keys));
     let theme = theme::Theme::detect(cfg.theme.as_deref());
     let source = match files.first() {
-        Some(f) => Source::Path(f.clone()),
+        Some(f) => Source::PathWith(f.clone(), Box::new(opts.clone())),
         None => Source::Demo,
     };
     if files.len() > 1 {
@@ -122,8 +126,12 @@ fn event_action(app: &App, ev: Event) -> Option<Action> {
 }
 
 /// Runs the explorer until the user quits, a signal arrives or the terminal goes away.
-pub fn run(files: &[String], config: Option<&Path>) -> std::io::Result<()> {
-    let (mut app, _) = build_app(files, config);
+pub fn run(
+    files: &[String],
+    config: Option<&Path>,
+    opts: &crate::ingest::LoadOptions,
+) -> std::io::Result<()> {
+    let (mut app, _) = build_app(files, config, opts);
     // Declared first so it drops last: the watchdog stands down only once the terminal is back.
     let (hangup, _finished) = hangup::Hangup::install();
     let mut terminal = ratatui::try_init()?;

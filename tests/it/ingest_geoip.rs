@@ -2,6 +2,7 @@
 //! tree, data section and metadata, by the MaxMind DB 2.0 specification) and never downloads one.
 
 use std::io::Write;
+use std::path::Path;
 use threatlens::dataset::Role;
 use threatlens::ingest::{LoadOptions, LoadProgress, load_path_with};
 
@@ -205,4 +206,61 @@ fn geoip_adds_source_and_destination_countries_and_labels_private_ranges() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable MaxMind database"));
+}
+
+#[test]
+fn geoip_comes_from_the_flag_then_the_environment_then_config_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("db.mmdb"),
+        mmdb(&[([81, 2, 0, 0], 16, "GB")]),
+    )
+    .unwrap();
+    let flows = dir.path().join("flows.log");
+    std::fs::write(
+        &flows,
+        "srcaddr dstaddr bytes packets start end action log-status\n\
+81.2.69.142 10.0.1.10 900 5 1714039200 1714039260 ACCEPT OK\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml");
+    // A relative path is the config file's folder's.
+    std::fs::write(&config, "geoip = \"db.mmdb\"\n[detect]\nseed = 1\n").unwrap();
+    let run = |env: Option<&str>, flag: Option<&Path>| {
+        let mut c = assert_cmd::Command::cargo_bin("threatlens").unwrap();
+        c.args(["summary", "--format", "json", "--config"])
+            .arg(&config)
+            .arg(&flows);
+        match env {
+            Some(e) => c.env("THREATLENS_GEOIP", e),
+            None => c.env_remove("THREATLENS_GEOIP"),
+        };
+        if let Some(f) = flag {
+            c.arg("--geoip").arg(f);
+        }
+        c.output().unwrap()
+    };
+    let out = run(None, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["countries"][0]["country"], "GB",
+        "config.toml's geoip is used"
+    );
+    // The environment wins over the config: a bad path there is the one refused.
+    let out = run(Some("/nonexistent/env.mmdb"), None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/env.mmdb"));
+    // The flag wins over both.
+    let good = dir.path().join("db.mmdb");
+    let out = run(Some("/nonexistent/env.mmdb"), Some(&good));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -296,7 +296,7 @@ fn rankings_in_duckdb_equal_the_local_ones() {
                 Dialect::DuckDb,
                 "input",
                 key,
-                ("bytes_in", "bytes_out"),
+                (Some("bytes_in"), Some("bytes_out")),
                 order,
                 15,
             )
@@ -385,7 +385,7 @@ fn timeline_buckets_in_duckdb_equal_the_local_series() {
             Dialect::DuckDb,
             "input",
             "creation_time",
-            ("bytes_in", "bytes_out"),
+            (Some("bytes_in"), Some("bytes_out")),
             width,
         )
         .unwrap();

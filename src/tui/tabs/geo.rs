@@ -71,11 +71,21 @@ impl GeoState {
         let t = ctx.theme;
         let list = countries(ctx.view);
         if list.is_empty() {
-            Paragraph::new(Line::styled(
-                "no country column (src_ip_country_code) in this data",
-                t.warn(),
-            ))
-            .render(area, buf);
+            let addresses = ctx.ds.role(crate::dataset::Role::Country).is_none()
+                && ctx.ds.role(crate::dataset::Role::SrcIp).is_some();
+            let lines: Vec<Line<'_>> = if addresses {
+                crate::geoip::HOW_TO_GET_LINES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| Line::styled(*l, if i == 0 { t.warn() } else { t.base() }))
+                    .collect()
+            } else {
+                vec![Line::styled(
+                    "no country column (src_ip_country_code) in this data",
+                    t.warn(),
+                )]
+            };
+            Paragraph::new(lines).render(area, buf);
             return;
         }
         let [map_area, side] =

@@ -164,6 +164,14 @@ impl RankingsState {
             })
             .collect();
         lines.push(Line::from(dims));
+        if ctx.ds.role(crate::dataset::Role::Country).is_none()
+            && ctx.ds.mode() == crate::dataset::SchemaMode::FlowLog
+        {
+            lines.push(Line::styled(
+                "countries: no country database; open with --geoip PATH (GeoLite2-Country or DB-IP lite .mmdb; see the Geo tab)",
+                t.dim(),
+            ));
+        }
         let rows = self.sorted(view);
         let Some(first) = rows.first() else {
             lines.push(Line::styled("nothing to rank in this view", t.warn()));
