@@ -589,10 +589,8 @@ fn every_tab_is_on_the_bar_and_reachable_at_40x12() {
         let bar = s.lines().nth(1).unwrap();
         assert!(bar.contains(title), "{k}: {bar:?}");
         for n in 1..=7 {
-            assert!(
-                bar.contains(&format!(" {n} ")),
-                "tab {n} missing from {bar:?}"
-            );
+            let shown = bar.split_whitespace().any(|w| w == n.to_string());
+            assert!(shown, "tab {n} missing from {bar:?}");
         }
     }
     // The full titles when they fit.
