@@ -115,10 +115,12 @@ fn event_action(app: &App, ev: Event) -> Option<Action> {
         Event::Mouse(m) => match m.kind {
             MouseEventKind::ScrollUp => Some(Action::ScrollUp),
             MouseEventKind::ScrollDown => Some(Action::ScrollDown),
-            MouseEventKind::Down(MouseButton::Left) if m.row == 1 => render::tab_spans()
-                .into_iter()
-                .find(|(_, a, b)| m.column >= *a && m.column < *b)
-                .map(|(t, _, _)| Action::ClickTab(t)),
+            MouseEventKind::Down(MouseButton::Left) if m.row == 1 => {
+                render::tab_spans(app.size.0, app.tab)
+                    .into_iter()
+                    .find(|(_, _, a, b)| m.column >= *a && m.column < *b)
+                    .map(|(t, _, _, _)| Action::ClickTab(t))
+            }
             _ => None,
         },
         _ => None,

@@ -17,19 +17,42 @@ pub const MIN_SIZE: (u16, u16) = (40, 12);
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/// Where the tab titles are drawn (for mouse clicks): (tab, x range) on row 1.
-pub fn tab_spans() -> Vec<(Tab, u16, u16)> {
-    let mut x = 0u16;
-    Tab::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let w = (format!(" {} {} ", i + 1, t.title()).chars().count()) as u16;
-            let span = (*t, x, x + w);
-            x += w + 1;
-            span
-        })
-        .collect()
+/// The tab bar for a terminal `width` wide with `current` open: each tab's
+/// label and x range on row 1 (also for mouse clicks). When the full titles do
+/// not fit, the other tabs shrink to their number key (` 6 `), then the open
+/// one too, so that all seven stay visible and reachable.
+pub fn tab_spans(width: u16, current: Tab) -> Vec<(Tab, String, u16, u16)> {
+    let label = |i: usize, t: Tab, full: bool| {
+        if full {
+            format!(" {} {} ", i + 1, t.title())
+        } else {
+            format!(" {} ", i + 1)
+        }
+    };
+    let layout = |full: &dyn Fn(Tab) -> bool| {
+        let mut x = 0u16;
+        Tab::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let text = label(i, *t, full(*t));
+                let w = text.chars().count() as u16;
+                let span = (*t, text, x, x + w);
+                x += w + 1;
+                span
+            })
+            .collect::<Vec<_>>()
+    };
+    let fits = |v: &[(Tab, String, u16, u16)]| v.last().is_some_and(|l| l.3 <= width);
+    let all = layout(&|_| true);
+    if fits(&all) {
+        return all;
+    }
+    let open = layout(&|t| t == current);
+    if fits(&open) {
+        return open;
+    }
+    layout(&|_| false)
 }
 
 impl Widget for &App {
@@ -166,13 +189,13 @@ fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
 fn draw_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let mut spans = Vec::new();
-    for (i, tab) in Tab::ALL.iter().enumerate() {
-        let style = if *tab == app.tab {
+    for (tab, text, _, _) in tab_spans(area.width, app.tab) {
+        let style = if tab == app.tab {
             t.selected().patch(t.title())
         } else {
             t.dim()
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, tab.title()), style));
+        spans.push(Span::styled(text, style));
         spans.push(Span::raw(" "));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);

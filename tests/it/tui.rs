@@ -471,3 +471,146 @@ fn prompts_replace_a_prefill_and_keep_the_text_after_an_error() {
     );
     key(&mut a, KeyCode::Esc);
 }
+
+/// Runs of characters from `set` in `line`, with their starting column.
+fn tokens(line: &str, keep: impl Fn(char) -> bool) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0;
+    for (i, c) in line.chars().chain([' ']).enumerate() {
+        if keep(c) {
+            if cur.is_empty() {
+                start = i;
+            }
+            cur.push(c);
+        } else if !cur.is_empty() {
+            out.push((start, std::mem::take(&mut cur)));
+        }
+    }
+    out
+}
+
+#[test]
+fn chart_labels_are_cut_or_left_out_never_run_together() {
+    let mut a = app(Source::Demo);
+    for (w, h) in [(80u16, 24u16), (120, 36), (60, 16), (160, 45)] {
+        keys(&mut a, "7");
+        let s = screen(&a, w, h);
+        let f = a.view.as_ref().unwrap().flows.as_ref().unwrap();
+        let ips: Vec<&str> = f
+            .pairs
+            .iter()
+            .flat_map(|p| [p.src.as_str(), p.dst.as_str()])
+            .chain(f.fan_out.iter().chain(&f.fan_in).map(|n| n.ip.as_str()))
+            .collect();
+        for line in s.lines() {
+            for (_, t) in tokens(line, |c| c.is_ascii_digit() || c == '.' || c == '…') {
+                if t.matches('.').count() < 2 {
+                    continue;
+                }
+                let ok = match t.strip_suffix('…') {
+                    Some(cut) => ips.iter().any(|ip| ip.starts_with(cut)),
+                    None => ips.contains(&t.as_str()),
+                };
+                assert!(ok, "{w}x{h}: `{t}` is no address of the data:\n{s}");
+            }
+        }
+        keys(&mut a, "6");
+        let s = screen(&a, w, h);
+        let codes: Vec<String> = tui::tabs::geo::countries(a.view.as_ref().unwrap())
+            .iter()
+            .map(|e| e.row.key.clone())
+            .collect();
+        let map_width = usize::from(w) * 64 / 100;
+        for line in s.lines().skip(3).take(usize::from(h) - 5) {
+            for (col, t) in tokens(line, |c| c.is_ascii_uppercase()) {
+                if col + t.chars().count() <= map_width {
+                    assert!(
+                        codes.contains(&t),
+                        "{w}x{h}: `{t}` is no country of the data:\n{s}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn headers_are_told_apart_and_the_sort_shows_its_direction() {
+    let mut a = app(Source::Demo);
+    for (k, arrow) in [("S", "bytes_in▼"), ("s", "bytes_in▲")] {
+        keys(&mut a, k);
+        let s = screen(&a, 80, 24);
+        let head = s
+            .lines()
+            .find(|l| l.trim_start().starts_with("row"))
+            .unwrap();
+        assert!(head.contains(arrow), "{k}: {head}");
+    }
+    // The correlation matrix: no two headers (nor two row labels) read the same.
+    keys(&mut a, "2");
+    let s = screen(&a, 120, 36);
+    let names = a.view.as_ref().unwrap().summary.numeric.0.len();
+    let at = s
+        .lines()
+        .position(|l| l.contains("correlation (Pearson)"))
+        .unwrap();
+    let head: Vec<&str> = s
+        .lines()
+        .nth(at + 1)
+        .unwrap()
+        .split('│')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(head.len() >= 2 && head.len() <= names, "{head:?}\n{s}");
+    let mut seen = head.clone();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(
+        seen.len(),
+        head.len(),
+        "headers that read the same: {head:?}\n{s}"
+    );
+    assert!(
+        head.contains(&"b_in") && head.contains(&"b_out"),
+        "{head:?}"
+    );
+}
+
+#[test]
+fn every_tab_is_on_the_bar_and_reachable_at_40x12() {
+    let mut a = app(Source::Demo);
+    a.update(tui::action::Msg::Resize(40, 12));
+    for (k, title) in [('5', "5 Anomalies"), ('6', "6 Geo"), ('7', "7 Flows")] {
+        keys(&mut a, &k.to_string());
+        let s = screen(&a, 40, 12);
+        let bar = s.lines().nth(1).unwrap();
+        assert!(bar.contains(title), "{k}: {bar:?}");
+        for n in 1..=7 {
+            let shown = bar.split_whitespace().any(|w| w == n.to_string());
+            assert!(shown, "tab {n} missing from {bar:?}");
+        }
+    }
+    // The full titles when they fit.
+    let s = screen(&a, 120, 36);
+    assert!(s.lines().nth(1).unwrap().contains("1 Records"), "{s}");
+}
+
+#[test]
+fn timeline_has_time_ticks_under_the_charts() {
+    let mut a = app(Source::Demo);
+    keys(&mut a, "3");
+    for (w, h) in [(120u16, 36u16), (80, 24)] {
+        let s = screen(&a, w, h);
+        let axis = s.lines().find(|l| l.contains('╵')).unwrap_or_default();
+        let ticks: Vec<&str> = axis.split('╵').skip(1).map(str::trim).collect();
+        assert!(ticks.len() >= 2, "{w}x{h}: {axis:?}\n{s}");
+        for tk in &ticks {
+            let clock = tk.rsplit(' ').next().unwrap_or("");
+            let ok = clock.len() == 5 && clock.as_bytes()[2] == b':';
+            assert!(ok, "{w}x{h}: tick {tk:?} is no time\n{s}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 use super::{Ctx, Effect, moved};
 use crate::tui::action::Action;
+use crate::tui::widgets::labels::Labels;
 use crate::tui::widgets::{cell, compact, pad};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -226,13 +227,17 @@ impl FlowsState {
                         color,
                     });
                 }
-                for (i, s) in srcs.iter().enumerate() {
-                    ctx.print(0.0, y(i, srcs.len()), Span::raw(cell(s, 15)));
-                }
-                for (i, d) in dsts.iter().enumerate() {
-                    ctx.print(67.0, y(i, dsts.len()), Span::raw(cell(d, 15)));
-                }
             })
             .render(sketch, buf);
+        // Labels after the lines, in cells no other label holds: cut or left out, never overlapped.
+        let mut labels = Labels::new(Block::bordered().inner(sketch));
+        let b = [0.0, 100.0];
+        for (x, names) in [(0.0, &srcs), (67.0, &dsts)] {
+            for (i, name) in names.iter().enumerate() {
+                if let Some((cx, cy)) = labels.cell_of(b, b, x, y(i, names.len())) {
+                    labels.place(buf, cx, cy, name, t.base());
+                }
+            }
+        }
     }
 }

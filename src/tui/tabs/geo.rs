@@ -8,6 +8,7 @@ use crate::analysis::geo::centroid;
 use crate::dataset::Role;
 use crate::source::view::{RankedEntity, ViewData};
 use crate::tui::action::Action;
+use crate::tui::widgets::labels::Labels;
 use crate::tui::widgets::{cell, pad};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -119,14 +120,32 @@ impl GeoState {
                 let radius = 2.0 + 10.0 * (e.row.sessions as f64 / max).sqrt();
                 ctx.draw(&Circle { x: c.lon, y: c.lat, radius, color: share_color(share, t.color) });
             }
-            ctx.layer();
-            for e in &list {
-                let Some(c) = centroid(&e.row.key) else { continue };
-                let style = if Some(&e.row.key) == selected.as_ref() { t.selected() } else { Style::new().fg(share_color(e.flagged as f64 / e.row.sessions.max(1) as f64, t.color)) };
-                ctx.print(c.lon, c.lat, Span::styled(cell(&e.row.key, 3), style));
-            }
         })
         .render(map_area, buf);
+        // Country codes in cells no other code holds (the selected one first, then by
+        // sessions): a code that does not fit is left out, so none run together.
+        let mut labels = Labels::new(Block::bordered().inner(map_area));
+        let sel = list
+            .iter()
+            .filter(|e| Some(&e.row.key) == selected.as_ref());
+        for e in sel.chain(
+            list.iter()
+                .filter(|e| Some(&e.row.key) != selected.as_ref()),
+        ) {
+            let Some(c) = centroid(&e.row.key) else {
+                continue;
+            };
+            let Some((x, y)) = labels.cell_of([-180.0, 180.0], [-90.0, 90.0], c.lon, c.lat) else {
+                continue;
+            };
+            let style = if Some(&e.row.key) == selected.as_ref() {
+                t.selected()
+            } else {
+                let share = e.flagged as f64 / e.row.sessions.max(1) as f64;
+                Style::new().fg(share_color(share, t.color))
+            };
+            labels.place(buf, x, y, &cell(&e.row.key, 3), style);
+        }
 
         let mut lines = vec![Line::styled(
             format!(

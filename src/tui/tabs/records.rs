@@ -127,7 +127,9 @@ impl RecordsState {
             .iter()
             .enumerate()
             .map(|(c, col)| {
-                let head = crate::sanitize::display_width(&crate::sanitize::inert(&col.name));
+                let sorted = matches!(self.sort, Some((s, _)) if s == c);
+                let head = crate::sanitize::display_width(&crate::sanitize::inert(&col.name))
+                    + usize::from(sorted);
                 let cells = visible
                     .iter()
                     .map(|&r| {
@@ -168,12 +170,14 @@ impl RecordsState {
         for &c in &shown {
             let name = ds.columns.get(c).map_or("", |col| col.name.as_str());
             let arrow = match self.sort {
-                Some((s, false)) if s == c => "↑",
-                Some((s, true)) if s == c => "↓",
+                Some((s, false)) if s == c => "▲",
+                Some((s, true)) if s == c => "▼",
                 _ => "",
             };
             let w = widths.get(c).copied().unwrap_or(3);
-            let text = pad(&format!("{}{arrow}", cell(name, w)), w);
+            // The arrow always shows: the name gives up a cell for it.
+            let room = w.saturating_sub(arrow.chars().count());
+            let text = pad(&format!("{}{arrow}", cell(name, room)), w);
             let style = if c == cur {
                 t.header().patch(t.selected())
             } else {

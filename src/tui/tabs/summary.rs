@@ -6,7 +6,7 @@ use super::{Ctx, Effect};
 use crate::analysis::histogram;
 use crate::report::table::num;
 use crate::tui::action::Action;
-use crate::tui::widgets::{bar, cell, compact, pad, rpad};
+use crate::tui::widgets::{abbreviate, bar, cell, compact, pad, rpad};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -109,18 +109,23 @@ fn render_corr(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
     let block = Block::bordered().title(Span::styled(" correlation (Pearson) ", t.title()));
     let inner = block.inner(area);
     block.render(area, buf);
+    let plain: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+    let (heads, rows) = (abbreviate(&plain, 6), abbreviate(&plain, 9));
+    // Only whole columns: a header cut by the border could read as another.
+    let ncols = usize::from(inner.width).saturating_sub(10) / 7;
     let mut lines = vec![Line::from(
         std::iter::once(Span::raw(pad("", 10)))
             .chain(
-                names
+                heads
                     .iter()
-                    .map(|n| Span::styled(rpad(&cell(n, 6), 7), t.dim())),
+                    .take(ncols)
+                    .map(|n| Span::styled(rpad(n, 7), t.dim())),
             )
             .collect::<Vec<_>>(),
     )];
-    for a in &names {
-        let mut spans = vec![Span::raw(pad(&cell(a, 9), 10))];
-        for b in &names {
+    for (a, label) in names.iter().zip(&rows) {
+        let mut spans = vec![Span::raw(pad(label, 10))];
+        for b in names.iter().take(ncols) {
             let r = s
                 .pearson_correlation
                 .get(a)

@@ -108,8 +108,12 @@ impl TimelineState {
             Paragraph::new(Line::styled("no timestamps in this view (the file has no creation_time/time column, or the filter left no rows)", t.warn())).render(area, buf);
             return;
         }
-        let [charts, info] =
-            Layout::vertical([Constraint::Min(6), Constraint::Length(6)]).areas(area);
+        let [charts, axis, info] = Layout::vertical([
+            Constraint::Min(6),
+            Constraint::Length(1),
+            Constraint::Length(6),
+        ])
+        .areas(area);
         let inner_w = usize::from(charts.width.saturating_sub(2)).max(1);
         // Window of buckets around the cursor that fits the width.
         let n = s.buckets.len();
@@ -197,6 +201,7 @@ impl TimelineState {
                 }
             }
         }
+        draw_axis(window, axis.x + 1, axis, buf, t.dim());
         // Words: cursor bucket, busiest window, gaps and spikes.
         let mut lines = Vec::new();
         if let Some(b) = s.buckets.get(self.cursor) {
@@ -269,5 +274,44 @@ impl TimelineState {
             lines.push(Line::styled("zoomed in (Z zooms out)", t.dim()));
         }
         Paragraph::new(lines).render(info, buf);
+    }
+}
+
+/// Time ticks under the charts: the start of every few buckets at its column,
+/// `HH:MM` when the window lies within one day, else `MM-DD HH:MM`; a tick that
+/// would run past the edge is left out.
+fn draw_axis(
+    window: &[timeseries::Bucket],
+    x0: u16,
+    area: Rect,
+    buf: &mut Buffer,
+    style: ratatui::style::Style,
+) {
+    let text = format_time;
+    let (Some(first), Some(last)) = (window.first(), window.last()) else {
+        return;
+    };
+    let one_day = text(first.start).get(..10) == text(last.start).get(..10);
+    let tick = |ms: i64| -> String {
+        let full = text(ms);
+        let (date, clock) = (
+            full.get(5..10).unwrap_or(""),
+            full.get(11..16).unwrap_or(""),
+        );
+        if one_day {
+            format!("╵{clock}")
+        } else {
+            format!("╵{date} {clock}")
+        }
+    };
+    let w = tick(first.start).chars().count();
+    let step = w + 3;
+    let right = usize::from(area.right().saturating_sub(1));
+    for (i, b) in window.iter().enumerate().step_by(step) {
+        let x = usize::from(x0) + i;
+        if x + w > right {
+            break;
+        }
+        buf.set_string(x as u16, area.y, tick(b.start), style);
     }
 }

@@ -1,6 +1,8 @@
 //! Small reusable drawing helpers shared by the tabs: text sparklines, bars,
 //! number formatting and inert cells. Pure functions returning text or spans.
 
+pub mod labels;
+
 use crate::sanitize;
 
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -73,9 +75,68 @@ pub fn rpad(s: &str, width: usize) -> String {
     format!("{}{t}", " ".repeat(width.saturating_sub(w)))
 }
 
+/// Column names shortened to `width` columns so that no two read the same:
+/// a name that fits is kept; else every word but the last is cut to its first
+/// letter (`bytes_in` → `b_in`, `response.code` → `r.code`), or to more letters
+/// where one is not enough to tell two names apart (`req_co…`, `res_co…`), and
+/// what is still too long is cut behind `…`.
+pub fn abbreviate(names: &[&str], width: usize) -> Vec<String> {
+    let short = |n: &str, k: usize| -> String {
+        let n = sanitize::inert(n);
+        if sanitize::display_width(&n) <= width {
+            return n.into_owned();
+        }
+        let mut out = String::new();
+        let parts: Vec<&str> = n.split_inclusive(['_', '.', '-', ' ']).collect();
+        for (i, p) in parts.iter().enumerate() {
+            if i + 1 == parts.len() {
+                out.push_str(p);
+                break;
+            }
+            let body = p.trim_end_matches(['_', '.', '-', ' ']);
+            out.extend(body.chars().take(k));
+            out.push_str(&p[body.len()..]);
+        }
+        sanitize::truncate_to_width(&out, width).into_owned()
+    };
+    let tries: Vec<Vec<String>> = (1..=8)
+        .map(|k| names.iter().map(|n| short(n, k)).collect())
+        .collect();
+    (0..names.len())
+        .map(|i| {
+            tries
+                .iter()
+                .find(|t| t.iter().enumerate().all(|(j, o)| j == i || *o != t[i]))
+                .unwrap_or(&tries[0])[i]
+                .clone()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviations_stay_apart() {
+        let names = [
+            "bytes_in",
+            "bytes_out",
+            "dst_port",
+            "duration_s",
+            "bytes_in_per_s",
+        ];
+        assert_eq!(
+            abbreviate(&names, 6),
+            ["b_in", "b_out", "d_port", "d_s", "b_i_p…"]
+        );
+        assert_eq!(abbreviate(&["response.code", "x"], 7), ["r.code", "x"]);
+        // One letter is not enough: more letters of the first word.
+        assert_eq!(
+            abbreviate(&["request_count", "response_count"], 7),
+            ["req_co…", "res_co…"]
+        );
+    }
 
     #[test]
     fn sparks_and_bars_scale() {
