@@ -25,3 +25,4 @@ mod report;
 mod shell;
 mod sql_duckdb;
 mod tui;
+mod tui_entities;
