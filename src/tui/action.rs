@@ -100,6 +100,8 @@ pub enum Action {
     FeaturesPanel,
     Toggle,
     NextView,
+    /// Anomalies: rows or entities (per source IP).
+    ToggleEntities,
     FilterToSelection,
     /// Export the current table (CSV or JSON by file name).
     Export,

@@ -21,6 +21,7 @@ use super::theme::Theme;
 use super::worker::{Slot, Worker};
 use crate::dataset::{Dataset, Role};
 use crate::detect::Selection;
+use crate::detect::entity::{EntityReport, EntityRun};
 use crate::detect::pipeline::{DetectParams, DetectionRun};
 use crate::ingest::LoadProgress;
 use crate::source::RecordDetail;
@@ -65,6 +66,7 @@ pub(super) struct Generations {
     pub write: u64,
     pub detail: u64,
     pub search: u64,
+    pub entities: u64,
 }
 
 /// The whole explorer state.
@@ -112,6 +114,12 @@ pub struct App {
     /// The drill-down asked of the worker last.
     pub(super) detail_asked: Option<DetailKey>,
     pub(super) gens: Generations,
+    /// Per-entity detection (by source IP) and whether a newer one is being computed.
+    pub entities: Option<Arc<EntityRun>>,
+    pub entities_stale: bool,
+    pub entities_error: Option<String>,
+    /// The open entity drill-down: the entity and its report (computed when it opened).
+    pub entity_report: Option<(usize, Arc<EntityReport>)>,
     /// Where `W` saves the detection parameters.
     pub config_path: Option<std::path::PathBuf>,
     pub(super) worker: Worker,
@@ -155,6 +163,10 @@ impl App {
             detail: None,
             detail_asked: None,
             gens: Generations::default(),
+            entities: None,
+            entities_stale: false,
+            entities_error: None,
+            entity_report: None,
             config_path: None,
             worker: Worker::start(),
         };
@@ -173,6 +185,13 @@ impl App {
             selection: self.selection,
             threshold: self.threshold,
             flagged_rows: &self.flagged_rows,
+            entities: self.entities.as_deref(),
+            entity_selection: self
+                .entities
+                .as_ref()
+                .map(|e| e.select(self.threshold.rule())),
+            entities_stale: self.entities_stale,
+            entities_error: self.entities_error.as_deref(),
             params: &self.params,
             theme: &self.theme,
             page: self.page(),
@@ -183,7 +202,9 @@ impl App {
     /// The keymap scope for the current state.
     pub fn scope(&self) -> Scope {
         match self.popup {
-            Some(Popup::Detail { .. }) | Some(Popup::Features { .. }) => Scope::Drilldown,
+            Some(Popup::Detail { .. } | Popup::Features { .. } | Popup::Entity { .. }) => {
+                Scope::Drilldown
+            }
             _ => Scope::Tab(self.tab),
         }
     }
@@ -281,12 +302,13 @@ impl App {
                 Effect::Narrow(clause) => self.narrow_filter(clause),
                 Effect::RequestView => self.request_view(),
                 Effect::Refit => self.request_detection(),
-                Effect::Open(popup) => self.popup = Some(popup),
+                Effect::Open(popup) => self.open_popup(popup),
                 Effect::Close => self.popup = None,
                 Effect::Status(text) => self.status = Some(text),
                 Effect::Prompt(kind, text) => self.open_input(kind, text),
                 Effect::Threshold(t) => self.set_threshold(t),
                 Effect::Search { forward } => self.search(forward, false),
+                Effect::Entities => self.want_entities(),
             }
         }
     }
@@ -318,6 +340,9 @@ impl App {
                     self.popup = None;
                     self.narrow_filter(crate::filter::clause::equals(&field, &ip));
                 }
+            }
+            (Popup::Entity { entity, .. }, Action::FilterToSelection | Action::Enter) => {
+                self.filter_to_entity(entity)
             }
             (Popup::Features { cursor }, a) => {
                 let Some(ds) = self.ds.clone() else { return };
@@ -351,6 +376,7 @@ impl App {
         self.loading.is_some()
             || self.view_stale
             || self.det_stale
+            || self.entities_stale
             || self.writing
             || self.searching
             || self.detail_asked.is_some()

@@ -276,10 +276,14 @@ impl App {
                 self.det_stale = false;
                 match result {
                     Ok(det) => {
+                        let refit = self.det.is_some();
                         self.det = Some(det);
                         self.det_error = None;
                         self.reselect();
                         self.request_view();
+                        if refit {
+                            self.entities_after_refit();
+                        }
                     }
                     Err(e) => self.det_error = Some(e),
                 }
@@ -293,6 +297,7 @@ impl App {
                     self.on_prepared(path, result);
                 }
             }
+            JobResult::Entities { generation, result } => self.on_entities(generation, result),
             JobResult::Detail { generation, result } => {
                 if generation != self.gens.detail {
                     return;

@@ -574,6 +574,14 @@ impl Default for Keymap {
                 "view",
             ),
             b(
+                "entities",
+                Action::ToggleEntities,
+                &[c('b')],
+                an,
+                "rows / entities: per-source-IP behaviour detection (Enter opens one)",
+                "entities",
+            ),
+            b(
                 "flows_list",
                 Action::NextDimension,
                 &[c('d')],

@@ -11,6 +11,7 @@ pub mod action;
 pub mod app;
 pub mod config;
 pub mod detail;
+pub mod entities;
 pub mod export;
 pub mod features;
 pub mod hangup;

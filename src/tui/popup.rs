@@ -8,10 +8,24 @@ use super::action::Action;
 /// A popup over the tabs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
-    Help { scroll: usize },
-    Rejects { scroll: usize },
-    Detail { row: usize, scroll: usize },
-    Features { cursor: usize },
+    Help {
+        scroll: usize,
+    },
+    Rejects {
+        scroll: usize,
+    },
+    Detail {
+        row: usize,
+        scroll: usize,
+    },
+    Features {
+        cursor: usize,
+    },
+    /// One entity's drill-down (an index into the entity run).
+    Entity {
+        entity: usize,
+        scroll: usize,
+    },
 }
 
 impl Popup {
@@ -23,6 +37,10 @@ impl Popup {
             Popup::Rejects { scroll } => Popup::Rejects { scroll: s(scroll) },
             Popup::Detail { row, scroll } => Popup::Detail {
                 row,
+                scroll: s(scroll),
+            },
+            Popup::Entity { entity, scroll } => Popup::Entity {
+                entity,
                 scroll: s(scroll),
             },
             p @ Popup::Features { .. } => p,

@@ -350,6 +350,10 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
             " detection parameters (Enter/Esc closes) ",
             popup_area(body, 70, 80),
         ),
+        Popup::Entity { .. } => (
+            " source IP behaviour (Enter or f filters every tab to it, Esc closes) ",
+            popup_area(body, 94, 96),
+        ),
     };
     Clear.render(area, buf);
     let block = Block::bordered().title(Span::styled(title, t.title()));
@@ -361,6 +365,12 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
         Popup::Detail { row, scroll } => match &app.detail {
             Some((key, d)) if key.row == *row => (super::detail::lines(d, t, inner.width), *scroll),
             _ => (vec![Line::styled("reading the session…", t.dim())], 0),
+        },
+        Popup::Entity { entity, scroll } => match (&app.entity_report, &app.entities, &app.ds) {
+            (Some((e, report)), Some(run), Some(ds)) if e == entity => {
+                (super::entities::lines(run, *e, report, ds, t), *scroll)
+            }
+            _ => (vec![Line::styled("no entity run", t.dim())], 0),
         },
         Popup::Features { cursor } => {
             if let Some(ctx) = app.ctx() {

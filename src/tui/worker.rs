@@ -13,6 +13,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use crate::dataset::Dataset;
+use crate::detect::entity::EntityRun;
 use crate::detect::pipeline::DetectionRun;
 use crate::source::RecordDetail;
 use crate::source::search::SearchHit;
@@ -31,17 +32,20 @@ pub enum Slot {
     /// The filtered view: taken before a refit, so rows and statistics show first.
     View = 4,
     Detect = 5,
+    /// Per-entity detection (the Anomalies tab's entity view).
+    Entities = 6,
     /// The bytes of an export or report (`x`, `e`).
-    Write = 6,
+    Write = 7,
 }
 
-const SLOTS: [Slot; 7] = [
+const SLOTS: [Slot; 8] = [
     Slot::Load,
     Slot::Detail,
     Slot::Rows,
     Slot::Search,
     Slot::View,
     Slot::Detect,
+    Slot::Entities,
     Slot::Write,
 ];
 
@@ -58,6 +62,11 @@ pub enum JobResult {
     View {
         generation: u64,
         result: Result<Arc<ViewData>, String>,
+    },
+    /// Per-entity detection over every row (grouped by source IP).
+    Entities {
+        generation: u64,
+        result: Result<Arc<EntityRun>, String>,
     },
     /// One record's drill-down.
     Detail {
@@ -83,6 +92,7 @@ impl JobResult {
             JobResult::Loaded { generation, .. }
             | JobResult::Detected { generation, .. }
             | JobResult::View { generation, .. }
+            | JobResult::Entities { generation, .. }
             | JobResult::Detail { generation, .. }
             | JobResult::Search { generation, .. }
             | JobResult::Prepared { generation, .. } => *generation,
@@ -93,6 +103,7 @@ impl JobResult {
             JobResult::Loaded { .. } => "loaded",
             JobResult::Detected { .. } => "detected",
             JobResult::View { .. } => "view",
+            JobResult::Entities { .. } => "entities",
             JobResult::Detail { .. } => "detail",
             JobResult::Search { .. } => "search",
             JobResult::Prepared { .. } => "prepared",

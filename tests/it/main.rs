@@ -28,3 +28,4 @@ mod spark;
 mod sql_duckdb;
 mod tui;
 mod walk;
+mod tui_entities;

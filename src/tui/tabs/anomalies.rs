@@ -5,7 +5,8 @@
 //! features panel (features, log1p, trees, sample size, seed), whose changes
 //! refit in the background while the old results are shown as stale. Views: the
 //! list, the score histogram with the threshold, a bytes-in/bytes-out scatter
-//! (log axes, flagged in red) and per-source-IP figures. Enter drills down.
+//! (log axes, flagged in red) and per-source-IP figures. Enter drills down. `b` switches
+//! between rows and entities (source IPs scored on their behaviour, `tabs::entities`).
 
 use super::{Ctx, Effect, moved};
 use crate::dataset::{Role, format_time};
@@ -56,6 +57,9 @@ impl AnomalyView {
 pub struct AnomaliesState {
     pub cursor: usize,
     pub view: AnomalyView,
+    /// Entities (source IPs scored on their behaviour) instead of rows.
+    pub by_entity: bool,
+    pub entity_cursor: usize,
     /// The source IPs with flagged sessions, most flagged first (indices into the
     /// view's source-IP ranking), and the view they were sorted for.
     by_ip: Vec<u32>,
@@ -124,6 +128,14 @@ impl AnomaliesState {
                 self.view = self.view.next();
                 return Vec::new();
             }
+            Action::ToggleEntities => {
+                self.by_entity = !self.by_entity;
+                if !self.by_entity {
+                    return Vec::new();
+                }
+                Effect::Entities
+            }
+            a if self.by_entity => return self.update_entities(a, ctx),
             Action::Enter => match ctx.flagged_rows.get(self.cursor) {
                 Some(&row) => Effect::Open(Popup::Detail {
                     row: row as usize,
@@ -141,6 +153,21 @@ impl AnomaliesState {
 }
 
 impl AnomaliesState {
+    /// An action in the entity view: move, or open the entity under the cursor.
+    fn update_entities(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
+        match action {
+            Action::Enter => super::entities::flagged_at(ctx, self.entity_cursor)
+                .map(|entity| Effect::Open(Popup::Entity { entity, scroll: 0 }))
+                .into_iter()
+                .collect(),
+            a => {
+                let n = super::entities::flagged_count(ctx);
+                self.entity_cursor = moved(self.entity_cursor, &a, n, ctx.page);
+                Vec::new()
+            }
+        }
+    }
+
     /// Draws the Anomalies tab.
     pub fn draw(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         let t = ctx.theme;
@@ -203,6 +230,9 @@ impl AnomaliesState {
             t.dim(),
         );
         Paragraph::new(vec![Line::from(l1), l2]).render(head, buf);
+        if self.by_entity {
+            return super::entities::draw(self.entity_cursor, ctx, body, buf);
+        }
         match self.view {
             AnomalyView::List => self.render_list(ctx, body, buf),
             AnomalyView::Histogram => render_histogram(ctx, body, buf),

@@ -28,6 +28,7 @@
 //! 4. Snapshot it in `tests/it/tui.rs`.
 
 pub mod anomalies;
+pub mod entities;
 pub mod flows;
 pub mod geo;
 pub mod rankings;
@@ -42,6 +43,7 @@ use super::theme::Theme;
 use super::threshold::Threshold;
 use crate::dataset::Dataset;
 use crate::detect::Selection;
+use crate::detect::entity::EntityRun;
 use crate::detect::pipeline::{DetectParams, DetectionRun};
 use crate::source::view::ViewData;
 use ratatui::buffer::Buffer;
@@ -60,6 +62,13 @@ pub struct Ctx<'a> {
     pub threshold: Threshold,
     /// Flagged rows inside the view, most anomalous first.
     pub flagged_rows: &'a [u32],
+    /// Per-entity detection (by source IP), once computed on the worker.
+    pub entities: Option<&'a EntityRun>,
+    /// The entities the current rule flags.
+    pub entity_selection: Option<Selection>,
+    /// Per-entity detection is being computed (what is shown is the previous run, if any).
+    pub entities_stale: bool,
+    pub entities_error: Option<&'a str>,
     pub params: &'a DetectParams,
     pub theme: &'a Theme,
     /// Rows a page-up/page-down moves.
@@ -96,6 +105,8 @@ pub enum Effect {
     Search {
         forward: bool,
     },
+    /// Compute per-entity detection on the worker (unless it is already there).
+    Entities,
 }
 
 /// Every tab's state.
