@@ -27,5 +27,5 @@ mod shell;
 mod spark;
 mod sql_duckdb;
 mod tui;
-mod walk;
 mod tui_entities;
+mod walk;

@@ -474,6 +474,8 @@ impl<'a> Accumulator<'a> {
             facts: LoadFacts {
                 log_status: self.statuses,
                 files: 1,
+                // Parquet records have no file lines: exports leave `line` empty.
+                lines: Default::default(),
             },
             ..Dataset::default()
         }
