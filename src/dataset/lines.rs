@@ -56,6 +56,13 @@ impl LineMap {
         self.breaks.is_empty()
     }
 
+    /// Every line moved down by `by` (a chunk parsed as if it started at line 0).
+    pub fn shift(&mut self, by: u64) {
+        for b in &mut self.breaks {
+            b.1 += by;
+        }
+    }
+
     /// Each line passed through `f` (e.g. from a converted CSV's lines to the original input's).
     pub fn remap(&self, f: impl Fn(u64) -> u64) -> LineMap {
         let mut out = LineMap::default();

@@ -255,11 +255,13 @@ pub struct ChunkOut {
 }
 
 impl ChunkOut {
-    /// Moves the rejects' line numbers by `lines` (a chunk parsed as if it started at line 0).
+    /// Moves the rejects' and the rows' line numbers by `lines` (a chunk parsed as if it started
+    /// at line 0).
     pub fn shift_lines(&mut self, lines: u64) {
         for r in &mut self.rejects.details {
             r.line += lines;
         }
+        self.lines.shift(lines);
     }
 }
 
