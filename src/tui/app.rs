@@ -384,6 +384,7 @@ impl App {
             || self.view_stale
             || self.det_stale
             || self.entities_stale
+            || self.supervised.busy
             || self.writing
             || self.searching
             || self.detail_asked.is_some()
