@@ -27,7 +27,7 @@ impl Histogram {
         }
         let counts = self.counts.chunks(group).map(|c| c.iter().sum()).collect();
         let mut edges: Vec<f64> = self.edges.iter().step_by(group).copied().collect();
-        if n % group != 0
+        if !n.is_multiple_of(group)
             && let Some(&last) = self.edges.last()
         {
             edges.push(last);
