@@ -438,10 +438,21 @@ impl Source for LocalSource {
                     .collect()
             }),
             same_source: None,
+            facts: None,
         };
         check(cancel)?;
+        let facts = match det {
+            Some(d) => {
+                let threshold = scope.rule.map(|r| d.detection.index.select(r).threshold);
+                Some(super::facts::plain_facts(
+                    ds, d, row, flags, threshold, cancel,
+                )?)
+            }
+            None => None,
+        };
         Ok(RecordDetail {
             same_source: self.same_source(row, sessions, flags),
+            facts,
             ..detail
         })
     }

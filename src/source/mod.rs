@@ -44,6 +44,7 @@
 //! each one the same views and compare the values.
 
 pub mod engine;
+pub mod facts;
 pub mod local;
 pub mod remote;
 pub mod search;
@@ -230,6 +231,8 @@ pub struct RecordDetail {
     pub explanation: Option<Explanation>,
     pub patterns: Vec<String>,
     pub same_source: Option<SameSource>,
+    /// The plain-words facts the drill-down leads with (None without a model).
+    pub facts: Option<facts::PlainFacts>,
 }
 
 /// One column as a source describes it.

@@ -29,3 +29,4 @@ mod sql_duckdb;
 mod tui;
 mod tui_entities;
 mod walk;
+mod walk3;

@@ -1,0 +1,79 @@
+//! Issue 19's remaining walkthrough items: the drill-down in plain facts, source rankings with
+//! fan-out, the help and its keys, Records' columns, the Timeline's buckets after narrowing.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use threatlens::tui::app::{App, Source};
+use threatlens::tui::keymap::Keymap;
+use threatlens::tui::theme::Theme;
+use threatlens::tui::{self, event_msg};
+
+fn app(source: Source, w: u16, h: u16) -> App {
+    let mut app = App::new(source, Keymap::default(), Theme { color: false }, None);
+    app.update(tui::action::Msg::Resize(w, h));
+    app.wait_idle();
+    app
+}
+
+fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+    if let Some(a) = event_msg(app, Event::Key(KeyEvent::new(code, mods))) {
+        app.update(a);
+    }
+    app.wait_idle();
+}
+
+fn keys(app: &mut App, s: &str) {
+    for c in s.chars() {
+        let mods = if c.is_ascii_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        press(app, KeyCode::Char(c), mods);
+    }
+}
+
+/// Types `text` into the prompt `key` opens (clearing any pre-fill) and presses Enter.
+fn prompt(app: &mut App, key: &str, text: &str) {
+    keys(app, key);
+    press(app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    keys(app, text);
+    press(app, KeyCode::Enter, KeyModifiers::NONE);
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(app, f.area())).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_drilldown_leads_with_plain_facts() {
+    let mut a = app(Source::Demo, 160, 45);
+    // The most anomalous session: Anomalies tab, Enter.
+    keys(&mut a, "5");
+    press(&mut a, KeyCode::Enter, KeyModifiers::NONE);
+    let s = screen(&a, 160, 45);
+    insta::assert_snapshot!("walk3_drilldown_160x45", s);
+    let at = |needle: &str| {
+        s.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} on screen:\n{s}"))
+    };
+    // One sentence for the score against the threshold, before any field.
+    assert!(at("is above the threshold") < at("creation_time"));
+    assert!(at("of sessions") < at("creation_time"));
+    assert!(s.contains("× the median"), "{s}");
+    assert!(at("unlike its neighbours") < at("creation_time"));
+    assert!(s.contains("Nearest not-flagged session"), "{s}");
+    // The share of isolation is no longer the lead.
+    assert!(!s.contains("share of isolation") || at("share of isolation") > at("creation_time"));
+}
