@@ -339,10 +339,21 @@ impl Source for LocalSource {
             }
         });
         let distinct = ranked.len();
+        let reach = (ds.role_index(Role::SrcIp) == Some(col))
+            .then(|| rankings::reach(ds, &groups, sel))
+            .flatten();
         let rows = ranked
             .into_iter()
             .take(q.top)
             .map(|r| RankedRow {
+                dst_ports: reach
+                    .as_ref()
+                    .and_then(|x| x.get(r.group as usize))
+                    .and_then(|x| x.dst_ports),
+                dst_addrs: reach
+                    .as_ref()
+                    .and_then(|x| x.get(r.group as usize))
+                    .and_then(|x| x.dst_addrs),
                 flagged: flagged.get(r.group as usize).copied().unwrap_or(0),
                 max_score: max.get(r.group as usize).copied().flatten(),
                 sessions: r.sessions,
@@ -544,6 +555,24 @@ mod tests {
         let flagged_in_page: usize = t.flagged.iter().sum::<u64>() as usize;
         assert_eq!(a.total, flagged_in_page);
         assert!(a.rows.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+
+    #[test]
+    fn source_ip_rankings_count_destination_ports_and_addresses() {
+        let s = demo();
+        let no = AtomicBool::new(false);
+        let q = |key: &str| RankingQuery {
+            scope: scope(None),
+            key: key.into(),
+            by: Default::default(),
+            top: usize::MAX,
+        };
+        let r = s.ranking(&q("src_ip"), &no).unwrap();
+        let scanner = r.rows.iter().find(|x| x.key == "198.51.100.23").unwrap();
+        assert_eq!((scanner.dst_ports, scanner.dst_addrs), (Some(50), Some(1)));
+        assert!(r.rows.iter().all(|x| x.dst_ports.is_some_and(|p| p >= 1)));
+        let c = s.ranking(&q("src_ip_country_code"), &no).unwrap();
+        assert!(c.rows.iter().all(|x| x.dst_ports.is_none()));
     }
 
     #[test]

@@ -150,6 +150,9 @@ pub struct RankedRow {
     /// Flagged sessions under the scope's rule.
     pub flagged: u64,
     pub max_score: Option<f64>,
+    /// Distinct destination ports and addresses (rankings of the source-IP column only).
+    pub dst_ports: Option<u64>,
+    pub dst_addrs: Option<u64>,
 }
 
 /// The answer to a [`RankingQuery`].

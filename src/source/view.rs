@@ -54,6 +54,8 @@ pub struct RankedEntity {
     pub max_score: Option<f64>,
     /// Sessions per time bucket (for a mini sparkline); empty when not computed.
     pub activity: Vec<u64>,
+    /// Distinct destination ports and addresses (source-IP rankings only).
+    pub reach: Option<rankings::Reach>,
 }
 
 /// The view.
@@ -233,9 +235,18 @@ pub fn compute(
                     continue;
                 };
                 let ranked = rankings::rank_groups(ds, &groups, sel, RankBy::Sessions);
+                let reach = (ds.role_index(Role::SrcIp) == Some(col))
+                    .then(|| rankings::reach(ds, &groups, sel))
+                    .flatten();
+                let mut rows = enrich(ds, &groups, ranked, sel, &req, range);
+                if let Some(reach) = reach {
+                    for e in &mut rows {
+                        e.reach = reach.get(e.row.group as usize).copied();
+                    }
+                }
                 rankings.push(Ranking {
                     dimension: label,
-                    rows: enrich(ds, &groups, ranked, sel, &req, range),
+                    rows,
                 });
             }
             rankings
@@ -398,6 +409,7 @@ fn enrich(
                     .get_mut(g)
                     .and_then(Option::take)
                     .unwrap_or_default(),
+                reach: None,
                 row,
             }
         })

@@ -93,6 +93,10 @@ pub enum Action {
     ZoomOut,
     MarkRange,
     NextDimension,
+    /// The previous ranking (Rankings) or list (Flows).
+    PrevDimension,
+    /// Flows: cycle the fan-out list's order (sessions / bytes / fan-out).
+    NextFanSort,
     NextSortKey,
     ContaminationStep(i32),
     TypeContamination,

@@ -502,11 +502,19 @@ impl Default for Keymap {
                 "next ranking",
             ),
             b(
+                "prev_dimension",
+                Action::PrevDimension,
+                &[c('D'), c('h'), k(K::Left)],
+                rk,
+                "previous ranking",
+                "",
+            ),
+            b(
                 "rank_sort",
                 Action::NextSortKey,
                 &[c('s')],
                 rk,
-                "sort by sessions / bytes in / bytes out / flagged / max score",
+                "sort by sessions / bytes in / bytes out / flagged / max score / dst ports / dst addrs",
                 "sort by",
             ),
             b(
@@ -588,6 +596,22 @@ impl Default for Keymap {
                 Tab(T::Flows),
                 "pairs / fan-out per source / fan-in per destination",
                 "list",
+            ),
+            b(
+                "flows_prev_list",
+                Action::PrevDimension,
+                &[c('D')],
+                Tab(T::Flows),
+                "previous list",
+                "",
+            ),
+            b(
+                "fan_sort",
+                Action::NextFanSort,
+                &[c('s')],
+                Tab(T::Flows),
+                "sort the fan-out list by fan-out / sessions / bytes",
+                "sort",
             ),
             b(
                 "toggle",

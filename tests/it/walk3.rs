@@ -77,3 +77,56 @@ fn the_drilldown_leads_with_plain_facts() {
     // The share of isolation is no longer the lead.
     assert!(!s.contains("share of isolation") || at("share of isolation") > at("creation_time"));
 }
+
+#[test]
+fn source_rankings_count_destination_ports_and_find_the_scanner() {
+    let mut a = app(Source::Demo, 160, 45);
+    keys(&mut a, "4d");
+    let s = screen(&a, 160, 45);
+    assert!(s.contains("dst ports") && s.contains("dst addrs"), "{s}");
+    // Sorted by distinct destination ports, the demo's port scanner leads.
+    keys(&mut a, "sssss");
+    let s = screen(&a, 160, 45);
+    assert!(s.contains("(sorted by dst ports)"), "{s}");
+    let after_head: Vec<&str> = s.lines().skip_while(|l| !l.starts_with("entity")).collect();
+    assert!(after_head[1].starts_with("198.51.100.23"), "{s}");
+    insta::assert_snapshot!("walk3_rankings_by_ports_160x45", s);
+    // D goes back to the previous ranking (countries), which has no such columns.
+    keys(&mut a, "D");
+    let s = screen(&a, 160, 45);
+    assert!(!s.contains("dst ports"), "{s}");
+    assert!(s.contains("(sorted by sessions)"), "{s}");
+}
+
+#[test]
+fn flows_fan_out_sorts_by_sessions_bytes_and_fan_out() {
+    let mut a = app(Source::Demo, 160, 45);
+    keys(&mut a, "7d");
+    let s = screen(&a, 160, 45);
+    assert!(s.contains("fan-out per source (by fan-out, s)"), "{s}");
+    let first_ip = |s: &str| {
+        s.lines()
+            .skip_while(|l| !l.starts_with("ip "))
+            .nth(1)
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let by_fan = first_ip(&s);
+    keys(&mut a, "s");
+    let s = screen(&a, 160, 45);
+    assert!(s.contains("fan-out per source (by sessions, s)"), "{s}");
+    assert!(s.contains("fan-out per source sorted by sessions"), "{s}");
+    let by_sessions = first_ip(&s);
+    keys(&mut a, "s");
+    let s = screen(&a, 160, 45);
+    assert!(s.contains("(by bytes, s)"), "{s}");
+    // The exfiltrating client moves the most bytes; the brute-forcer has the most sessions.
+    assert_eq!(first_ip(&s), "185.220.101.47", "{s}");
+    assert_ne!(by_sessions, "185.220.101.47", "{s}");
+    keys(&mut a, "s");
+    assert_eq!(first_ip(&screen(&a, 160, 45)), by_fan);
+    // D steps back a list.
+    keys(&mut a, "D");
+    assert!(screen(&a, 160, 45).contains("source → destination"));
+}
