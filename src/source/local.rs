@@ -275,9 +275,10 @@ impl Source for LocalSource {
         let ds = &self.ds;
         let all = rows_of(&selected, ds.rows);
         let window = q.range.or_else(|| timeseries::time_range(ds, all));
-        let width = q
-            .bucket_secs
-            .unwrap_or_else(|| window.map_or(3600, |(a, b)| timeseries::auto_width(a, b, 120)));
+        let width = match q.bucket_secs {
+            Some(w) => w.max(timeseries::cadence(ds, all).unwrap_or(1)),
+            None => timeseries::default_width(ds, all, window),
+        };
         let zoomed: Option<Vec<u32>> = q.range.map(|(a, b)| {
             let mut out = Vec::new();
             all.for_each(|r| {

@@ -198,9 +198,11 @@ pub fn compute(
     cancelled(cancel)?;
     let range = timeseries::time_range(ds, sel);
     let window = req.zoom.or(range);
-    let width = req
-        .bucket_secs
-        .unwrap_or_else(|| window.map_or(3600, |(a, b)| timeseries::auto_width(a, b, 120)));
+    // A width the user picked is kept, but never narrower than the data's cadence.
+    let width = match req.bucket_secs {
+        Some(w) => w.max(timeseries::cadence(ds, sel).unwrap_or(1)),
+        None => timeseries::default_width(ds, sel, window),
+    };
     let series = match req.zoom {
         Some((a, b)) => {
             let zoomed: Vec<u32> = rows

@@ -130,3 +130,35 @@ fn flows_fan_out_sorts_by_sessions_bytes_and_fan_out() {
     keys(&mut a, "D");
     assert!(screen(&a, 160, 45).contains("source → destination"));
 }
+
+#[test]
+fn timeline_buckets_follow_the_narrowed_range_never_below_the_cadence() {
+    let mut a = app(Source::Demo, 160, 45);
+    keys(&mut a, "3");
+    let width = |a: &App| a.view.as_ref().unwrap().series.width_secs;
+    let full = width(&a);
+    // The demo logs every 10 minutes.
+    assert_eq!(full % 600, 0, "{full}");
+    let s = screen(&a, 160, 45);
+    let name = threatlens::analysis::timeseries::width_name(full);
+    assert!(s.contains(&format!("per {name} bucket")), "{s}");
+    // Zoomed in, the bucket is chosen again for the shorter range.
+    keys(&mut a, "llllllllllz");
+    let zoomed = width(&a);
+    assert!(
+        zoomed < full && zoomed >= 600 && zoomed % 600 == 0,
+        "{full} → {zoomed}"
+    );
+    let s = screen(&a, 160, 45);
+    let name = threatlens::analysis::timeseries::width_name(zoomed);
+    assert!(s.contains(&format!("per {name} bucket")), "{s}");
+    // Narrower and narrower: never below the cadence.
+    keys(&mut a, "------");
+    assert_eq!(width(&a), 600);
+    // A time filter (mark two buckets) re-chooses the width for the filtered range.
+    keys(&mut a, "Z");
+    assert_eq!(width(&a), full);
+    keys(&mut a, "gmllm");
+    let filtered = width(&a);
+    assert!(filtered < full && filtered >= 600, "{full} → {filtered}");
+}
