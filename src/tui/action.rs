@@ -107,6 +107,8 @@ pub enum Action {
     /// Anomalies: rows or entities (per source IP).
     ToggleEntities,
     FilterToSelection,
+    /// Copy the selected value (or the drill-down's row) to the clipboard.
+    Copy,
     /// Export the current table (CSV or JSON by file name).
     Export,
     /// Write the findings report of the current view.

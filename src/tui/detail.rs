@@ -197,3 +197,19 @@ fn same_source(d: &RecordDetail, t: &Theme, lines: &mut Vec<Line<'static>>) {
         ));
     }
 }
+
+/// The session as text for the clipboard: `name: value` per field, then the plain facts.
+pub fn row_text(d: &RecordDetail) -> String {
+    let mut out = format!("row {}\n", d.record.id);
+    for (name, value) in &d.fields {
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    if let Some(f) = &d.facts {
+        out.push_str(&f.score_sentence());
+        out.push('\n');
+        for x in &f.features {
+            out.push_str(&format!("{} {}\n", x.name, x.sentence()));
+        }
+    }
+    out
+}

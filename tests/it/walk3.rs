@@ -162,3 +162,111 @@ fn timeline_buckets_follow_the_narrowed_range_never_below_the_cadence() {
     let filtered = width(&a);
     assert!(filtered < full && filtered >= 600, "{full} → {filtered}");
 }
+
+#[test]
+fn y_copies_the_selected_value_sanitised_through_osc52() {
+    let mut a = app(Source::Demo, 160, 45);
+    // Rankings of source IPs, sorted by distinct ports: the scanner's address.
+    keys(&mut a, "4dsssss");
+    keys(&mut a, "y");
+    assert_eq!(
+        a.clipboard.as_deref(),
+        Some(threatlens::clipboard::osc52("198.51.100.23").as_str())
+    );
+    let s = screen(&a, 160, 45);
+    assert!(
+        s.contains("copied to the clipboard (OSC 52): '198.51.100.23'"),
+        "{s}"
+    );
+    // In the drill-down, the whole row.
+    keys(&mut a, "5");
+    press(&mut a, KeyCode::Enter, KeyModifiers::NONE);
+    keys(&mut a, "y");
+    let seq = a.clipboard.clone().unwrap();
+    assert!(seq.starts_with("\x1b]52;c;") && seq.ends_with('\x07'));
+    assert_eq!(seq.bytes().filter(u8::is_ascii_control).count(), 2);
+    assert!(screen(&a, 160, 45).contains("lines, starting 'row 3824'"));
+}
+
+#[test]
+fn y_on_a_hostile_cell_copies_it_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.csv");
+    std::fs::write(
+        &path,
+        "bytes_in,bytes_out,creation_time,end_time,src_ip,rule_names\n\
+         10,20,2024-04-25T00:00:00Z,2024-04-25T00:10:00Z,1.2.3.4,\"x\x1b]52;c;AAAA\x07\x1b[2Jy\"\n",
+    )
+    .unwrap();
+    let mut a = app(Source::Path(path.display().to_string()), 160, 45);
+    keys(&mut a, "lllll");
+    keys(&mut a, "y");
+    let seq = a.clipboard.clone().unwrap();
+    assert_eq!(
+        seq.bytes().filter(u8::is_ascii_control).count(),
+        2,
+        "{seq:?}"
+    );
+    let s = screen(&a, 160, 45);
+    assert!(s.contains("copied to the clipboard"), "{s}");
+    assert!(!s.contains('\x1b'));
+}
+
+#[test]
+fn help_describes_enter_per_tab_and_pages_without_skipping() {
+    for (w, h) in [(160u16, 45u16), (80, 24)] {
+        let mut a = app(Source::Demo, w, h);
+        keys(&mut a, "?");
+        let mut seen: Vec<String> = Vec::new();
+        let mut last = String::new();
+        for _ in 0..40 {
+            let s = screen(&a, w, h);
+            if s == last {
+                break;
+            }
+            let body: Vec<String> = s
+                .lines()
+                .filter(|l| l.contains('│'))
+                .map(|l| {
+                    l.split('│')
+                        .nth(1)
+                        .unwrap_or_default()
+                        .trim_end()
+                        .to_string()
+                })
+                .collect();
+            assert!(
+                body.iter().any(|l| !l.is_empty()),
+                "a blank help page at {w}×{h}:\n{s}"
+            );
+            // Consecutive pages overlap: the first line of a page was on the one before.
+            if !seen.is_empty() {
+                assert!(
+                    seen.contains(&body[0]),
+                    "skipped before {:?} at {w}×{h}",
+                    body[0]
+                );
+            }
+            seen.extend(body);
+            last = s;
+            press(&mut a, KeyCode::PageDown, KeyModifiers::NONE);
+        }
+        let text = seen.join("\n");
+        for needle in [
+            "Records tab",
+            "open the session's drill-down",
+            "Rankings tab",
+            "filter every tab to the entity under the cursor",
+            "previous ranking",
+            "Geo tab",
+            "filter every tab to the country under the cursor",
+            "Flows tab",
+            "filter every tab to the pair, source or destination",
+            "sort the fan-out list",
+            "copy the selected value",
+            "filter examples",
+        ] {
+            assert!(text.contains(needle), "{needle:?} at {w}×{h}:\n{text}");
+        }
+    }
+}

@@ -60,6 +60,23 @@ impl FlowsState {
                     self.fan_sort.label()
                 ))];
             }
+            Action::Copy => {
+                let Some(f) = ctx.view.flows.as_ref() else {
+                    return Vec::new();
+                };
+                let text = match self.list {
+                    0 => f
+                        .pairs
+                        .get(self.cursor)
+                        .map(|p| format!("{} -> {}", p.src, p.dst)),
+                    1 => f
+                        .fan_out_by(self.fan_sort)
+                        .get(self.cursor)
+                        .map(|n| n.ip.clone()),
+                    _ => f.fan_in.get(self.cursor).map(|n| n.ip.clone()),
+                };
+                return text.map(Effect::Copy).into_iter().collect();
+            }
             Action::Enter => {
                 let Some(f) = ctx.view.flows.as_ref() else {
                     return Vec::new();

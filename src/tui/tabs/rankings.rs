@@ -126,6 +126,13 @@ impl RankingsState {
                 self.sort = self.sort.next(self.has_reach(ctx.view));
                 self.cursor = 0;
             }
+            Action::Copy => {
+                let key = self
+                    .sorted(ctx.view)
+                    .get(self.cursor)
+                    .map(|e| e.row.key.clone());
+                return key.map(Effect::Copy).into_iter().collect();
+            }
             Action::Enter => {
                 let ds = ctx.ds;
                 let entity = self
