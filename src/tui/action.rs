@@ -106,6 +106,8 @@ pub enum Action {
     NextView,
     /// Anomalies: rows or entities (per source IP).
     ToggleEntities,
+    /// Anomalies: the evaluation panel (both detectors against the label column).
+    Evaluation,
     FilterToSelection,
     /// Copy the selected value (or the drill-down's row) to the clipboard.
     Copy,

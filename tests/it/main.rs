@@ -28,5 +28,6 @@ mod spark;
 mod sql_duckdb;
 mod tui;
 mod tui_entities;
+mod tui_supervised;
 mod walk;
 mod walk3;
