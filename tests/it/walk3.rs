@@ -34,14 +34,6 @@ fn keys(app: &mut App, s: &str) {
     }
 }
 
-/// Types `text` into the prompt `key` opens (clearing any pre-fill) and presses Enter.
-fn prompt(app: &mut App, key: &str, text: &str) {
-    keys(app, key);
-    press(app, KeyCode::Char('u'), KeyModifiers::CONTROL);
-    keys(app, text);
-    press(app, KeyCode::Enter, KeyModifiers::NONE);
-}
-
 fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| f.render_widget(app, f.area())).unwrap();
