@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod classify;
 pub mod cli;
+pub mod clipboard;
 pub mod dataset;
 pub mod demo;
 pub mod demo_flow;

@@ -31,6 +31,38 @@ pub struct Fan {
     pub peers: usize,
     pub ports: usize,
     pub sessions: u64,
+    /// Bytes in and out of its sessions.
+    #[serde(skip)]
+    pub bytes: u128,
+}
+
+/// The order of a fan list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FanOrder {
+    /// Distinct peers, then ports, then sessions.
+    #[default]
+    FanOut,
+    Sessions,
+    Bytes,
+}
+
+impl FanOrder {
+    /// The next order: fan-out → sessions → bytes → fan-out.
+    pub fn next(self) -> FanOrder {
+        match self {
+            FanOrder::FanOut => FanOrder::Sessions,
+            FanOrder::Sessions => FanOrder::Bytes,
+            FanOrder::Bytes => FanOrder::FanOut,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FanOrder::FanOut => "fan-out",
+            FanOrder::Sessions => "sessions",
+            FanOrder::Bytes => "bytes",
+        }
+    }
 }
 
 /// The graph summary.
@@ -43,6 +75,12 @@ pub struct Flows {
     pub pairs: Vec<Pair>,
     /// Sources by distinct destinations, most first.
     pub fan_out: Vec<Fan>,
+    /// Sources by sessions, most first (the top of the whole list, not a re-sort of `fan_out`).
+    #[serde(skip)]
+    pub fan_out_sessions: Vec<Fan>,
+    /// Sources by bytes in and out, most first.
+    #[serde(skip)]
+    pub fan_out_bytes: Vec<Fan>,
     /// Destinations by distinct sources, most first.
     pub fan_in: Vec<Fan>,
 }
@@ -85,8 +123,8 @@ pub fn flows(
         flagged: u64,
     }
     let mut edges: FxHashMap<(u32, u32), Acc> = FxHashMap::default();
-    let mut out_peers: FxHashMap<u32, (FxHashSet<u32>, FxHashSet<u32>, u64)> = FxHashMap::default();
-    let mut in_peers: FxHashMap<u32, (FxHashSet<u32>, FxHashSet<u32>, u64)> = FxHashMap::default();
+    let mut out_peers: FxHashMap<u32, Reach> = FxHashMap::default();
+    let mut in_peers: FxHashMap<u32, Reach> = FxHashMap::default();
     rows.for_each(|r| {
         let (Some(s), Some(d)) = (src_codes.get(r), dst_codes.get(r)) else {
             return;
@@ -97,12 +135,15 @@ pub fn flows(
             .map(|p| p as u32);
         let e = edges.entry((s, d)).or_default();
         e.sessions += 1;
+        let (mut b_in, mut b_out) = (0u128, 0u128);
         if let Some(x) = bin.and_then(|v| v.get(r)).filter(|x| *x != MISSING_U64) {
-            e.bytes_in += u128::from(x);
+            b_in = u128::from(x);
         }
         if let Some(x) = bout.and_then(|v| v.get(r)).filter(|x| *x != MISSING_U64) {
-            e.bytes_out += u128::from(x);
+            b_out = u128::from(x);
         }
+        e.bytes_in += b_in;
+        e.bytes_out += b_out;
         if let Some(p) = p {
             e.ports.insert(p);
         }
@@ -113,12 +154,14 @@ pub fn flows(
             o.1.insert(p);
         }
         o.2 += 1;
+        o.3 += b_in + b_out;
         let i = in_peers.entry(d).or_default();
         i.0.insert(s);
         if let Some(p) = p {
             i.1.insert(p);
         }
         i.2 += 1;
+        i.3 += b_in + b_out;
     });
     let label = |labels: &[String], c: u32| labels.get(c as usize).cloned().unwrap_or_default();
     let n_edges = edges.len();
@@ -149,38 +192,60 @@ pub fn flows(
             .then_with(|| a.dst.cmp(&b.dst))
     });
     pairs.truncate(top);
-    let fans = |m: FxHashMap<u32, (FxHashSet<u32>, FxHashSet<u32>, u64)>, labels: &[String]| {
-        let mut v: Vec<Fan> = m
-            .into_iter()
-            .map(|(c, (peers, ports, sessions))| Fan {
+    let fans = |m: FxHashMap<u32, Reach>, labels: &[String]| -> Vec<Fan> {
+        m.into_iter()
+            .map(|(c, (peers, ports, sessions, bytes))| Fan {
                 ip: label(labels, c),
                 peers: peers.len(),
                 ports: ports.len(),
                 sessions,
+                bytes,
             })
-            .collect();
-        v.sort_by(|a, b| {
-            b.peers
-                .cmp(&a.peers)
-                .then(b.ports.cmp(&a.ports))
-                .then(b.sessions.cmp(&a.sessions))
-                .then_with(|| a.ip.cmp(&b.ip))
-        });
-        v.truncate(top);
-        v
+            .collect()
     };
     let unique_src = out_peers.len();
     let unique_dst = in_peers.len();
+    let out_all = fans(out_peers, &src_labels);
     Some(Flows {
         unique_src,
         unique_dst,
         edges: n_edges,
         pairs,
-        fan_out: fans(out_peers, &src_labels),
-        fan_in: fans(in_peers, &dst_labels),
+        fan_out: top_by(&out_all, FanOrder::FanOut, top),
+        fan_out_sessions: top_by(&out_all, FanOrder::Sessions, top),
+        fan_out_bytes: top_by(&out_all, FanOrder::Bytes, top),
+        fan_in: top_by(&fans(in_peers, &dst_labels), FanOrder::FanOut, top),
     })
 }
 
+/// A node's distinct peers and ports, sessions and bytes, while the graph is built.
+type Reach = (FxHashSet<u32>, FxHashSet<u32>, u64, u128);
+
+/// The first `top` of `fans` in `order` (ties by the other figures, then by address).
+fn top_by(fans: &[Fan], order: FanOrder, top: usize) -> Vec<Fan> {
+    let mut v: Vec<&Fan> = fans.iter().collect();
+    let fan = |f: &Fan| (f.peers, f.ports);
+    v.sort_by(|a, b| {
+        let first = match order {
+            FanOrder::FanOut => fan(b).cmp(&fan(a)).then(b.sessions.cmp(&a.sessions)),
+            FanOrder::Sessions => b.sessions.cmp(&a.sessions).then(fan(b).cmp(&fan(a))),
+            FanOrder::Bytes => b.bytes.cmp(&a.bytes).then(b.sessions.cmp(&a.sessions)),
+        };
+        first.then_with(|| a.ip.cmp(&b.ip))
+    });
+    v.into_iter().take(top).cloned().collect()
+}
+
+impl Flows {
+    /// The fan-out list in an order.
+    pub fn fan_out_by(&self, order: FanOrder) -> &[Fan] {
+        match order {
+            FanOrder::FanOut => &self.fan_out,
+            FanOrder::Sessions => &self.fan_out_sessions,
+            FanOrder::Bytes => &self.fan_out_bytes,
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +268,27 @@ mod tests {
         assert_eq!((f.fan_out[0].peers, f.fan_out[0].ports), (2, 2));
         assert_eq!(f.fan_in[0].ip, "10.0.0.1");
         assert_eq!(f.fan_in[0].peers, 2);
+        // Sorted by sessions or bytes, the whole list is ordered again, not the fan-out top.
+        let f = flows(&ds, Rows::All(ds.rows), 1, |_| false).unwrap_or_default();
+        assert_eq!(f.fan_out_by(FanOrder::FanOut)[0].ip, "1.1.1.1");
+        assert_eq!(f.fan_out_by(FanOrder::Sessions)[0].ip, "1.1.1.1");
+        assert_eq!(f.fan_out_by(FanOrder::Bytes)[0].ip, "1.1.1.1");
+        assert_eq!(f.fan_out_by(FanOrder::Bytes)[0].bytes, 20);
+        let ds = crate::ingest::load_bytes(
+            "<t>",
+            b"src_ip,dst_ip,dst_port,bytes_in,bytes_out\n1.1.1.1,10.0.0.1,22,5,1\n1.1.1.1,10.0.0.2,23,5,1\n2.2.2.2,10.0.0.1,443,900,9\n3.3.3.3,10.0.0.1,443,1,1\n3.3.3.3,10.0.0.1,443,1,1\n3.3.3.3,10.0.0.1,443,1,1\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let f = flows(&ds, Rows::All(ds.rows), 1, |_| false).unwrap_or_default();
+        let first = |o| {
+            f.fan_out_by(o)
+                .first()
+                .map(|x| x.ip.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(first(FanOrder::FanOut), "1.1.1.1");
+        assert_eq!(first(FanOrder::Sessions), "3.3.3.3");
+        assert_eq!(first(FanOrder::Bytes), "2.2.2.2");
+        assert_eq!(FanOrder::Bytes.next(), FanOrder::FanOut);
     }
 }

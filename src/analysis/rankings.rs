@@ -2,7 +2,8 @@
 //!
 //! Any column can be a grouping key: dictionary columns group by their codes,
 //! numeric columns by value. Each group gets sessions and bytes in/out sums,
-//! means and maxima (exact integer sums). Pure functions over a row selection.
+//! means and maxima (exact integer sums); [`reach`] adds a source's distinct destination ports
+//! and addresses (a port scan's tell). Pure functions over a row selection.
 
 use super::Rows;
 use crate::dataset::{ColumnData, Dataset, MISSING_U64, Role, UInts, format_number};
@@ -144,4 +145,104 @@ pub fn rank_groups(ds: &Dataset, groups: &Groups, rows: Rows<'_>, by: RankBy) ->
         key(b).cmp(&key(a)).then_with(|| a.key.cmp(&b.key))
     });
     out
+}
+
+/// How far a group reaches: distinct destination ports and destination addresses among its
+/// sessions (None when the dataset has no such column). A port scan is one source with many
+/// ports; a sweep is one source with many addresses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Reach {
+    pub dst_ports: Option<u64>,
+    pub dst_addrs: Option<u64>,
+}
+
+/// [`Reach`] of every group over the selected rows, indexed like `groups.labels`. `None` when
+/// the dataset has neither a destination port nor a destination address column.
+pub fn reach(ds: &Dataset, groups: &Groups, rows: Rows<'_>) -> Option<Vec<Reach>> {
+    let port = ds.role(Role::DstPort);
+    let addr = match ds.role(Role::DstIp).map(|c| &c.data) {
+        Some(ColumnData::Ip(d)) => Some(&d.codes),
+        _ => None,
+    };
+    if port.is_none() && addr.is_none() {
+        return None;
+    }
+    let mut ports: rustc_hash::FxHashSet<(u32, u64)> = Default::default();
+    let mut addrs: rustc_hash::FxHashSet<(u32, u32)> = Default::default();
+    rows.for_each(|r| {
+        let Some(&g) = groups.codes.get(r) else {
+            return;
+        };
+        if let Some(p) = port.and_then(|c| c.data.number(r)) {
+            ports.insert((g, p.to_bits()));
+        }
+        if let Some(a) = addr.and_then(|c| c.get(r)) {
+            addrs.insert((g, a));
+        }
+    });
+    let zero = |present: bool| present.then_some(0);
+    let mut out = vec![
+        Reach {
+            dst_ports: zero(port.is_some()),
+            dst_addrs: zero(addr.is_some()),
+        };
+        groups.labels.len()
+    ];
+    for (g, _) in ports {
+        if let Some(n) = out.get_mut(g as usize).and_then(|x| x.dst_ports.as_mut()) {
+            *n += 1;
+        }
+    }
+    for (g, _) in addrs {
+        if let Some(n) = out.get_mut(g as usize).and_then(|x| x.dst_addrs.as_mut()) {
+            *n += 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reach_counts_distinct_ports_and_addresses_per_source() {
+        let ds = crate::ingest::load_bytes(
+            "<t>",
+            b"src_ip,dst_ip,dst_port,bytes_in,bytes_out\n\
+              1.1.1.1,10.0.0.1,22,5,1\n1.1.1.1,10.0.0.1,23,5,1\n1.1.1.1,10.0.0.1,22,5,1\n\
+              1.1.1.1,10.0.0.2,80,5,1\n2.2.2.2,10.0.0.1,443,9,9\n2.2.2.2,10.0.0.1,443,9,9\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let col = ds.role_index(Role::SrcIp).unwrap_or_default();
+        let g = groups(&ds, col).unwrap_or_else(|| panic!("groups"));
+        let reach = reach(&ds, &g, Rows::All(ds.rows)).unwrap_or_default();
+        let of = |ip: &str| {
+            let i = g.labels.iter().position(|l| l == ip).unwrap_or(usize::MAX);
+            reach.get(i).copied().unwrap_or_default()
+        };
+        assert_eq!(
+            of("1.1.1.1"),
+            Reach {
+                dst_ports: Some(3),
+                dst_addrs: Some(2)
+            }
+        );
+        assert_eq!(
+            of("2.2.2.2"),
+            Reach {
+                dst_ports: Some(1),
+                dst_addrs: Some(1)
+            }
+        );
+        // Only the selected rows count.
+        let first = [4u32, 5];
+        let r = super::reach(&ds, &g, Rows::Subset(&first)).unwrap_or_default();
+        assert_eq!(r.iter().filter_map(|x| x.dst_ports).sum::<u64>(), 1);
+        // Without destination columns there is nothing to count.
+        let bare = crate::ingest::load_bytes("<t>", b"src_ip,bytes_in\n1.1.1.1,5\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let g = groups(&bare, 0).unwrap_or_else(|| panic!("groups"));
+        assert_eq!(super::reach(&bare, &g, Rows::All(1)), None);
+    }
 }

@@ -5,6 +5,11 @@
 //! ones included, so quiet gaps show. A series never has more than
 //! [`MAX_BUCKETS`] buckets: over a longer span (a stray epoch-0 timestamp next to
 //! today's) the width grows, and [`Series::width_secs`] says which was used.
+//!
+//! The default width ([`default_width`], the one rule the Timeline and the report share) is the
+//! narrowest offered width giving at most [`DEFAULT_BUCKETS`] buckets that is a whole multiple of
+//! the data's cadence ([`cadence`]: a log written every 10 minutes gets 10-minute, 30-minute or
+//! hourly buckets, never 15-minute ones that alternate between one and two writes and draw a comb).
 //! Pure functions.
 
 use super::Rows;
@@ -46,6 +51,65 @@ pub struct Series {
     /// The bucket width used (wider than asked when the span needs it).
     pub width_secs: i64,
     pub buckets: Vec<Bucket>,
+}
+
+/// How many buckets the default width aims at, at most.
+pub const DEFAULT_BUCKETS: usize = 120;
+
+/// Logging steps a cadence can be, in seconds, longest first.
+pub const CADENCES: [i64; 12] = [3600, 1800, 1200, 900, 600, 300, 120, 60, 30, 15, 10, 5];
+
+/// The data's cadence in seconds: the longest of [`CADENCES`] that at least two thirds of the selected
+/// rows' start times lie on (aligned to the epoch, as buckets are). A log written every 10 minutes
+/// has 600 even when a quarter of its rows (attacks, retries) fall in between. `None` when no step
+/// holds two thirds of the rows (half is not enough: every other 10-minute write is on the 20-minute grid).
+pub fn cadence(ds: &Dataset, rows: Rows<'_>) -> Option<i64> {
+    let mut on = [0usize; CADENCES.len()];
+    let mut timed = 0usize;
+    rows.for_each(|r| {
+        if let Some(t) = ds.start_time(r) {
+            timed += 1;
+            for (n, c) in on.iter_mut().zip(CADENCES) {
+                *n += usize::from(t.rem_euclid(c * 1000) == 0);
+            }
+        }
+    });
+    CADENCES
+        .into_iter()
+        .zip(on)
+        .find(|&(_, n)| timed > 1 && n * 3 >= timed * 2)
+        .map(|(c, _)| c)
+}
+
+/// The width the Timeline and the report use unless the user picks one: the narrowest offered
+/// width giving at most [`DEFAULT_BUCKETS`] over the selected rows' span that is a multiple of
+/// their [`cadence`]; a cadence that does not divide a day is doubled until it fits.
+pub fn default_width(ds: &Dataset, rows: Rows<'_>, window: Option<(i64, i64)>) -> i64 {
+    let Some((a, b)) = window.or_else(|| time_range(ds, rows)) else {
+        return 3600;
+    };
+    width_for(a, b, DEFAULT_BUCKETS, cadence(ds, rows))
+}
+
+/// [`auto_width`] that is never narrower than `cadence` seconds and always a multiple of it.
+pub fn width_for(first_ms: i64, last_ms: i64, max_buckets: usize, cadence: Option<i64>) -> i64 {
+    let Some(c) = cadence.filter(|&c| c > 1) else {
+        return auto_width(first_ms, last_ms, max_buckets);
+    };
+    let span = (last_ms.saturating_sub(first_ms) / 1000).max(1);
+    let fits = |w: i64| span / w < max_buckets as i64;
+    let mut doubled = c;
+    while !fits(doubled) {
+        doubled = doubled.saturating_mul(2);
+    }
+    // A clock cadence (one dividing a day) gets an offered width; any other, its own multiples.
+    if 86_400 % c != 0 {
+        return doubled;
+    }
+    WIDTHS
+        .into_iter()
+        .find(|&w| w % c == 0 && fits(w))
+        .unwrap_or(doubled)
 }
 
 /// The smallest offered width giving at most `max_buckets` over `[first, last]`.
@@ -227,6 +291,38 @@ mod tests {
         let ds = times(vec![-8_210_266_876_800_000, 8_210_298_412_799_999]);
         let s = series(&ds, Rows::All(ds.rows), 60);
         assert_eq!(s.buckets.iter().map(|b| b.sessions).sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn default_buckets_are_a_multiple_of_the_datas_cadence() {
+        // Every 10 minutes for 21 hours (the demo's shape), with gaps.
+        let t0 = 1_714_003_800_000; // 2024-04-25T00:10:00Z
+        let ms: Vec<i64> = (0..127)
+            .filter(|i| i % 5 != 3)
+            .map(|i| t0 + i * 600_000)
+            .collect();
+        let ds = times(ms);
+        let all = Rows::All(ds.rows);
+        assert_eq!(cadence(&ds, all), Some(600));
+        let w = default_width(&ds, all, None);
+        // 15 minutes would fit 120 buckets, but alternates one and two writes: 30 minutes.
+        assert_eq!(auto_width(t0, t0 + 126 * 600_000, DEFAULT_BUCKETS), 900);
+        assert_eq!(w, 1800);
+        let s = series(&ds, all, w);
+        assert!(s.buckets.iter().all(|b| b.sessions <= 3));
+        // A short stretch keeps the cadence itself, never less.
+        let short = times((0..10).map(|i| t0 + i * 600_000).collect());
+        assert_eq!(default_width(&short, Rows::All(10), None), 600);
+        // A cadence no offered width is a multiple of: doubled until it fits.
+        assert_eq!(width_for(0, 3_600_000, 120, Some(7)), 56);
+        assert_eq!(width_for(0, 86_400_000, 120, Some(7 * 60)), 7 * 60 * 2);
+        // A quarter of the rows off the grid (attacks between writes): still 10 minutes.
+        let mut mixed: Vec<i64> = (0..30).map(|i| t0 + i * 600_000).collect();
+        mixed.extend((0..10).map(|i| t0 + i * 600_000 + 123_457));
+        assert_eq!(cadence(&times(mixed), Rows::All(40)), Some(600));
+        // Irregular times: no cadence, the usual widths.
+        let odd = times(vec![t0 + 1, t0 + 1_001, t0 + 61_503]);
+        assert_eq!(cadence(&odd, Rows::All(3)), None);
     }
 
     #[test]

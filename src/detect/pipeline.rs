@@ -377,6 +377,28 @@ impl DetectionRun {
         &self.detection.scores
     }
 
+    /// The series each feature reads, untransformed, in feature order.
+    pub fn feature_sources(&self) -> &[NumericSource] {
+        &self.sources
+    }
+
+    /// A raw value of feature `f` as the forest sees it (transformed; the median when missing).
+    pub fn model_value(&self, f: usize, x: f64) -> f64 {
+        match (self.log.get(f), self.medians.get(f)) {
+            (Some(&log), Some(&m)) => clean(x, log, m),
+            _ => x,
+        }
+    }
+
+    /// The median of feature `f` in raw units (the transform undone).
+    pub fn raw_median(&self, f: usize) -> f64 {
+        match (self.log.get(f), self.medians.get(f)) {
+            (Some(true), Some(&m)) => m.signum() * m.abs().exp_m1(),
+            (_, Some(&m)) => m,
+            _ => f64::NAN,
+        }
+    }
+
     /// The (transformed, imputed) feature values of a row.
     pub fn row_values(&self, ds: &Dataset, row: usize) -> Vec<f64> {
         self.sources

@@ -275,9 +275,10 @@ impl Source for LocalSource {
         let ds = &self.ds;
         let all = rows_of(&selected, ds.rows);
         let window = q.range.or_else(|| timeseries::time_range(ds, all));
-        let width = q
-            .bucket_secs
-            .unwrap_or_else(|| window.map_or(3600, |(a, b)| timeseries::auto_width(a, b, 120)));
+        let width = match q.bucket_secs {
+            Some(w) => w.max(timeseries::cadence(ds, all).unwrap_or(1)),
+            None => timeseries::default_width(ds, all, window),
+        };
         let zoomed: Option<Vec<u32>> = q.range.map(|(a, b)| {
             let mut out = Vec::new();
             all.for_each(|r| {
@@ -339,10 +340,21 @@ impl Source for LocalSource {
             }
         });
         let distinct = ranked.len();
+        let reach = (ds.role_index(Role::SrcIp) == Some(col))
+            .then(|| rankings::reach(ds, &groups, sel))
+            .flatten();
         let rows = ranked
             .into_iter()
             .take(q.top)
             .map(|r| RankedRow {
+                dst_ports: reach
+                    .as_ref()
+                    .and_then(|x| x.get(r.group as usize))
+                    .and_then(|x| x.dst_ports),
+                dst_addrs: reach
+                    .as_ref()
+                    .and_then(|x| x.get(r.group as usize))
+                    .and_then(|x| x.dst_addrs),
                 flagged: flagged.get(r.group as usize).copied().unwrap_or(0),
                 max_score: max.get(r.group as usize).copied().flatten(),
                 sessions: r.sessions,
@@ -438,10 +450,21 @@ impl Source for LocalSource {
                     .collect()
             }),
             same_source: None,
+            facts: None,
         };
         check(cancel)?;
+        let facts = match det {
+            Some(d) => {
+                let threshold = scope.rule.map(|r| d.detection.index.select(r).threshold);
+                Some(super::facts::plain_facts(
+                    ds, d, row, flags, threshold, cancel,
+                )?)
+            }
+            None => None,
+        };
         Ok(RecordDetail {
             same_source: self.same_source(row, sessions, flags),
+            facts,
             ..detail
         })
     }
@@ -533,6 +556,24 @@ mod tests {
         let flagged_in_page: usize = t.flagged.iter().sum::<u64>() as usize;
         assert_eq!(a.total, flagged_in_page);
         assert!(a.rows.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+
+    #[test]
+    fn source_ip_rankings_count_destination_ports_and_addresses() {
+        let s = demo();
+        let no = AtomicBool::new(false);
+        let q = |key: &str| RankingQuery {
+            scope: scope(None),
+            key: key.into(),
+            by: Default::default(),
+            top: usize::MAX,
+        };
+        let r = s.ranking(&q("src_ip"), &no).unwrap();
+        let scanner = r.rows.iter().find(|x| x.key == "198.51.100.23").unwrap();
+        assert_eq!((scanner.dst_ports, scanner.dst_addrs), (Some(50), Some(1)));
+        assert!(r.rows.iter().all(|x| x.dst_ports.is_some_and(|p| p >= 1)));
+        let c = s.ranking(&q("src_ip_country_code"), &no).unwrap();
+        assert!(c.rows.iter().all(|x| x.dst_ports.is_none()));
     }
 
     #[test]

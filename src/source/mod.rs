@@ -44,6 +44,7 @@
 //! each one the same views and compare the values.
 
 pub mod engine;
+pub mod facts;
 pub mod local;
 pub mod remote;
 pub mod search;
@@ -149,6 +150,9 @@ pub struct RankedRow {
     /// Flagged sessions under the scope's rule.
     pub flagged: u64,
     pub max_score: Option<f64>,
+    /// Distinct destination ports and addresses (rankings of the source-IP column only).
+    pub dst_ports: Option<u64>,
+    pub dst_addrs: Option<u64>,
 }
 
 /// The answer to a [`RankingQuery`].
@@ -230,6 +234,8 @@ pub struct RecordDetail {
     pub explanation: Option<Explanation>,
     pub patterns: Vec<String>,
     pub same_source: Option<SameSource>,
+    /// The plain-words facts the drill-down leads with (None without a model).
+    pub facts: Option<facts::PlainFacts>,
 }
 
 /// One column as a source describes it.

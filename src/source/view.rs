@@ -55,6 +55,8 @@ pub struct RankedEntity {
     pub max_score: Option<f64>,
     /// Sessions per time bucket (for a mini sparkline); empty when not computed.
     pub activity: Vec<u64>,
+    /// Distinct destination ports and addresses (source-IP rankings only).
+    pub reach: Option<rankings::Reach>,
 }
 
 /// The view.
@@ -203,9 +205,11 @@ pub fn compute(
     cancelled(cancel)?;
     let range = timeseries::time_range(ds, sel);
     let window = req.zoom.or(range);
-    let width = req
-        .bucket_secs
-        .unwrap_or_else(|| window.map_or(3600, |(a, b)| timeseries::auto_width(a, b, 120)));
+    // A width the user picked is kept, but never narrower than the data's cadence.
+    let width = match req.bucket_secs {
+        Some(w) => w.max(timeseries::cadence(ds, sel).unwrap_or(1)),
+        None => timeseries::default_width(ds, sel, window),
+    };
     let series = match req.zoom {
         Some((a, b)) => {
             let zoomed: Vec<u32> = rows
@@ -240,9 +244,18 @@ pub fn compute(
                     continue;
                 };
                 let ranked = rankings::rank_groups(ds, &groups, sel, RankBy::Sessions);
+                let reach = (ds.role_index(Role::SrcIp) == Some(col))
+                    .then(|| rankings::reach(ds, &groups, sel))
+                    .flatten();
+                let mut rows = enrich(ds, &groups, ranked, sel, &req, range);
+                if let Some(reach) = reach {
+                    for e in &mut rows {
+                        e.reach = reach.get(e.row.group as usize).copied();
+                    }
+                }
                 rankings.push(Ranking {
                     dimension: label,
-                    rows: enrich(ds, &groups, ranked, sel, &req, range),
+                    rows,
                 });
             }
             rankings
@@ -432,6 +445,7 @@ fn enrich(
                     .get_mut(g)
                     .and_then(Option::take)
                     .unwrap_or_default(),
+                reach: None,
                 row,
             }
         })

@@ -93,6 +93,10 @@ pub enum Action {
     ZoomOut,
     MarkRange,
     NextDimension,
+    /// The previous ranking (Rankings) or list (Flows).
+    PrevDimension,
+    /// Flows: cycle the fan-out list's order (sessions / bytes / fan-out).
+    NextFanSort,
     NextSortKey,
     ContaminationStep(i32),
     TypeContamination,
@@ -105,6 +109,8 @@ pub enum Action {
     /// Anomalies: the evaluation panel (both detectors against the label column).
     Evaluation,
     FilterToSelection,
+    /// Copy the selected value (or the drill-down's row) to the clipboard.
+    Copy,
     /// Export the current table (CSV or JSON by file name).
     Export,
     /// Write the findings report of the current view.

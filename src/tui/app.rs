@@ -126,6 +126,8 @@ pub struct App {
     pub entity_report: Option<(usize, Arc<super::entities::EntityDetail>)>,
     /// Where `W` saves the detection parameters.
     pub config_path: Option<std::path::PathBuf>,
+    /// An OSC 52 sequence the loop writes to the terminal after the next draw (`y`).
+    pub clipboard: Option<String>,
     pub(super) worker: Worker,
 }
 
@@ -174,6 +176,7 @@ impl App {
             entities_error: None,
             entity_report: None,
             config_path: None,
+            clipboard: None,
             worker: Worker::start(),
         };
         app.start_load(source);
@@ -224,6 +227,14 @@ impl App {
     /// Page height for list movement.
     pub fn page(&self) -> usize {
         usize::from(self.size.1.saturating_sub(8)).max(1)
+    }
+
+    /// Lines a page-down moves in a popup: one less than the smallest popup shows, so a page
+    /// never skips a line (a heading).
+    pub fn popup_page(&self) -> usize {
+        (usize::from(self.size.1.saturating_sub(5)) * 90 / 100)
+            .saturating_sub(3)
+            .max(1)
     }
 
     /// The only place state changes.
@@ -312,6 +323,7 @@ impl App {
                 Effect::Open(popup) => self.open_popup(popup),
                 Effect::Close => self.popup = None,
                 Effect::Status(text) => self.status = Some(text),
+                Effect::Copy(text) => self.copy(&text),
                 Effect::Prompt(kind, text) => self.open_input(kind, text),
                 Effect::Threshold(t) => self.set_threshold(t),
                 Effect::Search { forward } => self.search(forward, false),
@@ -337,6 +349,12 @@ impl App {
         match (popup, action) {
             (_, Action::Close) => self.popup = None,
             (Popup::Help { .. }, Action::Help) => self.popup = None,
+            (Popup::Detail { row, .. }, Action::Copy) => {
+                if let Some((_, d)) = self.detail.as_ref().filter(|(k, _)| k.row == row) {
+                    let text = super::detail::row_text(d);
+                    self.copy(&text);
+                }
+            }
             (Popup::Detail { row, .. }, Action::FilterToSelection) => {
                 let field = self
                     .ds
@@ -356,8 +374,24 @@ impl App {
                 let effects = super::features::update(cursor, a, &ds, &mut self.params);
                 self.apply(effects);
             }
-            (p, a) => self.popup = Some(p.scrolled(&a, self.page())),
+            (p, a) => self.popup = Some(p.scrolled(&a, self.popup_page())),
         }
+    }
+
+    /// Puts `text` on the clipboard (the loop writes the OSC 52 sequence) and says what was copied.
+    pub fn copy(&mut self, text: &str) {
+        self.clipboard = Some(crate::clipboard::osc52(text));
+        let first = text.lines().next().unwrap_or_default();
+        let lines = text.lines().count();
+        let what = if lines > 1 {
+            format!(
+                "{lines} lines, starting '{}'",
+                super::widgets::cell(first, 40)
+            )
+        } else {
+            format!("'{}'", super::widgets::cell(first, 60))
+        };
+        self.status = Some(format!("copied to the clipboard (OSC 52): {what}"));
     }
 
     /// The source IP of a row as text.

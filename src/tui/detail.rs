@@ -1,5 +1,7 @@
 //! The drill-down popup's text, drawn from a [`RecordDetail`] the source computed
-//! once when the popup opened (on the worker): the row's fields, its score and rank,
+//! once when the popup opened (on the worker): first the plain facts (score against the
+//! threshold, each feature among all sessions, the nearest session across the threshold —
+//! worded in `crate::source::facts`), then the row's fields, its score and rank,
 //! why it is unusual, and every session of its source IP. Pure: it formats what it is
 //! given and never looks at rows, so a redraw costs the same at ten million rows as at
 //! ten. Every data value passes the sanitiser (through [`cell`]).
@@ -9,11 +11,15 @@ use super::widgets::{bar, cell, compact, pad, spark};
 use crate::dataset::{format_number, format_time};
 use crate::detect::Direction;
 use crate::source::RecordDetail;
+use crate::source::facts::PlainFacts;
 use ratatui::text::{Line, Span};
 
 /// The lines of the drill-down of one session, for a popup `width` columns wide.
 pub fn lines(d: &RecordDetail, t: &Theme, width: u16) -> Vec<Line<'static>> {
     let mut lines = vec![header(d, t)];
+    if let Some(f) = &d.facts {
+        plain(d, f, t, usize::from(width), &mut lines);
+    }
     let name_w = d
         .fields
         .iter()
@@ -35,7 +41,7 @@ pub fn lines(d: &RecordDetail, t: &Theme, width: u16) -> Vec<Line<'static>> {
         ]));
     }
     if d.record.score.is_some() {
-        why(d, t, &mut lines);
+        shares(d, t, &mut lines);
     }
     same_source(d, t, &mut lines);
     lines
@@ -60,10 +66,70 @@ fn header(d: &RecordDetail, t: &Theme) -> Line<'static> {
     ])
 }
 
-fn why(d: &RecordDetail, t: &Theme, lines: &mut Vec<Line<'static>>) {
+/// The plain facts first: the score against the threshold, each feature among all sessions,
+/// the source's sessions, the nearest session across the threshold, the patterns.
+fn plain(
+    d: &RecordDetail,
+    f: &PlainFacts,
+    t: &Theme,
+    width: usize,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let style = if f.flagged { t.alert() } else { t.ok() };
+    lines.push(Line::styled(cell(&f.score_sentence(), width), style));
+    let name_w = f
+        .features
+        .iter()
+        .map(|x| crate::sanitize::display_width(&cell(&x.name, 20)))
+        .max()
+        .unwrap_or(8);
+    lines.push(Line::styled(
+        "why: each feature among all sessions",
+        t.header(),
+    ));
+    for x in &f.features {
+        lines.push(Line::from(vec![
+            Span::styled(pad(&cell(&x.name, 20), name_w + 2), t.dim()),
+            Span::raw(cell(&x.sentence(), width.saturating_sub(name_w + 2))),
+        ]));
+    }
+    if !d.patterns.is_empty() {
+        lines.push(Line::styled("pattern", t.header()));
+        for p in &d.patterns {
+            lines.push(Line::styled(
+                format!("  {}", cell(p, width.saturating_sub(2))),
+                t.warn(),
+            ));
+        }
+    }
+    let source = f.source_sentence();
+    let contrast = f.contrast_lines();
+    if source.is_some() || !contrast.is_empty() {
+        lines.push(Line::styled("unlike its neighbours", t.header()));
+    }
+    if let Some(s) = source {
+        lines.push(Line::raw(cell(&s, width)));
+    }
+    for (i, c) in contrast.iter().enumerate() {
+        let text = if i == 0 {
+            cell(c, width)
+        } else {
+            format!("  {}", cell(c, width.saturating_sub(2)))
+        };
+        let style = if c.ends_with("differs most") {
+            t.warn()
+        } else {
+            t.base()
+        };
+        lines.push(Line::styled(text, style));
+    }
+    lines.push(Line::raw(""));
+}
+
+fn shares(d: &RecordDetail, t: &Theme, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "why: per-feature contributions (share of isolation)",
+        "model detail: share of isolation per feature (how often its splits isolate the row)",
         t.header(),
     ));
     for c in d.explanation.iter().flat_map(|e| &e.contributions) {
@@ -84,7 +150,7 @@ fn why(d: &RecordDetail, t: &Theme, lines: &mut Vec<Line<'static>>) {
             )),
         ]));
     }
-    if !d.patterns.is_empty() {
+    if d.facts.is_none() && !d.patterns.is_empty() {
         lines.push(Line::styled("pattern", t.header()));
         for p in &d.patterns {
             lines.push(Line::styled(format!("  {}", cell(p, 200)), t.warn()));
@@ -130,4 +196,20 @@ fn same_source(d: &RecordDetail, t: &Theme, lines: &mut Vec<Line<'static>>) {
             if s.flagged { t.alert() } else { t.base() },
         ));
     }
+}
+
+/// The session as text for the clipboard: `name: value` per field, then the plain facts.
+pub fn row_text(d: &RecordDetail) -> String {
+    let mut out = format!("row {}\n", d.record.id);
+    for (name, value) in &d.fields {
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    if let Some(f) = &d.facts {
+        out.push_str(&f.score_sentence());
+        out.push('\n');
+        for x in &f.features {
+            out.push_str(&format!("{} {}\n", x.name, x.sentence()));
+        }
+    }
+    out
 }

@@ -167,6 +167,12 @@ pub fn run(
             terminal.draw(|f| f.render_widget(&app, f.area()))?;
             dirty = false;
         }
+        if let Some(seq) = app.clipboard.take() {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            out.write_all(seq.as_bytes())?;
+            out.flush()?;
+        }
         // Never hand a hung-up terminal to crossterm: its read loop spins on end of input.
         if hangup.stopped() || !event::poll(Duration::from_millis(30))? {
             continue;

@@ -387,7 +387,8 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
             return;
         }
     };
-    let scroll = scroll.min(lines.len().saturating_sub(1));
+    // Never past the last full page: a page-down at the end shows the end, not a blank page.
+    let scroll = scroll.min(lines.len().saturating_sub(usize::from(inner.height).max(1)));
     let text = Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>());
     // A reject's reason and its hint are long sentences: wrapped, not cut at the border.
     if matches!(popup, Popup::Rejects { .. }) {

@@ -30,3 +30,4 @@ mod tui;
 mod tui_entities;
 mod tui_supervised;
 mod walk;
+mod walk3;

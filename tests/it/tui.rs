@@ -120,6 +120,7 @@ fn small_terminals_degrade_gracefully() {
             "/ search",
             "q quit",
             "x export",
+            "y copy",
             "f filter",
             "Enter open",
         ];

@@ -184,3 +184,29 @@ fn the_anomaly_csv_carries_rank_pattern_why_line_and_rounded_scores() {
     assert_eq!(&exfil[n - 2], "exfiltration");
     assert!(exfil[n - 1].contains("exfiltration"), "{:?}", &exfil[n - 1]);
 }
+
+#[test]
+fn timeline_and_report_share_buckets_no_narrower_than_the_cadence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = app(Source::Demo);
+    keys(&mut a, "3");
+    let series = a.view.as_ref().unwrap().series.clone();
+    // The demo logs every 10 minutes: buckets are a multiple of that (not 15 minutes).
+    assert_eq!(series.width_secs % 600, 0, "{}", series.width_secs);
+    let busiest = series.buckets.iter().map(|b| b.sessions).max().unwrap();
+    let json = dir.path().join("r.json").display().to_string();
+    prompt(&mut a, "e", &json);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let time = &report["time"];
+    assert_eq!(time["series"]["width_secs"], series.width_secs);
+    assert_eq!(time["busiest_sessions"], busiest);
+    let md = dir.path().join("r.md").display().to_string();
+    prompt(&mut a, "e", &md);
+    let text = std::fs::read_to_string(&md).unwrap();
+    let name = threatlens::analysis::timeseries::width_name(series.width_secs);
+    assert!(
+        text.contains(&format!("Busiest {name} window by sessions")),
+        "{text}"
+    );
+}

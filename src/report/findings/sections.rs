@@ -328,8 +328,9 @@ pub(super) fn time(c: &Ctx<'_>) -> Option<TimeTrends> {
     let Frame { ds, all, .. } = **c;
     let flagged_set = &c.flagged;
     // Time trends.
-    timeseries::time_range(ds, all).map(|(a, b)| {
-        let width = timeseries::auto_width(a, b, 60);
+    timeseries::time_range(ds, all).map(|range| {
+        // The Timeline's rule, so both show the same buckets and counts.
+        let width = timeseries::default_width(ds, all, Some(range));
         let series = timeseries::series(ds, all, width);
         let w = width * 1000;
         let mut flagged_per_bucket = vec![0u64; series.buckets.len()];

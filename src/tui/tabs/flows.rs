@@ -1,8 +1,11 @@
 //! Tab 7, Flows: the source → destination interaction graph — unique IPs, edges,
 //! top pairs by sessions with bytes and ports, fan-out per source and fan-in per
-//! destination, and a node-link sketch of the top pairs. Enter filters to the pair.
+//! destination, and a node-link sketch of the top pairs. Enter filters to the pair;
+//! `s` orders the fan-out list by fan-out, sessions or bytes (each the top of the whole
+//! list, computed with the view).
 
 use super::{Ctx, Effect, moved};
+use crate::analysis::flows::FanOrder;
 use crate::tui::action::Action;
 use crate::tui::widgets::labels::Labels;
 use crate::tui::widgets::{cell, compact, pad};
@@ -21,6 +24,8 @@ pub struct FlowsState {
     pub cursor: usize,
     /// 0 pairs, 1 fan-out, 2 fan-in.
     pub list: usize,
+    /// The fan-out list's order (`s` cycles it).
+    pub fan_sort: FanOrder,
 }
 
 impl FlowsState {
@@ -30,7 +35,7 @@ impl FlowsState {
         };
         match self.list {
             0 => f.pairs.len(),
-            1 => f.fan_out.len(),
+            1 => f.fan_out_by(self.fan_sort).len(),
             _ => f.fan_in.len(),
         }
     }
@@ -42,6 +47,36 @@ impl FlowsState {
                 self.list = (self.list + 1) % LISTS.len();
                 self.cursor = 0;
             }
+            Action::PrevDimension => {
+                self.list = (self.list + LISTS.len() - 1) % LISTS.len();
+                self.cursor = 0;
+            }
+            Action::NextFanSort => {
+                self.fan_sort = self.fan_sort.next();
+                self.list = 1;
+                self.cursor = 0;
+                return vec![Effect::Status(format!(
+                    "fan-out per source sorted by {}",
+                    self.fan_sort.label()
+                ))];
+            }
+            Action::Copy => {
+                let Some(f) = ctx.view.flows.as_ref() else {
+                    return Vec::new();
+                };
+                let text = match self.list {
+                    0 => f
+                        .pairs
+                        .get(self.cursor)
+                        .map(|p| format!("{} -> {}", p.src, p.dst)),
+                    1 => f
+                        .fan_out_by(self.fan_sort)
+                        .get(self.cursor)
+                        .map(|n| n.ip.clone()),
+                    _ => f.fan_in.get(self.cursor).map(|n| n.ip.clone()),
+                };
+                return text.map(Effect::Copy).into_iter().collect();
+            }
             Action::Enter => {
                 let Some(f) = ctx.view.flows.as_ref() else {
                     return Vec::new();
@@ -52,7 +87,10 @@ impl FlowsState {
                         .pairs
                         .get(self.cursor)
                         .and_then(|p| all(&[equals("src_ip", &p.src), equals("dst_ip", &p.dst)])),
-                    1 => f.fan_out.get(self.cursor).map(|n| equals("src_ip", &n.ip)),
+                    1 => f
+                        .fan_out_by(self.fan_sort)
+                        .get(self.cursor)
+                        .map(|n| equals("src_ip", &n.ip)),
                     _ => f.fan_in.get(self.cursor).map(|n| equals("dst_ip", &n.ip)),
                 };
                 return clause.map(Effect::Narrow).into_iter().collect();
@@ -82,6 +120,11 @@ impl FlowsState {
             .iter()
             .enumerate()
             .flat_map(|(i, l)| {
+                let l = if i == 1 {
+                    format!("{l} (by {}, s)", self.fan_sort.label())
+                } else {
+                    l.to_string()
+                };
                 [
                     Span::styled(
                         format!(" {l} "),
@@ -150,17 +193,18 @@ impl FlowsState {
             }
             k => {
                 let (nodes, peer) = if k == 1 {
-                    (&f.fan_out, "destinations")
+                    (f.fan_out_by(self.fan_sort), "destinations")
                 } else {
-                    (&f.fan_in, "sources")
+                    (f.fan_in.as_slice(), "sources")
                 };
                 lines.push(Line::styled(
                     format!(
-                        "{} {:>12} {:>6} {:>8}",
-                        pad("ip", 40),
+                        "{} {:>12} {:>6} {:>8} {:>9}",
+                        pad("ip", 36),
                         peer,
                         "ports",
-                        "sessions"
+                        "sessions",
+                        "bytes"
                     ),
                     t.header(),
                 ));
@@ -172,11 +216,12 @@ impl FlowsState {
                     };
                     lines.push(Line::styled(
                         format!(
-                            "{} {:>12} {:>6} {:>8}",
-                            pad(&cell(&n.ip, 40), 40),
+                            "{} {:>12} {:>6} {:>8} {:>9}",
+                            pad(&cell(&n.ip, 36), 36),
                             n.peers,
                             n.ports,
-                            n.sessions
+                            n.sessions,
+                            compact(n.bytes as f64)
                         ),
                         style,
                     ));

@@ -36,6 +36,12 @@ impl GeoState {
     /// Handles a Geo action.
     pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
         match action {
+            Action::Copy => {
+                let key = countries(ctx.view)
+                    .get(self.cursor)
+                    .map(|e| e.row.key.clone());
+                return key.map(Effect::Copy).into_iter().collect();
+            }
             Action::Enter => {
                 let key = countries(ctx.view)
                     .get(self.cursor)

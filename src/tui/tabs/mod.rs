@@ -109,6 +109,8 @@ pub enum Effect {
     },
     /// Compute per-entity detection on the worker (unless it is already there).
     Entities,
+    /// Put this text on the clipboard (OSC 52; the app sanitises it).
+    Copy(String),
 }
 
 /// Every tab's state.

@@ -1,6 +1,6 @@
 //! Tab 4, Rankings: countries, source IPs, destination ports, rules, observation
-//! and detection types — sessions, bytes in and out, flagged sessions and max
-//! score, sortable, with bar gauges and a mini sparkline of each entity's activity.
+//! and detection types — sessions, bytes in and out, (for source IPs) distinct
+//! destination ports and addresses, flagged sessions and max score, sortable, with bar gauges and a mini sparkline of each entity's activity.
 //! Enter filters every tab to the entity under the cursor.
 
 use super::{Ctx, Effect, moved};
@@ -21,16 +21,23 @@ pub enum RankSort {
     BytesOut,
     Flagged,
     MaxScore,
+    /// Distinct destination ports (source-IP rankings).
+    DstPorts,
+    /// Distinct destination addresses (source-IP rankings).
+    DstAddrs,
 }
 
 impl RankSort {
-    fn next(self) -> RankSort {
+    /// The next sort key; the reach keys only where the ranking has them.
+    fn next(self, reach: bool) -> RankSort {
         match self {
             RankSort::Sessions => RankSort::BytesIn,
             RankSort::BytesIn => RankSort::BytesOut,
             RankSort::BytesOut => RankSort::Flagged,
             RankSort::Flagged => RankSort::MaxScore,
-            RankSort::MaxScore => RankSort::Sessions,
+            RankSort::MaxScore if reach => RankSort::DstPorts,
+            RankSort::DstPorts if reach => RankSort::DstAddrs,
+            _ => RankSort::Sessions,
         }
     }
     fn label(self) -> &'static str {
@@ -40,6 +47,8 @@ impl RankSort {
             RankSort::BytesOut => "bytes out",
             RankSort::Flagged => "flagged",
             RankSort::MaxScore => "max score",
+            RankSort::DstPorts => "dst ports",
+            RankSort::DstAddrs => "dst addrs",
         }
     }
 }
@@ -82,6 +91,13 @@ impl RankingsState {
             .collect()
     }
 
+    /// Whether the ranking shown counts destination ports and addresses (source IPs).
+    fn has_reach(&self, view: &ViewData) -> bool {
+        view.rankings
+            .get(self.dim)
+            .is_some_and(|r| r.rows.iter().any(|e| e.reach.is_some()))
+    }
+
     /// Handles a Rankings action.
     pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
         let ndims = ctx.view.rankings.len().max(1);
@@ -89,14 +105,33 @@ impl RankingsState {
             Action::NextDimension => {
                 self.dim = (self.dim + 1) % ndims;
                 self.cursor = 0;
+                if !self.has_reach(ctx.view) {
+                    self.sort = match self.sort {
+                        RankSort::DstPorts | RankSort::DstAddrs => RankSort::Sessions,
+                        s => s,
+                    };
+                }
             }
-            Action::Left => {
+            Action::Left | Action::PrevDimension => {
                 self.dim = (self.dim + ndims - 1) % ndims;
                 self.cursor = 0;
+                if !self.has_reach(ctx.view) {
+                    self.sort = match self.sort {
+                        RankSort::DstPorts | RankSort::DstAddrs => RankSort::Sessions,
+                        s => s,
+                    };
+                }
             }
             Action::NextSortKey => {
-                self.sort = self.sort.next();
+                self.sort = self.sort.next(self.has_reach(ctx.view));
                 self.cursor = 0;
+            }
+            Action::Copy => {
+                let key = self
+                    .sorted(ctx.view)
+                    .get(self.cursor)
+                    .map(|e| e.row.key.clone());
+                return key.map(Effect::Copy).into_iter().collect();
             }
             Action::Enter => {
                 let ds = ctx.ds;
@@ -132,6 +167,8 @@ pub fn sort_order(rows: &[RankedEntity], sort: RankSort) -> Vec<u32> {
             RankSort::BytesOut => e.row.bytes_out.sum as f64,
             RankSort::Flagged => e.flagged as f64,
             RankSort::MaxScore => e.max_score.unwrap_or(0.0),
+            RankSort::DstPorts => e.reach.and_then(|r| r.dst_ports).unwrap_or(0) as f64,
+            RankSort::DstAddrs => e.reach.and_then(|r| r.dst_addrs).unwrap_or(0) as f64,
         }
     };
     let mut order: Vec<u32> = (0..rows.len() as u32).collect();
@@ -187,9 +224,15 @@ impl RankingsState {
             .unwrap_or(4)
             .clamp(8, 28);
         let bar_w = 12;
+        let reach = rows.iter().any(|e| e.reach.is_some());
+        let reach_head = if reach {
+            format!(" {:>9} {:>9}", "dst ports", "dst addrs")
+        } else {
+            String::new()
+        };
         lines.push(Line::styled(
             format!(
-                "{} {:>8} {} {:>9} {:>9} {:>7} {:>6}  activity   (sorted by {})",
+                "{} {:>8} {} {:>9} {:>9}{reach_head} {:>7} {:>6}  activity   (sorted by {})",
                 pad("entity", key_w),
                 "sessions",
                 pad("", bar_w),
@@ -227,6 +270,13 @@ impl RankingsState {
                     compact(e.row.bytes_in.sum as f64),
                     compact(e.row.bytes_out.sum as f64)
                 )),
+                Span::raw(if reach {
+                    let n = |x: Option<u64>| x.map_or("—".to_string(), |x| x.to_string());
+                    let r = e.reach.unwrap_or_default();
+                    format!("{:>9} {:>9} ", n(r.dst_ports), n(r.dst_addrs))
+                } else {
+                    String::new()
+                }),
                 Span::styled(format!("{:>7}", e.flagged), flag_style),
                 Span::raw(format!(
                     " {:>6}  ",

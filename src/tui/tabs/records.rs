@@ -51,6 +51,14 @@ impl RecordsState {
                 let text = self.search.clone().unwrap_or_default();
                 return vec![Effect::Prompt(InputKind::Search, text)];
             }
+            Action::Copy => {
+                let text = ctx
+                    .view
+                    .rows
+                    .get(self.cursor)
+                    .map(|&row| ctx.ds.cell_text(row as usize, self.col).into_owned());
+                return text.map(Effect::Copy).into_iter().collect();
+            }
             Action::SearchNext => return vec![Effect::Search { forward: true }],
             Action::SearchPrev => return vec![Effect::Search { forward: false }],
             Action::Enter => {
