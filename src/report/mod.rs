@@ -3,6 +3,7 @@
 //! Pure functions from analysis values to text; every data value passes
 //! through the sanitiser. No terminal, no files (the CLI decides where text goes).
 
+pub mod engine;
 pub mod export;
 pub mod file;
 pub mod findings;
