@@ -3,6 +3,7 @@
 //! Pure functions from analysis values to text; every data value passes
 //! through the sanitiser. No terminal, no files (the CLI decides where text goes).
 
+pub mod doc;
 pub mod engine;
 pub mod export;
 pub mod file;
@@ -10,6 +11,7 @@ pub mod findings;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod prose;
 pub mod sources;
 pub mod summary;
 pub mod table;
