@@ -10,7 +10,7 @@ use std::time::Instant;
 use threatlens::detect::RunControl;
 use threatlens::detect::model::Model;
 use threatlens::detect::pipeline::{DetectParams, DetectionRun, default_features};
-use threatlens::source::engine::{Cell, SqlEngine, connect};
+use threatlens::source::engine::{Cell, DEFAULT_CONNECT_TIMEOUT, connect};
 use threatlens::sql::Dialect;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = Model::from_run(&ds, &run, contamination, 0.0);
     drop(buf);
 
-    let engine = connect(&url)?;
+    let engine = connect(&url, DEFAULT_CONNECT_TIMEOUT)?;
     let never = AtomicBool::new(false);
     let q = |sql: &str| engine.query(sql, &never);
     let d = Dialect::Spark;

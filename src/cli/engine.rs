@@ -126,7 +126,7 @@ pub fn save_model(
 }
 
 /// Where the data lives when it is not a file: a table in Spark, through Spark Connect.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct EngineArgs {
     /// Run in Spark through Spark Connect: sc://HOST:PORT[/;use_ssl=true;token=…] (the token may
     /// instead be in $SPARK_CONNECT_AUTHENTICATE_TOKEN; it is never printed). Needs a build with
@@ -145,4 +145,36 @@ pub struct EngineArgs {
     /// over every row).
     #[arg(long, value_name = "N", default_value_t = 1000, requires = "engine")]
     pub engine_rows: usize,
+    /// With --engine: seconds to wait for the server to accept and answer before giving up
+    /// (a refused connection fails at once).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = timeout_secs, requires = "engine")]
+    pub engine_timeout: std::time::Duration,
+}
+
+impl Default for EngineArgs {
+    fn default() -> Self {
+        EngineArgs {
+            engine: None,
+            table: None,
+            map: Vec::new(),
+            engine_rows: 1000,
+            engine_timeout: crate::source::engine::DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// `--engine-timeout`: a number of seconds, more than 0 and at most a day.
+fn timeout_secs(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text.trim().parse().map_err(|_| {
+        format!(
+            "'{}' is not a number of seconds (e.g. 10 or 2.5)",
+            crate::sanitize::inert(text)
+        )
+    })?;
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!(
+            "{secs} is out of range: give more than 0 and at most 86400 seconds"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }

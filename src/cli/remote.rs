@@ -7,9 +7,11 @@
 //! count and threshold over every row, the top flagged rows explained locally with the same
 //! model). Errors carry the endpoint without its token. No SQL is written here.
 
-use super::detect::{DetectArgs, DetectFormat, flagged_row, outcome_of, run_detection};
+use super::detect::{
+    DetectArgs, DetectFormat, DetectOptions, flagged_row, outcome_of, run_detection,
+};
 use super::output::{Target, write_output};
-use super::{Failure, InputArgs, ReportArgs, SummaryArgs, SummaryFormat, to_json};
+use super::{Failure, InputArgs, ReportArgs, ReportFormat, SummaryArgs, SummaryFormat, to_json};
 use crate::detect::RunControl;
 use crate::detect::model::Model;
 use crate::detect::pipeline::DetectionRun;
@@ -59,7 +61,7 @@ fn open(input: &InputArgs, cancel: &AtomicBool) -> Result<(Remote, String), Fail
             "--engine needs --table EXPR (a catalog table, a path such as parquet.`s3://…`, or a (subquery))",
         ));
     };
-    let engine = engine::connect(url)?;
+    let engine = engine::connect(url, input.engine.engine_timeout)?;
     let remote = Remote::open(engine, table, &input.engine.map, cancel)?;
     let view = remote.scope(input.filter.as_deref(), cancel)?;
     Ok((remote, view))
@@ -83,14 +85,75 @@ pub fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `report --engine`: not answered yet.
+/// `report --engine`: the report from the engine's views — the summary computed there, every row
+/// scored there, the top flagged rows sent back and explained here.
 pub fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
-    if let Some(url) = &a.input.engine.engine {
-        engine::check(url)?;
+    use crate::report::engine::{EngineAnomalies, EngineReport, FlaggedRow};
+    if a.detect.label.is_some() {
+        return Err(Failure::usage(
+            "--label is not available with --engine (the evaluation needs every row here)",
+        ));
     }
-    Err(Failure::usage(
-        "report --engine is not available yet: use `summary --engine` and `detect --engine` on the table, or `report` on an extract",
-    ))
+    let target = Target::from_arg(a.output.as_deref());
+    super::output::check_target(&target, a.force)?;
+    let cancel = AtomicBool::new(false);
+    let (remote, view) = open(&a.input, &cancel)?;
+    let summary = crate::timing::phase("summary", || remote.summary(&view, 20, &cancel))?;
+    let (model, note) = fitted(&remote, &view, &a.detect, &cancel)?;
+    let contamination = model
+        .contamination()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let det = crate::timing::phase("score in the engine", || {
+        remote.detect(
+            &view,
+            &model,
+            contamination,
+            a.input.engine.engine_rows,
+            ScoringForm::default(),
+            &cancel,
+        )
+    })?;
+    let flagged = explain(&det, &model)?
+        .into_iter()
+        .map(|f| FlaggedRow {
+            rank: f.rank,
+            score: f.score,
+            time: f.time,
+            src_ip: f.src_ip,
+            country: f.country,
+            bytes_in: f.bytes_in,
+            bytes_out: f.bytes_out,
+            explanation: f.explanation,
+        })
+        .collect();
+    let report = EngineReport {
+        source: remote.name().to_string(),
+        filter: a.input.filter.clone(),
+        anomalies: EngineAnomalies {
+            rows: det.rows,
+            flagged: det.flagged,
+            share: det.flagged as f64 / det.rows.max(1) as f64,
+            threshold: det.threshold,
+            rule: format!("contamination {contamination}"),
+            features: model.features.iter().map(|f| f.name.clone()).collect(),
+            trees: model.trees,
+            sample_size: model.sample_size,
+            seed: model.seed,
+        },
+        flagged,
+        summary,
+        notes: vec![
+            note,
+            "Not in an engine report: the patterns, per-country flagged shares, the heuristic alert and per-source (entity) detection, which need every flagged row here; run `report` on an extract for them.".into(),
+        ],
+    };
+    let text = match a.format {
+        ReportFormat::Md => crate::report::engine::markdown(&report),
+        ReportFormat::Html => crate::report::engine::html(&report),
+        ReportFormat::Json => to_json(&report)?,
+    };
+    write_output(&target, text.as_bytes(), a.force)?;
+    Ok(())
 }
 
 /// A flagged row from the engine, explained (JSON output).
@@ -212,21 +275,7 @@ fn model_for(
         );
         return Ok((model, vec![note]));
     }
-    let per_tree = a
-        .detect
-        .sample
-        .unwrap_or(crate::detect::defaults::SAMPLE as u64) as usize;
-    let n = per_tree
-        .saturating_mul(a.detect.trees as usize)
-        .max(per_tree);
-    let sample = crate::timing::phase("sample", || remote.sample(view, n, a.detect.seed, cancel))?;
-    let outcome = run_detection(&sample, &a.detect)?;
-    let model = Model::from_run(
-        &sample,
-        &outcome.run,
-        outcome.contamination,
-        outcome.selection.threshold,
-    );
+    let (model, note) = fitted(remote, view, &a.detect, cancel)?;
     if let Some(path) = &a.model.save_model {
         write_output(
             &Target::from_arg(Some(path)),
@@ -234,11 +283,33 @@ fn model_for(
             a.force,
         )?;
     }
+    Ok((model, vec![note]))
+}
+
+/// A forest fitted here on the engine's sample of trees × sample-size rows drawn for the seed.
+fn fitted(
+    remote: &Remote,
+    view: &str,
+    opts: &DetectOptions,
+    cancel: &AtomicBool,
+) -> Result<(Model, String), Failure> {
+    let per_tree = opts
+        .sample
+        .unwrap_or(crate::detect::defaults::SAMPLE as u64) as usize;
+    let n = per_tree.saturating_mul(opts.trees as usize).max(per_tree);
+    let sample = crate::timing::phase("sample", || remote.sample(view, n, opts.seed, cancel))?;
+    let outcome = run_detection(&sample, opts)?;
+    let model = Model::from_run(
+        &sample,
+        &outcome.run,
+        outcome.contamination,
+        outcome.selection.threshold,
+    );
     let note = format!(
         "fitted on {} rows drawn by the engine for seed {} (the rows with the smallest hash of seed and row), every row scored in the engine",
-        sample.rows, a.detect.seed
+        sample.rows, opts.seed
     );
-    Ok((model, vec![note]))
+    Ok((model, note))
 }
 
 /// The pulled rows explained with the same model, locally (a saved model scores row by row, so

@@ -4,6 +4,7 @@
 //! through the sanitiser. No terminal, no files (the CLI decides where text goes).
 
 pub mod doc;
+pub mod engine;
 pub mod export;
 pub mod file;
 pub mod findings;

@@ -10,10 +10,15 @@
 
 use std::fmt;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use thiserror::Error;
 
 /// The Spark Connect port when the URL names none.
 pub const DEFAULT_PORT: u16 = 15002;
+
+/// How long connecting may take (TCP, TLS, the session's first answer) before the engine counts
+/// as unreachable, unless `--engine-timeout` says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the engine is: a Spark Connect URL, parsed. The token never leaves through `Display`,
 /// `Debug` or an error.
@@ -123,6 +128,16 @@ impl Endpoint {
     /// `sc://host:port`: what messages and reports show (no parameters, so no token).
     pub fn shown(&self) -> String {
         format!("sc://{}:{}", self.host, self.port)
+    }
+
+    /// The host as written in the URL, without the brackets of an IPv6 address.
+    pub fn host(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// The port (15002 when the URL names none).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The URL as given: for the client library only, never for display.
@@ -257,16 +272,20 @@ pub fn check(url: &str) -> Result<Endpoint, EngineError> {
     }
 }
 
-/// Connects to the engine at `url` (a Spark Connect URL): needs the `spark` feature.
-pub fn connect(url: &str) -> Result<Box<dyn SqlEngine>, EngineError> {
+/// Connects to the engine at `url` (a Spark Connect URL): needs the `spark` feature. A server
+/// that refuses the connection, or does not answer within `timeout`, is
+/// [`EngineError::Unreachable`].
+pub fn connect(url: &str, timeout: Duration) -> Result<Box<dyn SqlEngine>, EngineError> {
     let endpoint = Endpoint::parse(url)?;
     #[cfg(feature = "spark")]
     {
-        Ok(Box::new(super::spark::SparkEngine::connect(endpoint)?))
+        Ok(Box::new(super::spark::SparkEngine::connect(
+            endpoint, timeout,
+        )?))
     }
     #[cfg(not(feature = "spark"))]
     {
-        let _ = endpoint;
+        let _ = (endpoint, timeout);
         Err(EngineError::NotBuilt)
     }
 }

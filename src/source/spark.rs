@@ -20,8 +20,10 @@ use super::engine::{Cell, Endpoint, EngineError, SqlEngine, Table};
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType as ArrowType, Float64Type, Int64Type, TimeUnit};
 use spark_connect::{SparkError, SparkSession};
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
 
 /// A connected Spark Connect session.
 pub struct SparkEngine {
@@ -30,17 +32,47 @@ pub struct SparkEngine {
 }
 
 impl SparkEngine {
-    /// Opens a session at `endpoint` and checks it answers (`SELECT 1`), with UTC as the session
-    /// time zone (threatlens reads naive times as UTC).
-    pub fn connect(endpoint: Endpoint) -> Result<SparkEngine, EngineError> {
-        let unreachable = |e: SparkError| EngineError::Unreachable {
-            at: endpoint.shown(),
-            cause: endpoint.redact(&e.to_string()),
-        };
+    /// Opens a session at `endpoint` and checks it answers, with UTC as the session time zone
+    /// (threatlens reads naive times as UTC), all within `timeout`.
+    ///
+    /// The client retries an unavailable server with backoff for minutes, and waits without end
+    /// on a listener that never speaks gRPC, so the attempt runs on its own thread and is given
+    /// up after `timeout` (the thread is left to end with the process). A refused TCP connection
+    /// is reported at once, before the client starts retrying.
+    pub fn connect(endpoint: Endpoint, timeout: Duration) -> Result<SparkEngine, EngineError> {
+        let started = Instant::now();
+        reach(&endpoint, timeout)?;
+        let left = timeout.saturating_sub(started.elapsed());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let attempt = endpoint.clone();
+        std::thread::Builder::new()
+            .name("spark-connect".into())
+            .spawn(move || {
+                let _ = tx.send(SparkEngine::open(attempt));
+            })
+            .map_err(|e| unreachable(&endpoint, format!("cannot start the client: {e}")))?;
+        match rx.recv_timeout(left) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => Err(unreachable(
+                &endpoint,
+                format!(
+                    "no answer within {} (the port is open but no Spark Connect server replied: check the port, use_ssl=true for a TLS endpoint, or a proxy in between; --engine-timeout SECS waits longer)",
+                    seconds(timeout)
+                ),
+            )),
+            Err(RecvTimeoutError::Disconnected) => Err(unreachable(
+                &endpoint,
+                "the client stopped without an answer".into(),
+            )),
+        }
+    }
+
+    /// The session and its first query, however long they take.
+    fn open(endpoint: Endpoint) -> Result<SparkEngine, EngineError> {
         let session = SparkSession::builder()
             .remote(endpoint.secret_url())
             .get_or_create()
-            .map_err(unreachable)?;
+            .map_err(|e| unreachable(&endpoint, endpoint.redact(&one_line(&e.to_string()))))?;
         let engine = SparkEngine { session, endpoint };
         let never = AtomicBool::new(false);
         engine
@@ -130,6 +162,64 @@ impl SqlEngine for SparkEngine {
             _ => Ok(Vec::new()),
         }
     }
+}
+
+fn unreachable(endpoint: &Endpoint, cause: String) -> EngineError {
+    EngineError::Unreachable {
+        at: endpoint.shown(),
+        cause,
+    }
+}
+
+/// `2.5s`, `10s`.
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+/// Checks that something accepts TCP connections at the endpoint, within `timeout`: a refused
+/// connection, an unknown host or silence fail here, worded with what to do.
+fn reach(endpoint: &Endpoint, timeout: Duration) -> Result<(), EngineError> {
+    let (host, port) = (endpoint.host(), endpoint.port());
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| {
+            unreachable(
+                endpoint,
+                format!("the host name does not resolve ({e}): check the spelling in --engine"),
+            )
+        })?
+        .collect();
+    let started = Instant::now();
+    let mut last = None;
+    for addr in &addrs {
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(addr, left) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    let cause = match last {
+        Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "connection refused: nothing listens on port {port} (is the Spark Connect server running? start one with `start-connect-server.sh`, or check the port)"
+        ),
+        Some(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
+            format!(
+                "no answer within {} (a firewall may drop the packets, or the host is down; --engine-timeout SECS waits longer)",
+                seconds(timeout)
+            )
+        }
+        Some(e) => format!("{e} (check the host and port in --engine)"),
+        None => "the host name resolves to no address: check --engine".into(),
+    };
+    Err(unreachable(endpoint, cause))
 }
 
 /// The first line of a (possibly multi-line, stack-traced) message.

@@ -8,8 +8,13 @@
 use super::{bin, run};
 use serde_json::Value;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use threatlens::source::engine::{SqlEngine, connect};
 use threatlens::sql::Dialect;
+
+/// `--engine-timeout` here: a loaded machine's cluster may take long to open a session, and
+/// these tests are about the answers, not the connect time (tests/it/spark.rs tests that).
+const WAIT: &str = "120";
 
 /// Rows of the generated tables.
 const ROWS: usize = 100_000;
@@ -111,12 +116,19 @@ fn cloudwatch_summary_filter_and_saved_model_scores_equal_local_in_spark() {
         .args(["demo", "--rows", &rows, "-o", csv_s])
         .assert()
         .success();
-    let engine = connect(&url).unwrap();
+    let engine = connect(&url, Duration::from_secs(120)).unwrap();
     let table = format!("tl_cw_{}", std::process::id());
     csv_table(engine.as_ref(), &table, csv_s, "");
 
     let remote = |extra: &[&str]| {
-        let mut a = vec!["--engine", &url, "--table", &table];
+        let mut a = vec![
+            "--engine-timeout",
+            WAIT,
+            "--engine",
+            &url,
+            "--table",
+            &table,
+        ];
         a.extend_from_slice(extra);
         a.into_iter().map(String::from).collect::<Vec<_>>()
     };
@@ -221,7 +233,7 @@ fn flow_log_summary_equals_local_in_spark() {
         .assert()
         .success();
     let logs = out.join("AWSLogs");
-    let engine = connect(&url).unwrap();
+    let engine = connect(&url, Duration::from_secs(120)).unwrap();
     let table = format!("tl_flow_{}", std::process::id());
     csv_table(
         engine.as_ref(),
@@ -231,7 +243,15 @@ fn flow_log_summary_equals_local_in_spark() {
     );
     let local = json(&["summary", logs.to_str().unwrap(), "--format", "json"]);
     let there = json(&[
-        "summary", "--engine", &url, "--table", &table, "--format", "json",
+        "summary",
+        "--engine-timeout",
+        WAIT,
+        "--engine",
+        &url,
+        "--table",
+        &table,
+        "--format",
+        "json",
     ]);
     assert_same_summary(&local, &there);
     sql(
@@ -247,14 +267,21 @@ fn flow_log_summary_equals_local_in_spark() {
 #[ignore = "needs a Spark Connect server (CI starts one)"]
 fn hostile_names_and_literals_are_quoted_not_run() {
     let url = spark("hostile names");
-    let engine = connect(&url).unwrap();
+    let engine = connect(&url, Duration::from_secs(120)).unwrap();
     let d = Dialect::Spark;
     let table = format!("tl_hostile_{}", std::process::id());
     let victim = format!("tl_victim_{}", std::process::id());
+    // Spark's built-in parquet tables have no REPLACE TABLE: drop, then create.
+    for t in [&table, &victim] {
+        sql(
+            engine.as_ref(),
+            &format!("DROP TABLE IF EXISTS {}", d.ident(t).unwrap()),
+        );
+    }
     sql(
         engine.as_ref(),
         &format!(
-            "CREATE OR REPLACE TABLE {} (x INT) USING parquet",
+            "CREATE TABLE {} (x INT) USING parquet",
             d.ident(&victim).unwrap()
         ),
     );
@@ -262,7 +289,7 @@ fn hostile_names_and_literals_are_quoted_not_run() {
     sql(
         engine.as_ref(),
         &format!(
-            "CREATE OR REPLACE TABLE {} USING parquet AS SELECT id AS bytes_in, id * 2 AS {}, {} AS src_ip FROM range(100)",
+            "CREATE TABLE {} USING parquet AS SELECT id AS bytes_in, id * 2 AS {}, {} AS src_ip FROM range(100)",
             d.ident(&table).unwrap(),
             d.ident(weird).unwrap(),
             d.string("10.0.0.1"),
@@ -274,19 +301,39 @@ fn hostile_names_and_literals_are_quoted_not_run() {
         format!("{table} -- comment"),
         format!("`{table}`; DROP TABLE `{victim}`"),
     ] {
-        let (code, out, err) = run(&["summary", "--engine", &url, "--table", &hostile]);
+        let (code, out, err) = run(&[
+            "summary",
+            "--engine-timeout",
+            WAIT,
+            "--engine",
+            &url,
+            "--table",
+            &hostile,
+        ]);
         assert_eq!(code, 2, "{hostile}: {out} {err}");
     }
     // A hostile column name is summarised under its own name; --map finds it.
     let map = format!("bytes_out={weird}");
     let s = json(&[
-        "summary", "--engine", &url, "--table", &table, "--map", &map, "--format", "json",
+        "summary",
+        "--engine-timeout",
+        WAIT,
+        "--engine",
+        &url,
+        "--table",
+        &table,
+        "--map",
+        &map,
+        "--format",
+        "json",
     ]);
     assert_eq!(s["rows"], 100);
     assert_eq!(s["numeric"]["bytes_out"]["max"].as_f64(), Some(198.0));
     // A hostile filter literal is one literal: it matches nothing.
     let (code, _, err) = run(&[
         "summary",
+        "--engine-timeout",
+        WAIT,
         "--engine",
         &url,
         "--table",
@@ -300,6 +347,8 @@ fn hostile_names_and_literals_are_quoted_not_run() {
     assert_eq!(code, 2, "{err}");
     let s = json(&[
         "summary",
+        "--engine-timeout",
+        WAIT,
         "--engine",
         &url,
         "--table",

@@ -95,7 +95,7 @@ wait_for "worker" 120 worker_registered
   --master "spark://127.0.0.1:$master_port" \
   --conf spark.driver.host=127.0.0.1 \
   --conf spark.driver.bindAddress=127.0.0.1 \
-  --conf spark.driver.memory=1g \
+  --conf "spark.driver.memory=${THREATLENS_SPARK_DRIVER_MEMORY:-2g}" \
   --conf "spark.executor.memory=${THREATLENS_SPARK_EXECUTOR_MEMORY:-2g}" \
   --conf spark.ui.enabled=false \
   --conf spark.sql.session.timeZone=UTC \
