@@ -3,19 +3,17 @@
 //! over every row (count, threshold) and the top flagged rows it sent back, explained locally —
 //! as Markdown, HTML or JSON.
 //!
-//! Owns [`EngineReport`] (the facts) and its two document renderings, which share one outline
-//! ([`outline`]) so Markdown and HTML say the same things. It never claims what the engine did
+//! Owns [`EngineReport`] (the facts) and its [`document`] (a [`Doc`] that the Markdown and HTML
+//! renderers share, as the file report's does) so both formats say the same things. It never claims what the engine did
 //! not compute: figures over flagged rows (per-source counts) are over the rows sent back and say
 //! so; the file report's patterns, per-country flagged shares and heuristics, which need every
-//! flagged row, are left out with a note. Data text is escaped by the formats' own functions
-//! (`markdown::md`, `html::esc`). Pure: no I/O, no SQL.
+//! flagged row, are left out with a note. Data text is escaped by the renderers. Pure: no I/O,
+//! no SQL.
 
-use super::html::esc;
-use super::markdown::md;
+use super::doc::{Block, Doc, col, t};
 use super::table::{bytes, num};
 use crate::analysis::summary::Summary;
 use serde::Serialize;
-use std::fmt::Write;
 
 /// Everything `report --engine` says.
 #[derive(Debug, Clone, Serialize)]
@@ -61,8 +59,8 @@ pub struct FlaggedRow {
 /// Most flagged rows and sources the documents list (JSON has every row sent back).
 const LISTED: usize = 50;
 
-/// One block of a document: plain text, escaped by the renderer.
-enum Block {
+/// One block of a section: plain text, turned into the report document's [`Block`]s.
+enum Part {
     Para(String),
     List(Vec<String>),
     Table {
@@ -71,8 +69,36 @@ enum Block {
     },
 }
 
-/// The report's outline: (heading, blocks), shared by both renderings.
-fn outline(r: &EngineReport) -> Vec<(&'static str, Vec<Block>)> {
+impl Part {
+    fn block(self) -> Block {
+        match self {
+            Part::Para(s) => Block::Paragraph(vec![t(s)]),
+            Part::List(items) => Block::Bullets(items.into_iter().map(|i| vec![t(i)]).collect()),
+            Part::Table { header, rows } => Block::Table {
+                columns: header.into_iter().map(col).collect(),
+                rows,
+            },
+        }
+    }
+}
+
+/// The report as a [`Doc`], shared by the Markdown and HTML renderers.
+pub fn document(r: &EngineReport) -> Doc {
+    let mut d = Doc::default();
+    d.push(Block::Title(title(r)));
+    for (heading, parts) in outline(r) {
+        d.heading(heading);
+        d.blocks.extend(parts.into_iter().map(Part::block));
+    }
+    d
+}
+
+fn title(r: &EngineReport) -> String {
+    format!("threatlens findings: {}", r.source)
+}
+
+/// The report's outline: (heading, parts).
+fn outline(r: &EngineReport) -> Vec<(&'static str, Vec<Part>)> {
     vec![
         ("Overview", overview(r)),
         ("Anomalies", anomalies(r)),
@@ -83,29 +109,29 @@ fn outline(r: &EngineReport) -> Vec<(&'static str, Vec<Block>)> {
     ]
 }
 
-fn overview(r: &EngineReport) -> Vec<Block> {
+fn overview(r: &EngineReport) -> Vec<Part> {
     let s = &r.summary;
     let (first, last) = s
         .time_range
         .as_ref()
         .map_or(("—", "—"), |t| (t.first.as_str(), t.last.as_str()));
-    let mut out = vec![Block::Para(format!(
+    let mut out = vec![Part::Para(format!(
         "{} sessions from {} source IPs, {first} to {last} (UTC). Computed in the engine; only results were transferred.",
         r.anomalies.rows, s.unique_src_ips
     ))];
     if let Some(f) = &r.filter {
-        out.push(Block::Para(format!("Filter: {f}")));
+        out.push(Part::Para(format!("Filter: {f}")));
     }
     let notes: Vec<String> = r.notes.iter().chain(&s.notes).cloned().collect();
     if !notes.is_empty() {
-        out.push(Block::List(notes));
+        out.push(Part::List(notes));
     }
     out
 }
 
-fn anomalies(r: &EngineReport) -> Vec<Block> {
+fn anomalies(r: &EngineReport) -> Vec<Part> {
     let a = &r.anomalies;
-    let mut out = vec![Block::Para(format!(
+    let mut out = vec![Part::Para(format!(
         "{} of {} sessions ({:.2} %) score above {:.4} ({}). Isolation forest of {} trees × {} rows on {}, seed {}; every row scored in the engine.",
         a.flagged,
         a.rows,
@@ -118,7 +144,7 @@ fn anomalies(r: &EngineReport) -> Vec<Block> {
         a.seed
     ))];
     if r.flagged.is_empty() {
-        out.push(Block::Para("No row is flagged at this threshold.".into()));
+        out.push(Part::Para("No row is flagged at this threshold.".into()));
         return out;
     }
     let rows = r
@@ -138,7 +164,7 @@ fn anomalies(r: &EngineReport) -> Vec<Block> {
             ]
         })
         .collect();
-    out.push(Block::Table {
+    out.push(Part::Table {
         header: vec![
             "rank",
             "score",
@@ -152,7 +178,7 @@ fn anomalies(r: &EngineReport) -> Vec<Block> {
         rows,
     });
     if a.flagged > r.flagged.len().min(LISTED) {
-        out.push(Block::Para(format!(
+        out.push(Part::Para(format!(
             "The top {} of {} flagged rows.",
             r.flagged.len().min(LISTED),
             a.flagged
@@ -162,7 +188,7 @@ fn anomalies(r: &EngineReport) -> Vec<Block> {
 }
 
 /// Flagged rows per source IP among the rows sent back.
-fn sources(r: &EngineReport) -> Vec<Block> {
+fn sources(r: &EngineReport) -> Vec<Part> {
     let mut by: Vec<(String, usize, f64)> = Vec::new();
     for f in &r.flagged {
         let ip = f.src_ip.clone().unwrap_or_default();
@@ -176,14 +202,14 @@ fn sources(r: &EngineReport) -> Vec<Block> {
     }
     by.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
     if by.is_empty() {
-        return vec![Block::Para("No flagged rows.".into())];
+        return vec![Part::Para("No flagged rows.".into())];
     }
     vec![
-        Block::Para(format!(
+        Part::Para(format!(
             "Among the {} flagged rows sent back by the engine:",
             r.flagged.len()
         )),
-        Block::Table {
+        Part::Table {
             header: vec!["src_ip", "flagged rows", "max score"],
             rows: by
                 .into_iter()
@@ -194,9 +220,9 @@ fn sources(r: &EngineReport) -> Vec<Block> {
     ]
 }
 
-fn rankings(s: &Summary) -> Vec<Block> {
+fn rankings(s: &Summary) -> Vec<Part> {
     vec![
-        Block::Table {
+        Part::Table {
             header: vec!["country", "sessions", "bytes_in"],
             rows: s
                 .countries
@@ -210,8 +236,8 @@ fn rankings(s: &Summary) -> Vec<Block> {
                 })
                 .collect(),
         },
-        Block::Para(format!("Source IPs by {}:", s.src_ips_by)),
-        Block::Table {
+        Part::Para(format!("Source IPs by {}:", s.src_ips_by)),
+        Part::Table {
             header: vec!["src_ip", "sessions", "bytes_in"],
             rows: s
                 .src_ips
@@ -228,10 +254,10 @@ fn rankings(s: &Summary) -> Vec<Block> {
     ]
 }
 
-fn hours(s: &Summary) -> Vec<Block> {
+fn hours(s: &Summary) -> Vec<Part> {
     let mut h: Vec<_> = s.hourly_totals.iter().collect();
     h.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.hour.cmp(&b.hour)));
-    vec![Block::Table {
+    vec![Part::Table {
         header: vec!["hour (UTC)", "sessions", "bytes_in", "bytes_out"],
         rows: h
             .into_iter()
@@ -248,8 +274,8 @@ fn hours(s: &Summary) -> Vec<Block> {
     }]
 }
 
-fn numeric(s: &Summary) -> Vec<Block> {
-    vec![Block::Table {
+fn numeric(s: &Summary) -> Vec<Part> {
+    vec![Part::Table {
         header: vec!["column", "count", "mean", "std", "min", "median", "max"],
         rows: s
             .numeric
@@ -272,74 +298,12 @@ fn numeric(s: &Summary) -> Vec<Block> {
 
 /// The report as Markdown.
 pub fn markdown(r: &EngineReport) -> String {
-    let mut o = format!("# threatlens findings: {}\n", md(&r.source));
-    for (heading, blocks) in outline(r) {
-        let _ = write!(o, "\n## {heading}\n");
-        for b in blocks {
-            o.push('\n');
-            match b {
-                Block::Para(t) => {
-                    let _ = writeln!(o, "{}", md(&t));
-                }
-                Block::List(items) => {
-                    for i in items {
-                        let _ = writeln!(o, "- {}", md(&i));
-                    }
-                }
-                Block::Table { header, rows } => {
-                    let _ = writeln!(o, "| {} |", header.join(" | "));
-                    let _ = writeln!(o, "|{}", "---|".repeat(header.len()));
-                    for row in rows {
-                        let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
-                        let _ = writeln!(o, "| {} |", cells.join(" | "));
-                    }
-                }
-            }
-        }
-    }
-    o
+    super::markdown::render_doc(&document(r))
 }
 
-/// The report as one HTML page.
+/// The report as one HTML page (no charts: the engine sends no per-bucket series).
 pub fn html(r: &EngineReport) -> String {
-    let title = format!("threatlens findings: {}", esc(&r.source));
-    let mut o = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title><style>body{{font-family:sans-serif;max-width:70em;margin:auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style></head><body><h1>{title}</h1>"
-    );
-    for (heading, blocks) in outline(r) {
-        let _ = write!(o, "<h2>{heading}</h2>");
-        for b in blocks {
-            match b {
-                Block::Para(t) => {
-                    let _ = write!(o, "<p>{}</p>", esc(&t));
-                }
-                Block::List(items) => {
-                    o.push_str("<ul>");
-                    for i in items {
-                        let _ = write!(o, "<li>{}</li>", esc(&i));
-                    }
-                    o.push_str("</ul>");
-                }
-                Block::Table { header, rows } => {
-                    o.push_str("<table><tr>");
-                    for h in header {
-                        let _ = write!(o, "<th>{h}</th>");
-                    }
-                    o.push_str("</tr>");
-                    for row in rows {
-                        o.push_str("<tr>");
-                        for c in row {
-                            let _ = write!(o, "<td>{}</td>", esc(&c));
-                        }
-                        o.push_str("</tr>");
-                    }
-                    o.push_str("</table>");
-                }
-            }
-        }
-    }
-    o.push_str("</body></html>\n");
-    o
+    super::html::render_doc(&title(r), &document(r), &|_| String::new())
 }
 
 #[cfg(test)]

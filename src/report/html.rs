@@ -156,8 +156,8 @@ fn table(o: &mut String, columns: &[Column], rows: &[Vec<String>]) {
     o.push_str("</table>");
 }
 
-/// Renders a document's blocks as HTML body content; `f` supplies the charts' data.
-fn body(o: &mut String, d: &Doc, f: &Findings) {
+/// Renders a document's blocks as HTML body content; `chart` draws each figure's chart.
+fn body(o: &mut String, d: &Doc, chart: &dyn Fn(Chart) -> String) {
     let list = |o: &mut String, tag: &str, items: &[Line]| {
         let _ = write!(o, "<{tag}>");
         for l in items {
@@ -177,7 +177,7 @@ fn body(o: &mut String, d: &Doc, f: &Findings) {
             Block::Figure {
                 heading,
                 caption,
-                chart,
+                chart: kind,
             } => {
                 if !heading.is_empty() {
                     let _ = write!(o, "<h2>{}</h2>", esc(heading));
@@ -185,27 +185,36 @@ fn body(o: &mut String, d: &Doc, f: &Findings) {
                 if !caption.is_empty() {
                     let _ = write!(o, "<p class=\"muted\">{}</p>", esc(caption));
                 }
-                o.push_str(&match chart {
-                    Chart::Timeline => timeline_svg(f),
-                    Chart::Countries => countries_svg(f),
-                });
+                o.push_str(&chart(*kind));
             }
         }
     }
 }
 
-/// Renders the report as HTML: the report's [`Doc`] (written once in [`super::prose`]) with its
-/// charts drawn inline.
-pub fn render(f: &Findings) -> String {
+/// Renders a document as one self-contained HTML page; `chart` draws each figure's chart.
+pub fn render_doc(title: &str, d: &Doc, chart: &dyn Fn(Chart) -> String) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>",
-        esc(&super::prose::title(f))
+        esc(title)
     );
-    body(&mut o, &super::prose::document(f), f);
+    body(&mut o, d, chart);
     o.push_str("</body></html>\n");
     o
+}
+
+/// Renders the report as HTML: the report's [`Doc`] (written once in [`super::prose`]) with its
+/// charts drawn inline.
+pub fn render(f: &Findings) -> String {
+    render_doc(
+        &super::prose::title(f),
+        &super::prose::document(f),
+        &|c| match c {
+            Chart::Timeline => timeline_svg(f),
+            Chart::Countries => countries_svg(f),
+        },
+    )
 }
 
 #[cfg(test)]
