@@ -44,6 +44,7 @@
 //! each one the same views and compare the values.
 
 pub mod engine;
+pub mod follow;
 pub mod local;
 pub mod remote;
 pub mod search;
