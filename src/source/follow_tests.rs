@@ -80,7 +80,8 @@ fn a_growing_file_is_a_growing_dataset_scored_by_the_fitted_forest() {
     whole_csv.push('\n');
     whole_csv.push_str(&more.join("\n"));
     whole_csv.push('\n');
-    let whole = crate::ingest::load_bytes("w.csv", whole_csv.as_bytes()).unwrap();
+    let mut whole = crate::ingest::load_bytes("w.csv", whole_csv.as_bytes()).unwrap();
+    whole.source = snap.ds.source.clone();
     let local = LocalSource::new(Arc::new(whole), Some(Arc::new(det.clone())));
     let no = AtomicBool::new(false);
     let q = RecordsQuery {
