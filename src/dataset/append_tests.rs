@@ -50,7 +50,11 @@ fn views_after_appends_are_those_of_the_whole_file() {
     assert_eq!(grown.rows, whole.rows);
     for r in 0..whole.rows {
         for c in 0..whole.columns.len() {
-            assert_eq!(grown.cell_text(r, c), whole.cell_text(r, c), "row {r} col {c}");
+            assert_eq!(
+                grown.cell_text(r, c),
+                whole.cell_text(r, c),
+                "row {r} col {c}"
+            );
         }
     }
     let params = crate::detect::pipeline::DetectParams::defaults_for(&whole);
@@ -90,7 +94,10 @@ fn views_after_appends_are_those_of_the_whole_file() {
         };
         assert_eq!(a.records(&pq, &no).unwrap(), b.records(&pq, &no).unwrap());
         let aq = crate::source::AnomalyQuery { scope, limit: 10 };
-        assert_eq!(a.anomalies(&aq, &no).unwrap(), b.anomalies(&aq, &no).unwrap());
+        assert_eq!(
+            a.anomalies(&aq, &no).unwrap(),
+            b.anomalies(&aq, &no).unwrap()
+        );
     }
 }
 
@@ -133,15 +140,23 @@ fn a_batch_of_other_columns_is_refused_and_changes_nothing() {
     let other = BatchSchema::new("u.csv", b"a,c", b"1,x\n").unwrap();
     let mut app = Appender::new(schema.parse("t.csv", b"1,x\n2,y\n", 2));
     let err = app.append(&other.parse("u.csv", b"3,z\n", 2)).unwrap_err();
-    assert!(err.to_string().contains("'c' in the batch but 'b'"), "{err}");
+    assert!(
+        err.to_string().contains("'c' in the batch but 'b'"),
+        "{err}"
+    );
     assert_eq!(app.dataset().rows, 2);
     let narrow = BatchSchema::new("v.csv", b"a", b"1\n").unwrap();
     assert!(matches!(
         app.append(&narrow.parse("v.csv", b"3\n", 2)),
-        Err(AppendError::ColumnCount { expected: 2, found: 1 })
+        Err(AppendError::ColumnCount {
+            expected: 2,
+            found: 1
+        })
     ));
     // Rejects and their counts add up.
-    let added = app.append(&schema.parse("t.csv", b"3,z\nbad,row,here\n", 4)).unwrap();
+    let added = app
+        .append(&schema.parse("t.csv", b"3,z\nbad,row,here\n", 4))
+        .unwrap();
     assert_eq!(added, 1);
     assert_eq!(app.dataset().rows, 3);
     assert_eq!(app.dataset().rejects.total, 1);

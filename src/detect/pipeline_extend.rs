@@ -126,14 +126,20 @@ mod tests {
         assert_eq!(part.detection.index, full.detection.index);
         assert_eq!(part.scored_rows(), 800);
         // Nothing new: nothing scored.
-        assert_eq!(part.score_appended(&ds, &Default::default()).unwrap(), 800..800);
+        assert_eq!(
+            part.score_appended(&ds, &Default::default()).unwrap(),
+            800..800
+        );
     }
 
     #[test]
     fn a_grown_dataset_keeps_the_fitted_scores_and_scores_the_new_rows() {
         let ds = demo(900);
         let first = ds.select_rows(&(0..400).collect::<Vec<_>>());
-        let first = Dataset { origin: None, ..first };
+        let first = Dataset {
+            origin: None,
+            ..first
+        };
         let params = DetectParams::defaults_for(&first);
         let mut run = DetectionRun::run(&first, &params, &Default::default()).unwrap();
         let fitted = run.scores().to_vec();

@@ -14,8 +14,8 @@
 //! what (`tui::follow`).
 
 use super::local::LocalSource;
-use crate::dataset::append::Appender;
 use crate::dataset::Dataset;
+use crate::dataset::append::Appender;
 use crate::detect::RunControl;
 use crate::detect::pipeline::DetectionRun;
 use crate::follow::{Event, Follower, Header, Records};
@@ -42,10 +42,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// The snapshot as a [`super::Source`].
     pub fn source(&self) -> LocalSource {
-        LocalSource::new(
-            Arc::new(self.ds.clone()),
-            self.det.clone().map(Arc::new),
-        )
+        LocalSource::new(Arc::new(self.ds.clone()), self.det.clone().map(Arc::new))
     }
 }
 

@@ -74,7 +74,10 @@ fn a_growing_file_is_a_growing_dataset_scored_by_the_fitted_forest() {
     assert_eq!(det.scores()[..400], run.scores()[..]);
     let planted = 400 + 150;
     let rank = det.detection.index.rank_of(planted).unwrap();
-    assert!(rank < 7, "the planted row ranks {rank} of 700 (the demo plants a few more)");
+    assert!(
+        rank < 7,
+        "the planted row ranks {rank} of 700 (the demo plants a few more)"
+    );
     // The snapshot answers the views as the same rows loaded whole do.
     let mut whole_csv = lines[..401].join("\n");
     whole_csv.push('\n');

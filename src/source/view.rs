@@ -75,6 +75,9 @@ pub struct ViewData {
     /// False for [`rows_only`]'s quick answer: rows and order only, the statistics,
     /// rankings, timeline and flows still to come.
     pub complete: bool,
+    /// Rows of the dataset it was computed over (a followed dataset grows: a view of fewer
+    /// rows is not reused).
+    pub source_rows: usize,
 }
 
 /// The ranking dimensions present in a dataset: (label, column index).
@@ -146,6 +149,7 @@ pub fn compute(
     };
     let reuse = req.prev.take().filter(|p| {
         p.complete
+            && p.source_rows == ds.rows
             && p.request.filter == req.filter
             && (flags_same(p) || !reads_flags(ds, req.filter.as_deref()))
     });
@@ -260,6 +264,7 @@ pub fn compute(
         sort_rows(ds, &mut rows, col, desc);
     }
     Ok(ViewData {
+        source_rows: ds.rows,
         rows: Arc::new(rows),
         filtered,
         member,
@@ -328,6 +333,7 @@ pub fn rows_only(
         },
     );
     Ok(ViewData {
+        source_rows: ds.rows,
         rows: Arc::new(rows),
         filtered,
         member,

@@ -36,13 +36,15 @@ pub enum Source {
     Path(String),
     /// A path read with options (`--format`, `--geoip`, `--flow-format`).
     PathWith(String, Box<crate::ingest::LoadOptions>),
+    /// A file or folder followed as it grows (`--follow`).
+    Follow(String),
 }
 
 impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Demo => "demo data (built in)".into(),
-            Source::Path(p) | Source::PathWith(p, _) => p.clone(),
+            Source::Path(p) | Source::PathWith(p, _) | Source::Follow(p) => p.clone(),
         }
     }
 }
@@ -123,6 +125,8 @@ pub struct App {
     /// Where `W` saves the detection parameters.
     pub config_path: Option<std::path::PathBuf>,
     pub(super) worker: Worker,
+    /// The follow session of `--follow`.
+    pub follow: Option<super::follow::Following>,
 }
 
 impl App {
@@ -169,6 +173,7 @@ impl App {
             entity_report: None,
             config_path: None,
             worker: Worker::start(),
+            follow: None,
         };
         app.start_load(source);
         app
@@ -231,6 +236,7 @@ impl App {
         if let Some(view) = &self.view {
             self.tabs.sync(view);
         }
+        self.follow_sync();
     }
 
     fn on_action(&mut self, action: Action) {
@@ -258,6 +264,9 @@ impl App {
         }
         if let Some(popup) = self.popup.clone() {
             return self.on_popup(popup, action);
+        }
+        if self.follow_action(&action) {
+            return;
         }
         let n = Tab::ALL.len();
         match action {
