@@ -55,6 +55,8 @@ struct Keep {
     ranking: Option<String>,
     anomaly: Option<u32>,
     at_end: bool,
+    /// The status line, which a new view clears.
+    status: Option<String>,
 }
 
 /// The explorer's side of a follow session.
@@ -275,6 +277,7 @@ impl App {
             ranking: self.selected_ranking(),
             anomaly: self.flagged_rows.get(self.tabs.anomalies.cursor).copied(),
             at_end: records_at_end,
+            status: self.status.clone(),
         };
         let Some(f) = &mut self.follow else { return };
         f.sample(s.ds.rows);
@@ -294,8 +297,7 @@ impl App {
                 _ => s.fit_rows,
             });
             if !same_fit {
-                if let Some((n, index)) = f.pending_index.take_if(|(n, _)| *n == s.fit) {
-                    let _ = n;
+                if let Some((_, index)) = f.pending_index.take_if(|(n, _)| *n == s.fit) {
                     f.fit_index = Some(index);
                 }
                 f.installed_fit = s.fit;
@@ -457,6 +459,9 @@ impl App {
         };
         if keep.at_end {
             self.tabs.records.follow_end(view.rows.len(), self.page());
+        }
+        if self.status.is_none() {
+            self.status = keep.status;
         }
         if let Some(row) = keep.anomaly
             && let Some(i) = self.flagged_rows.iter().position(|&r| r == row)

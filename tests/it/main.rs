@@ -28,4 +28,5 @@ mod spark;
 mod sql_duckdb;
 mod tui;
 mod tui_entities;
+mod tui_follow;
 mod walk;
