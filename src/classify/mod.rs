@@ -19,6 +19,7 @@
 //! importances — with trees fitted in parallel. Measured quality and speed against scikit-learn
 //! are in BENCHMARKS.md (`bench/classify_sklearn.py` makes the reference numbers).
 
+pub mod dataset;
 pub mod forest;
 
 use crate::detect::{average_precision, parse_label, roc_auc};
@@ -64,6 +65,8 @@ pub enum ClassifyError {
     },
     #[error("the classifier failed: {0}")]
     Model(String),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// How to fit and validate.
@@ -203,6 +206,9 @@ pub struct Evaluation {
     pub confusion: Confusion,
     /// Mean decrease in impurity per feature (sums to 1), from forests of every fold; largest first.
     pub importances: Vec<(String, f64)>,
+    /// Each row's out-of-fold probability of the positive class (from the fold that held it out).
+    #[serde(skip)]
+    pub probability: Vec<f64>,
 }
 
 /// Cross-validates the forest on `columns` (one `Vec` per feature, no NaN) against `labels`.
@@ -212,6 +218,19 @@ pub fn cross_validate(
     columns: &[Vec<f64>],
     labels: &Labels,
     params: ClassifyParams,
+) -> Result<Evaluation, ClassifyError> {
+    cross_validate_until(label, names, columns, labels, params, None)
+}
+
+/// [`cross_validate`] that stops before the next fold once `cancel` is set (an explorer job
+/// replaced by a newer one), failing with [`ClassifyError::Cancelled`].
+pub fn cross_validate_until(
+    label: &str,
+    names: &[String],
+    columns: &[Vec<f64>],
+    labels: &Labels,
+    params: ClassifyParams,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
 ) -> Result<Evaluation, ClassifyError> {
     if params.folds < 2 {
         return Err(ClassifyError::InvalidParam {
@@ -247,6 +266,9 @@ pub fn cross_validate(
     let mut results = Vec::new();
     let mut importance = vec![0.0; names.len()];
     for (k, test) in folds.iter().enumerate() {
+        if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Err(ClassifyError::Cancelled);
+        }
         let mut in_test = vec![false; y.len()];
         test.iter().for_each(|&r| in_test[r] = true);
         let train: Vec<usize> = (0..y.len()).filter(|&r| !in_test[r]).collect();
@@ -322,6 +344,7 @@ pub fn cross_validate(
         accuracy: ratio(c.true_positives + c.true_negatives, y.len()),
         confusion: c,
         importances,
+        probability: proba,
     })
 }
 

@@ -1,13 +1,13 @@
 //! `threatlens classify`: the notebooks' Random Forest, cross-validated, headless.
 //!
-//! Owns the `classify` options, choosing the feature columns, reading the label column as text,
-//! imputing missing feature values with the median, and the text and JSON renderings of a
-//! [`crate::classify::Evaluation`]. The learning and the metrics are [`crate::classify`].
+//! Owns the `classify` options and the text and JSON renderings of a
+//! [`crate::classify::Evaluation`]. Choosing the features, reading the label, the learning and
+//! the metrics are [`crate::classify`].
 
 use super::output::{Target, check_target, write_output};
 use super::{Failure, InputArgs, load_input, to_json};
-use crate::classify::{ClassifyParams, Evaluation, Labels, cross_validate};
-use crate::dataset::{Dataset, NumericSource, format_number};
+use crate::classify::{ClassifyParams, Evaluation};
+use crate::dataset::{Dataset, format_number};
 use crate::report::table::Table;
 use crate::sanitize::inert;
 use clap::{Args, ValueEnum};
@@ -50,98 +50,20 @@ pub struct ClassifyArgs {
     pub force: bool,
 }
 
-/// The features to learn from: the ones asked for, or every numeric column but the label.
-fn features(ds: &Dataset, a: &ClassifyArgs, label: usize) -> Result<Vec<NumericSource>, Failure> {
-    if a.features.is_empty() {
-        let f: Vec<NumericSource> = ds
-            .numeric_sources()
-            .into_iter()
-            .filter(|s| matches!(s, NumericSource::Column(i) if *i != label))
-            .collect();
-        if f.is_empty() {
-            return Err(Failure::usage(
-                "no numeric column to learn from besides the label: name features with --features",
-            ));
-        }
-        return Ok(f);
-    }
-    a.features
-        .iter()
-        .map(|name| {
-            if ds.column_index(name.trim()) == Some(label) {
-                return Err(Failure::usage(format!(
-                    "'{}' is the label: it cannot also be a feature",
-                    inert(name)
-                )));
-            }
-            let src = ds.numeric_source(name.trim()).ok_or_else(|| {
-                Failure::usage(format!(
-                    "unknown feature '{}': choose from {}",
-                    inert(name),
-                    crate::detect::pipeline::available_features(ds).join(", ")
-                ))
-            })?;
-            Ok(src)
-        })
-        .collect()
-}
-
-/// A feature's values with missing ones replaced by the median of the others.
-fn imputed(ds: &Dataset, src: NumericSource) -> Vec<f64> {
-    let mut v = ds.values(src);
-    if v.iter().any(|x| !x.is_finite()) {
-        let mut present: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        let median = crate::analysis::stats::quantile_unsorted(&mut present, 0.5).unwrap_or(0.0);
-        v.iter_mut()
-            .filter(|x| !x.is_finite())
-            .for_each(|x| *x = median);
-    }
-    v
-}
-
 /// Runs the cross-validation asked for.
 pub fn evaluate(ds: &Dataset, a: &ClassifyArgs) -> Result<Evaluation, Failure> {
-    let label = ds.column_index(&a.label).ok_or_else(|| {
-        let names: Vec<String> = ds
-            .columns
-            .iter()
-            .map(|c| inert(&c.name).into_owned())
-            .collect();
-        Failure::usage(format!(
-            "no label column '{}': the columns are {}",
-            inert(&a.label),
-            names.join(", ")
-        ))
-    })?;
-    let name = ds.columns[label].name.clone();
-    let mut texts = Vec::with_capacity(ds.rows);
-    for r in 0..ds.rows {
-        let t = ds.cell_text(r, label);
-        if t.trim().is_empty() {
-            return Err(Failure::usage(format!(
-                "label column '{}' is empty at data row {}: fill or drop rows without a label (e.g. --filter)",
-                inert(&name),
-                ds.origin_row(r) + 1
-            )));
-        }
-        texts.push(t.into_owned());
-    }
-    let labels = Labels::new(&name, &texts).map_err(|e| Failure::usage(e.to_string()))?;
-    let sources = features(ds, a, label)?;
-    let names: Vec<String> = sources.iter().map(|s| ds.source_name(*s)).collect();
-    let columns: Vec<Vec<f64>> = sources.iter().map(|s| imputed(ds, *s)).collect();
+    use crate::classify::dataset::{self, DataError};
+    let fail = |e: DataError| match e {
+        DataError::Usage(m) => Failure::usage(m),
+        DataError::Model(message) => Failure { code: 1, message },
+    };
+    let label = dataset::label_column(ds, &a.label).map_err(fail)?;
     let params = ClassifyParams {
         folds: a.folds as usize,
         trees: a.trees as usize,
         seed: a.seed,
     };
-    cross_validate(&name, &names, &columns, &labels, params).map_err(|e| match e {
-        crate::classify::ClassifyError::Model(_) => Failure {
-            code: 1,
-            message: e.to_string(),
-        },
-        _ => Failure::usage(e.to_string()),
-    })
+    dataset::evaluate(ds, label, &a.features, params).map_err(fail)
 }
 
 /// The JSON document: the keys the notebooks' report had, plus what was fitted.

@@ -3,8 +3,8 @@
 //! Every data value is HTML-escaped (after the sanitiser), so hostile text shows
 //! as text. Pure string building.
 
+use super::doc::{Block, Chart, Column, Doc, Line, Span};
 use super::findings::Findings;
-use super::table::bytes;
 use crate::sanitize::inert;
 use std::fmt::Write;
 
@@ -129,189 +129,82 @@ fn countries_svg(f: &Findings) -> String {
     s
 }
 
-/// Renders the report as HTML.
+fn line(l: &Line) -> String {
+    l.iter()
+        .map(|s| match s {
+            Span::Text(x) => esc(x),
+            Span::Strong(x) => format!("<b>{}</b>", esc(x)),
+            Span::Alert(x) => format!("<b class=\"alert\">{}</b>", esc(x)),
+        })
+        .collect()
+}
+
+fn table(o: &mut String, columns: &[Column], rows: &[Vec<String>]) {
+    o.push_str("<table><tr>");
+    for c in columns {
+        let _ = write!(o, "<th>{}</th>", esc(c.name));
+    }
+    o.push_str("</tr>");
+    for r in rows {
+        o.push_str("<tr>");
+        for (c, cell) in columns.iter().zip(r) {
+            let class = if c.numeric { " class=\"n\"" } else { "" };
+            let _ = write!(o, "<td{class}>{}</td>", esc(cell));
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table>");
+}
+
+/// Renders a document's blocks as HTML body content; `f` supplies the charts' data.
+fn body(o: &mut String, d: &Doc, f: &Findings) {
+    let list = |o: &mut String, tag: &str, items: &[Line]| {
+        let _ = write!(o, "<{tag}>");
+        for l in items {
+            let _ = write!(o, "<li>{}</li>", line(l));
+        }
+        let _ = write!(o, "</{tag}>");
+    };
+    for block in &d.blocks {
+        match block {
+            Block::Title(x) => _ = write!(o, "<h1>{}</h1>", esc(x)),
+            Block::Heading(x) => _ = write!(o, "<h2>{}</h2>", esc(x)),
+            Block::Subheading(x) => _ = write!(o, "<h3>{}</h3>", esc(x)),
+            Block::Paragraph(l) => _ = write!(o, "<p>{}</p>", line(l)),
+            Block::Bullets(items) => list(o, "ul", items),
+            Block::Numbered(items) => list(o, "ol", items),
+            Block::Table { columns, rows } => table(o, columns, rows),
+            Block::Figure {
+                heading,
+                caption,
+                chart,
+            } => {
+                if !heading.is_empty() {
+                    let _ = write!(o, "<h2>{}</h2>", esc(heading));
+                }
+                if !caption.is_empty() {
+                    let _ = write!(o, "<p class=\"muted\">{}</p>", esc(caption));
+                }
+                o.push_str(&match chart {
+                    Chart::Timeline => timeline_svg(f),
+                    Chart::Countries => countries_svg(f),
+                });
+            }
+        }
+    }
+}
+
+/// Renders the report as HTML: the report's [`Doc`] (written once in [`super::prose`]) with its
+/// charts drawn inline.
 pub fn render(f: &Findings) -> String {
-    // The Markdown body's structure, rebuilt with escaped HTML.
     let mut o = String::new();
-    let ov = &f.overview;
     let _ = write!(
         o,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>threatlens findings: {}</title><style>{CSS}</style></head><body>",
-        esc(&ov.source)
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body>",
+        esc(&super::prose::title(f))
     );
-    let _ = write!(o, "<h1>threatlens findings: {}</h1>", esc(&ov.source));
-    let _ = write!(
-        o,
-        "<h2>Overview</h2><p><b>{}</b> sessions from <b>{}</b> source IPs in <b>{}</b> countries, {} to {} (UTC). Traffic {} in, {} out. Rejected rows: {}.</p>",
-        ov.rows,
-        ov.unique_src_ips,
-        ov.countries,
-        esc(ov.first.as_deref().unwrap_or("—")),
-        esc(ov.last.as_deref().unwrap_or("—")),
-        bytes(ov.bytes_in),
-        bytes(ov.bytes_out),
-        ov.rejected
-    );
-    if let Some(t) = super::scope_text(ov) {
-        let _ = write!(o, "<p><b>{}</b></p>", esc(&t));
-    }
-    if !ov.notes.is_empty() {
-        o.push_str("<ul>");
-        for n in &ov.notes {
-            let _ = write!(o, "<li class=\"muted\">{}</li>", esc(n));
-        }
-        o.push_str("</ul>");
-    }
-    let a = &f.anomalies;
-    let _ = write!(
-        o,
-        "<h2>Anomaly overview</h2><p>The isolation forest ({} trees × {} samples, seed {}, features {}) flags <b class=\"alert\">{} sessions ({:.1}%)</b> at {}: scores strictly above {:.4}. Scores: min {:.4}, median {:.4}, p95 {:.4}, p99 {:.4}, max {:.4}.</p>",
-        a.trees,
-        a.sample_size,
-        a.seed,
-        esc(&a.features.join(", ")),
-        a.flagged,
-        a.share * 100.0,
-        esc(&a.rule),
-        a.threshold,
-        a.score_min,
-        a.score_median,
-        a.score_p95,
-        a.score_p99,
-        a.score_max
-    );
-    if f.time.is_some() {
-        let _ = write!(
-            o,
-            "<h2>Timeline</h2><p class=\"muted\">Sessions per bucket; flagged sessions in red.</p>{}",
-            timeline_svg(f)
-        );
-    }
-    o.push_str("<h2>Common anomaly patterns</h2>");
-    if f.patterns.is_empty() {
-        o.push_str("<p>No flagged session matches a named pattern.</p>");
-    }
-    for p in &f.patterns {
-        let _ = write!(
-            o,
-            "<h3>{}</h3><p>{} flagged sessions ({} {}): {}. Sources: {}.</p><table><tr><th>row</th><th>time</th><th>src_ip</th><th>country</th><th>bytes_in</th><th>bytes_out</th><th>port</th><th>score</th></tr>",
-            esc(&p.pattern),
-            p.flagged_rows,
-            p.all_rows,
-            super::scope_name(ov),
-            esc(&p.description),
-            esc(&p.source_ips.join(", "))
-        );
-        for e in &p.examples {
-            let n = |x: Option<f64>| x.map_or("—".into(), crate::dataset::format_number);
-            let _ = write!(
-                o,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.4}</td></tr>",
-                e.row,
-                esc(e.time.as_deref().unwrap_or("")),
-                esc(e.src_ip.as_deref().unwrap_or("")),
-                esc(e.country.as_deref().unwrap_or("")),
-                n(e.bytes_in),
-                n(e.bytes_out),
-                n(e.dst_port),
-                e.score
-            );
-        }
-        o.push_str("</table>");
-    }
-    o.push_str("<h2>Suspicious source IPs</h2>");
-    if f.suspicious_ips.is_empty() {
-        o.push_str("<p>No source IP has a flagged session.</p>");
-    } else {
-        o.push_str("<table><tr><th>src_ip</th><th>flagged</th><th>sessions</th><th>share</th><th>max score</th><th>countries</th><th>bytes in</th><th>first seen</th><th>last seen</th></tr>");
-        for ip in &f.suspicious_ips {
-            let _ = write!(
-                o,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{:.4}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&ip.src_ip),
-                ip.flagged,
-                ip.sessions,
-                ip.share_flagged * 100.0,
-                ip.max_score,
-                esc(&ip.countries.join(", ")),
-                bytes(ip.bytes_in),
-                esc(ip.first_seen.as_deref().unwrap_or("")),
-                esc(ip.last_seen.as_deref().unwrap_or(""))
-            );
-        }
-        o.push_str("</table>");
-    }
-    o.push_str(&super::sources::html(&f.suspicious_sources));
-    if !f.geography.is_empty() {
-        let _ = write!(
-            o,
-            "<h2>Geographic trends</h2>{}<table><tr><th>country</th><th>sessions</th><th>share</th><th>bytes in</th><th>flagged</th><th>share of flagged</th></tr>",
-            countries_svg(f)
-        );
-        for c in f.geography.iter().take(15) {
-            let _ = write!(
-                o,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td></tr>",
-                esc(&c.country),
-                c.sessions,
-                c.session_share * 100.0,
-                bytes(c.bytes_in),
-                c.flagged,
-                c.flagged_share * 100.0
-            );
-        }
-        o.push_str("</table>");
-    }
-    if let Some(t) = &f.time {
-        let _ = write!(
-            o,
-            "<h2>Time trends</h2><ul><li>Busiest {} window: {} ({} sessions).</li><li>Busiest by bytes in: {} ({}).</li>",
-            esc(&t.bucket),
-            esc(t.busiest_start.as_deref().unwrap_or("—")),
-            t.busiest_sessions,
-            esc(t.busiest_bytes_start.as_deref().unwrap_or("—")),
-            bytes(t.busiest_bytes_in)
-        );
-        if !t.spikes.is_empty() {
-            let _ = write!(
-                o,
-                "<li>Spikes (bytes in above mean + 3σ): {}.</li>",
-                esc(&t.spikes.join(", "))
-            );
-        }
-        for (a, b) in &t.quiet_gaps {
-            let _ = write!(
-                o,
-                "<li>Quiet gap: no traffic from {} to {}.</li>",
-                esc(a),
-                esc(b)
-            );
-        }
-        o.push_str("</ul>");
-    }
-    if let Some(h) = &f.heuristic {
-        let _ = write!(
-            o,
-            "<h2>Heuristic alert beside the model</h2><p>The rule {} (above {:.0} bytes) fires on {} sessions; the model flags {} of them, and {} sessions the rule misses.</p>",
-            esc(&h.rule),
-            h.cutoff,
-            h.rows,
-            h.also_flagged_by_model,
-            h.model_only
-        );
-    }
-    if let Some(e) = &f.evaluation {
-        let _ = write!(
-            o,
-            "<h2>Evaluation</h2><p>{}</p>",
-            esc(&super::evaluation_text(e))
-        );
-    }
-    o.push_str("<h2>Recommendations</h2><ol>");
-    for r in &f.recommendations {
-        let _ = write!(o, "<li>{}</li>", esc(r));
-    }
-    o.push_str("</ol></body></html>\n");
+    body(&mut o, &super::prose::document(f), f);
+    o.push_str("</body></html>\n");
     o
 }
 

@@ -1,11 +1,12 @@
 //! The findings as Markdown: the notebooks' written report, with the real numbers.
 //!
+//! Renders the report's [`Doc`] (written once in [`super::prose`]).
 //! Data text is made inert and Markdown-escaped (table pipes, backticks, angle
 //! brackets), so a hostile field cannot break the document or inject HTML when
 //! the Markdown is rendered. Pure string building.
 
+use super::doc::{Block, Column, Doc, Line, Span};
 use super::findings::Findings;
-use super::table::bytes;
 use crate::sanitize::inert;
 use std::fmt::Write;
 
@@ -37,221 +38,60 @@ pub fn md(s: &str) -> String {
     out
 }
 
-fn opt(s: &Option<String>) -> String {
-    s.as_deref().map_or("—".into(), md)
+fn line(l: &Line) -> String {
+    l.iter()
+        .map(|s| match s {
+            Span::Text(x) => md(x),
+            Span::Strong(x) | Span::Alert(x) => format!("**{}**", md(x)),
+        })
+        .collect()
+}
+
+fn table(o: &mut String, columns: &[Column], rows: &[Vec<String>]) {
+    let head: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let rule: Vec<&str> = columns
+        .iter()
+        .map(|c| if c.numeric { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(o, "| {} |\n|{}|", head.join(" | "), rule.join("|"));
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| md(c)).collect();
+        let _ = writeln!(o, "| {} |", cells.join(" | "));
+    }
+}
+
+/// Renders a document as Markdown (figures are left out: Markdown has no inline charts).
+pub fn render_doc(d: &Doc) -> String {
+    let mut o = String::new();
+    for (i, block) in d.blocks.iter().enumerate() {
+        if i > 0 && !matches!(block, Block::Figure { .. }) {
+            o.push('\n');
+        }
+        match block {
+            Block::Title(x) => _ = writeln!(o, "# {}", md(x)),
+            Block::Heading(x) => _ = writeln!(o, "## {}", md(x)),
+            Block::Subheading(x) => _ = writeln!(o, "### {}", md(x)),
+            Block::Paragraph(l) => _ = writeln!(o, "{}", line(l)),
+            Block::Bullets(items) => {
+                for l in items {
+                    let _ = writeln!(o, "- {}", line(l));
+                }
+            }
+            Block::Numbered(items) => {
+                for (n, l) in items.iter().enumerate() {
+                    let _ = writeln!(o, "{}. {}", n + 1, line(l));
+                }
+            }
+            Block::Table { columns, rows } => table(&mut o, columns, rows),
+            Block::Figure { .. } => {}
+        }
+    }
+    o
 }
 
 /// Renders the report.
 pub fn render(f: &Findings) -> String {
-    let mut o = String::new();
-    let ov = &f.overview;
-    let _ = writeln!(o, "# threatlens findings: {}\n", md(&ov.source));
-    let _ = writeln!(o, "## Overview\n");
-    if let Some(t) = super::scope_text(ov) {
-        let _ = writeln!(o, "- {}", md(&t));
-    }
-    let _ = writeln!(
-        o,
-        "- **{}** sessions from **{}** source IPs in **{}** countries, {} to {} (UTC).",
-        ov.rows,
-        ov.unique_src_ips,
-        ov.countries,
-        opt(&ov.first),
-        opt(&ov.last)
-    );
-    let _ = writeln!(
-        o,
-        "- Traffic: {} in, {} out.",
-        bytes(ov.bytes_in),
-        bytes(ov.bytes_out)
-    );
-    let _ = writeln!(o, "- Rejected rows: {}.", ov.rejected);
-    for n in &ov.notes {
-        let _ = writeln!(o, "- Note: {}", md(n));
-    }
-    let q = &f.summary.data_quality;
-    let _ = writeln!(
-        o,
-        "- Data quality: {} duplicate rows, {} missing cells, constant columns: {}.",
-        q.duplicate_rows,
-        q.missing.iter().map(|(_, n)| n).sum::<usize>(),
-        if q.constant_columns.is_empty() {
-            "none".into()
-        } else {
-            md(&q.constant_columns.join(", "))
-        }
-    );
-
-    let a = &f.anomalies;
-    let _ = writeln!(o, "\n## Anomaly overview\n");
-    let _ = writeln!(
-        o,
-        "The isolation forest ({} trees × {} samples, seed {}, features {}) flags **{} sessions ({:.1}%)** at {}: scores strictly above **{:.4}**.\n",
-        a.trees,
-        a.sample_size,
-        a.seed,
-        md(&a.features.join(", ")),
-        a.flagged,
-        a.share * 100.0,
-        md(&a.rule),
-        a.threshold
-    );
-    let _ = writeln!(
-        o,
-        "Score distribution: min {:.4}, median {:.4}, 95th percentile {:.4}, 99th {:.4}, max {:.4} (higher is more anomalous; 0.5 is the usual line).",
-        a.score_min, a.score_median, a.score_p95, a.score_p99, a.score_max
-    );
-
-    let _ = writeln!(o, "\n## Common anomaly patterns\n");
-    if f.patterns.is_empty() {
-        let _ = writeln!(
-            o,
-            "No flagged session matches a named pattern (exfiltration, high rate, suspicious port, repetitive short sessions)."
-        );
-    }
-    for p in &f.patterns {
-        let _ = writeln!(
-            o,
-            "### {}\n\n{} flagged sessions ({} {}): {}. Sources: {}.\n",
-            md(&p.pattern),
-            p.flagged_rows,
-            p.all_rows,
-            super::scope_name(ov),
-            md(&p.description),
-            md(&p.source_ips.join(", "))
-        );
-        let _ = writeln!(
-            o,
-            "| row | time | src_ip | country | bytes_in | bytes_out | port | score |\n|---:|---|---|---|---:|---:|---:|---:|"
-        );
-        for e in &p.examples {
-            let n = |x: Option<f64>| x.map_or("—".into(), crate::dataset::format_number);
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} | {} | {:.4} |",
-                e.row,
-                opt(&e.time),
-                opt(&e.src_ip),
-                opt(&e.country),
-                n(e.bytes_in),
-                n(e.bytes_out),
-                n(e.dst_port),
-                e.score
-            );
-        }
-        o.push('\n');
-    }
-
-    let _ = writeln!(o, "## Suspicious source IPs\n");
-    if f.suspicious_ips.is_empty() {
-        let _ = writeln!(o, "No source IP has a flagged session.");
-    } else {
-        let _ = writeln!(
-            o,
-            "| src_ip | flagged | sessions | share | max score | top-3 mean | countries | bytes in | first seen | last seen |\n|---|---:|---:|---:|---:|---:|---|---:|---|---|"
-        );
-        for ip in &f.suspicious_ips {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {:.0}% | {:.4} | {:.4} | {} | {} | {} | {} |",
-                md(&ip.src_ip),
-                ip.flagged,
-                ip.sessions,
-                ip.share_flagged * 100.0,
-                ip.max_score,
-                ip.top3_mean,
-                md(&ip.countries.join(", ")),
-                bytes(ip.bytes_in),
-                opt(&ip.first_seen),
-                opt(&ip.last_seen)
-            );
-        }
-    }
-
-    o.push_str(&super::sources::markdown(&f.suspicious_sources));
-
-    if !f.geography.is_empty() {
-        let _ = writeln!(o, "\n## Geographic trends\n");
-        let _ = writeln!(
-            o,
-            "| country | sessions | share of sessions | bytes in | share of bytes in | flagged | share of flagged |\n|---|---:|---:|---:|---:|---:|---:|"
-        );
-        for c in f.geography.iter().take(15) {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {:.1}% | {} | {:.1}% | {} | {:.1}% |",
-                if c.country.is_empty() {
-                    "(none)".into()
-                } else {
-                    md(&c.country)
-                },
-                c.sessions,
-                c.session_share * 100.0,
-                bytes(c.bytes_in),
-                c.bytes_in_share * 100.0,
-                c.flagged,
-                c.flagged_share * 100.0
-            );
-        }
-    }
-
-    if let Some(t) = &f.time {
-        let _ = writeln!(o, "\n## Time trends\n");
-        let _ = writeln!(
-            o,
-            "- Busiest {} window by sessions: {} ({} sessions).",
-            t.bucket,
-            opt(&t.busiest_start),
-            t.busiest_sessions
-        );
-        let _ = writeln!(
-            o,
-            "- Busiest by bytes in: {} ({}).",
-            opt(&t.busiest_bytes_start),
-            bytes(t.busiest_bytes_in)
-        );
-        if t.spikes.is_empty() {
-            let _ = writeln!(o, "- No {} window has bytes in above mean + 3σ.", t.bucket);
-        } else {
-            let _ = writeln!(
-                o,
-                "- Spikes (bytes in above mean + 3σ): {}.",
-                md(&t.spikes.join(", "))
-            );
-        }
-        for (a, b) in &t.quiet_gaps {
-            let _ = writeln!(o, "- Quiet gap: no traffic from {a} to {b}.");
-        }
-    }
-
-    if let Some(h) = &f.heuristic {
-        let _ = writeln!(o, "\n## Heuristic alert beside the model\n");
-        let _ = writeln!(
-            o,
-            "The notebooks' rule {} (above {:.0} bytes) fires on {} sessions; the model flags {} of them, and {} sessions the rule misses.",
-            md(&h.rule),
-            h.cutoff,
-            h.rows,
-            h.also_flagged_by_model,
-            h.model_only
-        );
-    }
-
-    if let Some(e) = &f.evaluation {
-        let _ = writeln!(o, "\n## Evaluation\n\n{}", md(&super::evaluation_text(e)));
-    }
-
-    let _ = writeln!(o, "\n## Recommendations\n");
-    if f.recommendations.is_empty() {
-        let _ = writeln!(
-            o,
-            "Nothing in this data calls for action at the current threshold."
-        );
-    }
-    for (i, r) in f.recommendations.iter().enumerate() {
-        let _ = writeln!(o, "{}. {}", i + 1, md(r));
-    }
-    o
+    render_doc(&super::prose::document(f))
 }
 
 #[cfg(test)]

@@ -3,12 +3,14 @@
 //! Pure functions from analysis values to text; every data value passes
 //! through the sanitiser. No terminal, no files (the CLI decides where text goes).
 
+pub mod doc;
 pub mod export;
 pub mod file;
 pub mod findings;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod prose;
 pub mod sources;
 pub mod summary;
 pub mod table;

@@ -102,6 +102,8 @@ pub enum Action {
     NextView,
     /// Anomalies: rows or entities (per source IP).
     ToggleEntities,
+    /// Anomalies: the evaluation panel (both detectors against the label column).
+    Evaluation,
     FilterToSelection,
     /// Export the current table (CSV or JSON by file name).
     Export,

@@ -21,7 +21,7 @@ use super::theme::Theme;
 use super::worker::{Slot, Worker};
 use crate::dataset::{Dataset, Role};
 use crate::detect::Selection;
-use crate::detect::entity::{EntityReport, EntityRun};
+use crate::detect::entity::EntityRun;
 use crate::detect::pipeline::{DetectParams, DetectionRun};
 use crate::ingest::LoadProgress;
 use crate::source::RecordDetail;
@@ -119,9 +119,13 @@ pub struct App {
     /// Per-entity detection (by source IP) and whether a newer one is being computed.
     pub entities: Option<Arc<EntityRun>>,
     pub entities_stale: bool,
+    /// The classifier against the label column (the evaluation panel, `P` in Anomalies).
+    pub supervised: super::supervised::Supervised,
+    /// The filter the entities were (or are being) computed under.
+    pub(super) entities_filter: Option<String>,
     pub entities_error: Option<String>,
     /// The open entity drill-down: the entity and its report (computed when it opened).
-    pub entity_report: Option<(usize, Arc<EntityReport>)>,
+    pub entity_report: Option<(usize, Arc<super::entities::EntityDetail>)>,
     /// Where `W` saves the detection parameters.
     pub config_path: Option<std::path::PathBuf>,
     pub(super) worker: Worker,
@@ -169,6 +173,8 @@ impl App {
             gens: Generations::default(),
             entities: None,
             entities_stale: false,
+            supervised: Default::default(),
+            entities_filter: None,
             entities_error: None,
             entity_report: None,
             config_path: None,
@@ -196,6 +202,7 @@ impl App {
                 .as_ref()
                 .map(|e| e.select(self.threshold.rule())),
             entities_stale: self.entities_stale,
+            classifier: self.supervised.run.as_deref().map(|r| &r.classifier),
             entities_error: self.entities_error.as_deref(),
             params: &self.params,
             theme: &self.theme,
@@ -386,6 +393,7 @@ impl App {
             || self.view_stale
             || self.det_stale
             || self.entities_stale
+            || self.supervised.busy
             || self.writing
             || self.searching
             || self.detail_asked.is_some()

@@ -1,6 +1,6 @@
 //! The explorer's per-entity detection (issue 15): the Anomalies tab's entity view asks for it,
 //! the worker computes it ([`crate::detect::entity::EntityRun`] grouped by the source-IP
-//! column, with the forest parameters of row detection), and an entity's drill-down shows its
+//! column, over the rows of the current filter, with the forest parameters of row detection), and an entity's drill-down shows its
 //! explanation, its behaviour, its features against the population median and its sessions.
 //!
 //! Part of `App` (an `impl App` block) plus the drill-down's text. It computes nothing itself
@@ -9,16 +9,27 @@
 
 use super::app::{App, Popup};
 use super::theme::Theme;
-use super::widgets::{cell, compact, pad};
+use super::widgets::{cell, compact, pad, spark};
 use super::worker::{JobResult, Slot};
 use crate::dataset::{Dataset, Role, format_number, format_time};
 use crate::detect::RunControl;
-use crate::detect::entity::{EntityParams, EntityReport, EntityRun};
+use crate::detect::entity::{Activity, EntityParams, EntityReport, EntityRun};
 use ratatui::text::{Line, Span};
 use std::sync::Arc;
 
 /// Sessions listed in an entity's drill-down (the rest are counted).
 pub const SESSIONS_SHOWN: usize = 200;
+
+/// Intervals of an entity's activity line in its drill-down.
+pub const ACTIVITY_BUCKETS: usize = 60;
+
+/// What an entity's drill-down shows, computed once when it opens.
+#[derive(Debug, Clone)]
+pub struct EntityDetail {
+    pub report: EntityReport,
+    /// Its sessions over its active time (`None` without start times).
+    pub activity: Option<Activity>,
+}
 
 impl App {
     /// The entity view wants per-entity detection: computes it unless it exists or is coming.
@@ -37,7 +48,14 @@ impl App {
         };
         self.gens.entities += 1;
         self.entities_stale = true;
+        self.entities_filter = self.filter.clone();
         let generation = self.gens.entities;
+        // Under a filter, the entities are made of the view's rows only.
+        let rows = self
+            .view
+            .as_ref()
+            .filter(|v| v.filtered)
+            .map(|v| v.rows.clone());
         let params = EntityParams {
             by: vec![by],
             features: Vec::new(),
@@ -53,9 +71,31 @@ impl App {
             };
             JobResult::Entities {
                 generation,
-                result: EntityRun::run(&ds, &params, &control).map(Arc::new),
+                result: EntityRun::run_in(
+                    &ds,
+                    rows.as_deref().map(Vec::as_slice),
+                    &params,
+                    &control,
+                )
+                .map(Arc::new),
             }
         });
+    }
+
+    /// A view arrived: entities computed under another filter are recomputed (when shown) or
+    /// dropped, so the entity view always scores the rows the other tabs show.
+    pub(super) fn entities_follow_view(&mut self) {
+        if self.entities_filter == self.filter {
+            return;
+        }
+        if self.tabs.anomalies.by_entity {
+            self.request_entities();
+        } else {
+            self.entities = None;
+            self.entity_report = None;
+            self.entities_stale = false;
+            self.gens.entities += 1;
+        }
     }
 
     /// A per-entity run arrived (older ones are dropped).
@@ -92,9 +132,20 @@ impl App {
 
     /// Opens a popup; an entity's drill-down computes that entity's report first.
     pub(super) fn open_popup(&mut self, popup: Popup) {
+        if matches!(popup, Popup::Evaluation { .. }) {
+            return self.open_evaluation(popup);
+        }
         if let (Popup::Entity { entity, .. }, Some(run)) = (&popup, &self.entities) {
             let sel = run.select(self.threshold.rule());
-            self.entity_report = Some((*entity, Arc::new(run.report(*entity, &sel))));
+            let activity = self
+                .ds
+                .as_ref()
+                .and_then(|ds| run.activity(ds, *entity, ACTIVITY_BUCKETS));
+            let detail = EntityDetail {
+                report: run.report(*entity, &sel),
+                activity,
+            };
+            self.entity_report = Some((*entity, Arc::new(detail)));
         }
         self.popup = Some(popup);
     }
@@ -114,10 +165,11 @@ impl App {
 pub fn lines(
     run: &EntityRun,
     e: usize,
-    report: &EntityReport,
+    detail: &EntityDetail,
     ds: &Dataset,
     t: &Theme,
 ) -> Vec<Line<'static>> {
+    let report = &detail.report;
     let rows = run.rows(e);
     let mut lines = vec![Line::from(vec![
         Span::styled(cell(&report.key, 60), t.title()),
@@ -156,8 +208,41 @@ pub fn lines(
         ]));
     }
     lines.push(Line::raw(""));
+    if let Some(a) = &detail.activity {
+        activity(a, t, &mut lines);
+    }
     sessions(rows, ds, t, &mut lines);
     lines
+}
+
+/// The entity's timeline: sessions per interval from its first session to its last.
+fn activity(a: &Activity, t: &Theme, lines: &mut Vec<Line<'static>>) {
+    let span_s = (a.last - a.first) / 1000;
+    let each = span_s as f64 / a.counts.len() as f64;
+    lines.push(Line::styled(
+        format!(
+            "timeline: {} to {} ({} intervals of {}; busiest {} sessions)",
+            format_time(a.first),
+            format_time(a.last),
+            a.counts.len(),
+            interval(each),
+            a.counts.iter().max().copied().unwrap_or(0)
+        ),
+        t.header(),
+    ));
+    lines.push(Line::styled(format!("│{}│", spark(&a.counts)), t.alert()));
+    lines.push(Line::raw(""));
+}
+
+/// A duration in seconds, in the largest unit that keeps it readable.
+fn interval(secs: f64) -> String {
+    match secs {
+        s if s < 1.0 => "under a second".into(),
+        s if s < 120.0 => format!("{s:.0} s"),
+        s if s < 7200.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86_400.0),
+    }
 }
 
 fn sessions(rows: &[u32], ds: &Dataset, t: &Theme, lines: &mut Vec<Line<'static>>) {

@@ -307,6 +307,7 @@ impl App {
                 }
             }
             JobResult::Entities { generation, result } => self.on_entities(generation, result),
+            JobResult::Classified { generation, result } => self.on_classified(generation, result),
             JobResult::Detail { generation, result } => {
                 if generation != self.gens.detail {
                     return;
@@ -342,6 +343,7 @@ impl App {
                         self.view = Some(v);
                         self.status = None;
                         self.reselect();
+                        self.entities_follow_view();
                     }
                     Err(e) => {
                         self.status = Some(format!("filter not applied: {e}"));

@@ -598,6 +598,14 @@ impl Default for Keymap {
                 "entities",
             ),
             b(
+                "evaluation",
+                Action::Evaluation,
+                &[c('E')],
+                an,
+                "against the label: isolation forest vs random-forest classifier (adds P to the list)",
+                "",
+            ),
+            b(
                 "flows_list",
                 Action::NextDimension,
                 &[c('d')],

@@ -22,6 +22,7 @@ pub mod keymap;
 pub mod popup;
 pub mod prompt;
 pub mod render;
+pub mod supervised;
 pub mod tabs;
 pub mod theme;
 pub mod threshold;

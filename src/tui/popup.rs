@@ -26,6 +26,10 @@ pub enum Popup {
         entity: usize,
         scroll: usize,
     },
+    /// Both detectors against the label column.
+    Evaluation {
+        scroll: usize,
+    },
 }
 
 impl Popup {
@@ -43,6 +47,7 @@ impl Popup {
                 entity,
                 scroll: s(scroll),
             },
+            Popup::Evaluation { scroll } => Popup::Evaluation { scroll: s(scroll) },
             p @ Popup::Features { .. } => p,
         }
     }

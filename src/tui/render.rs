@@ -355,6 +355,10 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
             " source IP behaviour (Enter or f filters every tab to it, Esc closes) ",
             popup_area(body, 94, 96),
         ),
+        Popup::Evaluation { .. } => (
+            " evaluation against the label (Esc closes) ",
+            popup_area(body, 94, 80),
+        ),
     };
     Clear.render(area, buf);
     let block = Block::bordered().title(Span::styled(title, t.title()));
@@ -368,11 +372,15 @@ fn draw_popup(app: &App, popup: &Popup, body: Rect, buf: &mut Buffer) {
             _ => (vec![Line::styled("reading the session…", t.dim())], 0),
         },
         Popup::Entity { entity, scroll } => match (&app.entity_report, &app.entities, &app.ds) {
-            (Some((e, report)), Some(run), Some(ds)) if e == entity => {
-                (super::entities::lines(run, *e, report, ds, t), *scroll)
+            (Some((e, detail)), Some(run), Some(ds)) if e == entity => {
+                (super::entities::lines(run, *e, detail, ds, t), *scroll)
             }
             _ => (vec![Line::styled("no entity run", t.dim())], 0),
         },
+        Popup::Evaluation { scroll } => (
+            super::supervised::lines(&app.supervised, &app.threshold.describe(), t),
+            *scroll,
+        ),
         Popup::Features { cursor } => {
             if let Some(ctx) = app.ctx() {
                 super::features::draw(*cursor, &ctx, inner, buf);

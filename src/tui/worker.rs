@@ -34,11 +34,13 @@ pub enum Slot {
     Detect = 5,
     /// Per-entity detection (the Anomalies tab's entity view).
     Entities = 6,
+    /// The classifier against the label (the evaluation panel).
+    Classify = 7,
     /// The bytes of an export or report (`x`, `e`).
-    Write = 7,
+    Write = 8,
 }
 
-const SLOTS: [Slot; 8] = [
+const SLOTS: [Slot; 9] = [
     Slot::Load,
     Slot::Detail,
     Slot::Rows,
@@ -46,6 +48,7 @@ const SLOTS: [Slot; 8] = [
     Slot::View,
     Slot::Detect,
     Slot::Entities,
+    Slot::Classify,
     Slot::Write,
 ];
 
@@ -67,6 +70,11 @@ pub enum JobResult {
     Entities {
         generation: u64,
         result: Result<Arc<EntityRun>, String>,
+    },
+    /// The classifier cross-validated on the label column.
+    Classified {
+        generation: u64,
+        result: Result<Arc<crate::tui::supervised::SupervisedRun>, String>,
     },
     /// One record's drill-down.
     Detail {
@@ -93,6 +101,7 @@ impl JobResult {
             | JobResult::Detected { generation, .. }
             | JobResult::View { generation, .. }
             | JobResult::Entities { generation, .. }
+            | JobResult::Classified { generation, .. }
             | JobResult::Detail { generation, .. }
             | JobResult::Search { generation, .. }
             | JobResult::Prepared { generation, .. } => *generation,
@@ -104,6 +113,7 @@ impl JobResult {
             JobResult::Detected { .. } => "detected",
             JobResult::View { .. } => "view",
             JobResult::Entities { .. } => "entities",
+            JobResult::Classified { .. } => "classified",
             JobResult::Detail { .. } => "detail",
             JobResult::Search { .. } => "search",
             JobResult::Prepared { .. } => "prepared",

@@ -29,4 +29,5 @@ mod sql_duckdb;
 mod tui;
 mod tui_entities;
 mod tui_follow;
+mod tui_supervised;
 mod walk;

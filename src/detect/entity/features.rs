@@ -126,6 +126,12 @@ pub struct Grouping {
 impl Grouping {
     /// Groups the dataset's rows by the named columns (header names, case-insensitive).
     pub fn new(ds: &Dataset, by: &[String]) -> Result<Grouping, String> {
+        Grouping::new_in(ds, by, None)
+    }
+
+    /// [`Grouping::new`] over some rows only (`None`: all): the rows of a filtered view. The
+    /// entities are those with a row in `rows`; the row numbers stay the dataset's.
+    pub fn new_in(ds: &Dataset, by: &[String], rows: Option<&[u32]>) -> Result<Grouping, String> {
         if by.is_empty() {
             return Err("--by needs at least one column, such as src_ip".into());
         }
@@ -168,11 +174,25 @@ impl Grouping {
         if first {
             tuples = (0..parts[0].labels.len() as u32).map(|c| vec![c]).collect();
         }
+        // Rows outside the view belong to no entity.
+        if let Some(rows) = rows {
+            let mut keep = vec![false; codes.len()];
+            for &r in rows {
+                if let Some(k) = keep.get_mut(r as usize) {
+                    *k = true;
+                }
+            }
+            for (c, k) in codes.iter_mut().zip(keep) {
+                if !k {
+                    *c = u32::MAX;
+                }
+            }
+        }
         // Answer flows belong to the conversation their destination started: leave them out.
         let mut answers = 0;
         if let Some(answer) = answer_flows(ds) {
             for (c, a) in codes.iter_mut().zip(answer) {
-                if a {
+                if a && *c != u32::MAX {
                     *c = u32::MAX;
                     answers += 1;
                 }
@@ -209,6 +229,11 @@ impl Grouping {
             order,
             answers,
         })
+    }
+
+    /// Rows that belong to an entity (answer flows and rows outside the view do not).
+    pub fn grouped_rows(&self) -> usize {
+        self.order.len()
     }
 
     /// Number of entities.

@@ -196,6 +196,14 @@ fn transform(x: f64, log: bool) -> f64 {
     if log { x.signum() * x.abs().ln_1p() } else { x }
 }
 
+/// An entity's sessions per interval between its first and last session (epoch milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub first: i64,
+    pub last: i64,
+    pub counts: Vec<u64>,
+}
+
 impl EntityRun {
     /// Groups, summarises, fits and scores every entity.
     pub fn run(
@@ -203,10 +211,23 @@ impl EntityRun {
         params: &EntityParams,
         control: &RunControl<'_>,
     ) -> Result<EntityRun, String> {
-        if ds.rows == 0 {
+        EntityRun::run_in(ds, None, params, control)
+    }
+
+    /// [`EntityRun::run`] over some rows only (`None`: all), such as a filtered view's: each
+    /// entity's features come from its rows among them, and the forest is fitted on those
+    /// entities. Row numbers ([`EntityRun::rows`]) stay the dataset's.
+    pub fn run_in(
+        ds: &Dataset,
+        rows: Option<&[u32]>,
+        params: &EntityParams,
+        control: &RunControl<'_>,
+    ) -> Result<EntityRun, String> {
+        if ds.rows == 0 || rows.is_some_and(<[u32]>::is_empty) {
             return Err(super::DetectError::NoRows.to_string());
         }
-        let grouping = crate::timing::phase("entity: group", || Grouping::new(ds, &params.by))?;
+        let grouping =
+            crate::timing::phase("entity: group", || Grouping::new_in(ds, &params.by, rows))?;
         let features =
             crate::timing::phase("entity: features", || features::compute(ds, &grouping));
         let fitted = resolve(params, &features)?;
@@ -309,6 +330,32 @@ impl EntityRun {
     /// The dataset rows (ascending) of entity `e`: its sessions, for a drill-down or timeline.
     pub fn rows(&self, e: usize) -> &[u32] {
         self.grouping.rows(e)
+    }
+
+    /// Entity `e`'s sessions over time: `buckets` equal intervals from its first session's start
+    /// to its last one's (`None` without start times). A beacon shows as an even comb, a burst
+    /// as one tall bar.
+    pub fn activity(&self, ds: &Dataset, e: usize, buckets: usize) -> Option<Activity> {
+        let times: Vec<i64> = self
+            .rows(e)
+            .iter()
+            .filter_map(|&r| ds.start_time(r as usize))
+            .collect();
+        let (&first, &last) = (times.iter().min()?, times.iter().max()?);
+        let buckets = buckets.max(1);
+        let span = (last - first).max(1);
+        let mut counts = vec![0u64; buckets];
+        for t in times {
+            let i = ((t - first) as i128 * buckets as i128 / (span as i128 + 1)) as usize;
+            if let Some(c) = counts.get_mut(i.min(buckets - 1)) {
+                *c += 1;
+            }
+        }
+        Some(Activity {
+            first,
+            last,
+            counts,
+        })
     }
 
     /// A filter clause that keeps only entity `e`'s rows (`src_ip = "…" and dst_port = "…"`).

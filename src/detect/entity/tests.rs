@@ -116,3 +116,40 @@ fn features_degrade_with_the_schema_and_bad_names_are_refused() {
     let e = EntityRun::run(&ds, &params(&["nope"]), &RunControl::default()).unwrap_err();
     assert!(e.contains("no column 'nope'"), "{e}");
 }
+
+#[test]
+fn a_view_of_the_rows_scores_like_a_dataset_of_those_rows() {
+    let ds = planted_dataset(120);
+    // Every third row, as a filter might leave them.
+    let rows: Vec<u32> = (0..ds.rows as u32).filter(|r| r % 3 != 1).collect();
+    let p = params(&["src_ip"]);
+    let view = EntityRun::run_in(&ds, Some(&rows), &p, &RunControl::default()).unwrap();
+    let idx: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
+    let alone = EntityRun::run(&ds.select_rows(&idx), &p, &RunControl::default()).unwrap();
+    assert_eq!(view.len(), alone.len());
+    assert_eq!(view.scores(), alone.scores());
+    for e in 0..view.len() {
+        assert_eq!(view.grouping.label(e), alone.grouping.label(e));
+        // Row numbers stay the dataset's: the view's rows map onto the subset's.
+        let mapped: Vec<u32> = alone.rows(e).iter().map(|&r| rows[r as usize]).collect();
+        assert_eq!(view.rows(e), mapped.as_slice());
+    }
+    assert_eq!(view.grouping.grouped_rows(), alone.grouping.grouped_rows());
+    // A view with no rows is refused with a reason, not scored.
+    assert!(EntityRun::run_in(&ds, Some(&[]), &p, &RunControl::default()).is_err());
+}
+
+#[test]
+fn an_entity_s_activity_counts_each_session_once_between_its_first_and_last() {
+    let ds = planted_dataset(60);
+    let run = EntityRun::run(&ds, &params(&["src_ip"]), &RunControl::default()).unwrap();
+    for e in [0, run.len() / 2, run.len() - 1] {
+        let a = run.activity(&ds, e, 24).unwrap();
+        assert_eq!(a.counts.len(), 24);
+        assert_eq!(a.counts.iter().sum::<u64>() as usize, run.rows(e).len());
+        assert!(a.first <= a.last);
+        if a.first < a.last {
+            assert!(a.counts[0] > 0 && a.counts[23] > 0, "{a:?}");
+        }
+    }
+}

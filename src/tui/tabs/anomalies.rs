@@ -135,6 +135,7 @@ impl AnomaliesState {
                 }
                 Effect::Entities
             }
+            Action::Evaluation => Effect::Open(Popup::Evaluation { scroll: 0 }),
             a if self.by_entity => return self.update_entities(a, ctx),
             Action::Enter => match ctx.flagged_rows.get(self.cursor) {
                 Some(&row) => Effect::Open(Popup::Detail {
@@ -229,6 +230,15 @@ impl AnomaliesState {
             ),
             t.dim(),
         );
+        if ctx.ds.role(Role::Label).is_some() {
+            l1.push(Span::styled(
+                match ctx.classifier {
+                    Some(c) => format!(" · classifier ROC AUC {:.3} (E)", c.roc_auc),
+                    None => " · E: vs label".into(),
+                },
+                t.warn(),
+            ));
+        }
         Paragraph::new(vec![Line::from(l1), l2]).render(head, buf);
         if self.by_entity {
             return super::entities::draw(self.entity_cursor, ctx, body, buf);
@@ -250,16 +260,18 @@ impl AnomaliesState {
             ds.role_index(r)
                 .map_or(String::new(), |i| ds.cell_text(row, i).into_owned())
         };
+        let proba = ctx.classifier.map(|c| c.probability.as_slice());
         let mut lines = vec![Line::styled(
             format!(
-                "{:>5} {} {} {} {:>9} {:>9} {:>6}  why",
+                "{:>5} {} {} {} {:>9} {:>9} {:>6}{}  why",
                 "rank",
                 pad("time", 20),
                 pad("src_ip", 15),
                 pad("cc", 3),
                 "bytes in",
                 "bytes out",
-                "score"
+                "score",
+                if proba.is_some() { "     P" } else { "" }
             ),
             t.header(),
         )];
@@ -303,8 +315,14 @@ impl AnomaliesState {
                             .unwrap_or(f64::NAN)
                     )
                 )),
-                Span::styled(format!("{score:>6.3}  "), t.alert()),
-                Span::styled(cell(&why, 80), t.dim()),
+                Span::styled(format!("{score:>6.3}"), t.alert()),
+                Span::styled(
+                    proba.map_or(String::new(), |p| {
+                        p.get(row).map_or("     —".into(), |p| format!(" {p:>5.2}"))
+                    }),
+                    t.warn(),
+                ),
+                Span::styled(format!("  {}", cell(&why, 80)), t.dim()),
             ]));
         }
         if ctx.flagged_rows.is_empty() {

@@ -38,9 +38,15 @@ pub fn draw(cursor: usize, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         return;
     };
     let mut head = format!(
-        "{} of {} source IPs flagged on their behaviour (threshold {:.4}; b: back to rows, Enter opens one)",
+        "{} of {} source IPs flagged on their behaviour in {} sessions{} (threshold {:.4}; b: back to rows, Enter opens one)",
         sel.count,
         run.len(),
+        run.grouping.grouped_rows(),
+        if ctx.view.filtered {
+            " of this filter"
+        } else {
+            ""
+        },
         sel.threshold
     );
     if ctx.entities_stale {

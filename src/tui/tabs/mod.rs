@@ -69,6 +69,8 @@ pub struct Ctx<'a> {
     /// Per-entity detection is being computed (what is shown is the previous run, if any).
     pub entities_stale: bool,
     pub entities_error: Option<&'a str>,
+    /// The classifier against the label, once cross-validated (its out-of-fold probabilities).
+    pub classifier: Option<&'a crate::classify::Evaluation>,
     pub params: &'a DetectParams,
     pub theme: &'a Theme,
     /// Rows a page-up/page-down moves.
