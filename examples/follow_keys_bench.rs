@@ -47,7 +47,7 @@ fn show(name: &str, v: &mut [Duration]) {
     );
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rate = arg(1, 50_000);
     let seconds = arg(2, 10);
     let start_rows = arg(3, 5_000) as usize;
