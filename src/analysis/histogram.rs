@@ -13,6 +13,33 @@ pub struct Histogram {
     pub log: bool,
 }
 
+/// Bins of the histograms a view carries: a smaller screen shows them merged ([`Histogram::merged`]).
+pub const VIEW_BINS: usize = 12;
+
+impl Histogram {
+    /// The same counts in at most `bins` bins, each the union of neighbouring ones (so every edge
+    /// is one of the original edges and nothing is counted again).
+    pub fn merged(&self, bins: usize) -> Histogram {
+        let n = self.counts.len();
+        let group = n.div_ceil(bins.max(1)).max(1);
+        if group == 1 {
+            return self.clone();
+        }
+        let counts = self.counts.chunks(group).map(|c| c.iter().sum()).collect();
+        let mut edges: Vec<f64> = self.edges.iter().step_by(group).copied().collect();
+        if !n.is_multiple_of(group)
+            && let Some(&last) = self.edges.last()
+        {
+            edges.push(last);
+        }
+        Histogram {
+            edges,
+            counts,
+            log: self.log,
+        }
+    }
+}
+
 /// Builds a histogram with `bins` bins.
 pub fn histogram(values: &[f64], bins: usize, log: bool) -> Histogram {
     let bins = bins.max(1);
@@ -64,6 +91,21 @@ pub fn histogram(values: &[f64], bins: usize, log: bool) -> Histogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_bins_keep_every_count_and_original_edges() {
+        let values: Vec<f64> = (0..1000).map(|i| f64::from(i % 97)).collect();
+        let h = histogram(&values, VIEW_BINS, false);
+        for k in 1..=VIEW_BINS + 2 {
+            let m = h.merged(k);
+            assert!(m.counts.len() <= k.max(1), "{k}: {m:?}");
+            assert_eq!(m.counts.iter().sum::<u64>(), 1000);
+            assert_eq!(m.edges.len(), m.counts.len() + 1, "{k}");
+            assert!(m.edges.iter().all(|e| h.edges.contains(e)));
+            assert_eq!(m.edges.first(), h.edges.first());
+            assert_eq!(m.edges.last(), h.edges.last());
+        }
+    }
 
     #[test]
     fn counts_every_finite_value_once() {

@@ -29,8 +29,14 @@ enum Matcher {
     Never,
     /// Per dictionary code: whether its value matches.
     Codes(Vec<bool>),
-    /// Format the cell and look.
+    /// Format the cell and look, case-insensitively.
     Format,
+    /// Format the cell and look: its text has no letters that case could change (numbers).
+    Plain,
+}
+
+fn dots(needle: &str) -> usize {
+    needle.matches('.').count()
 }
 
 fn could_match(needle: &str, allowed: &str) -> bool {
@@ -49,10 +55,15 @@ fn matchers(ds: &Dataset, needle: &str) -> Vec<Matcher> {
                     .map(|v| v.is_some_and(|ip| has(&ip.to_string())))
                     .collect(),
             ),
-            ColumnData::UInt(_) | ColumnData::Float(_) if could_match(needle, "0123456789.-e—") => {
+            // A whole number is digits only; a decimal or time has at most one point, so an IP
+            // address or a dotted version never makes these columns formatted at all.
+            ColumnData::UInt(_) if could_match(needle, "0123456789") => Matcher::Plain,
+            ColumnData::Float(_) if could_match(needle, "0123456789.-e—") && dots(needle) <= 1 => {
+                Matcher::Plain
+            }
+            ColumnData::Time(_) if could_match(needle, "0123456789-:tz.—") && dots(needle) <= 1 => {
                 Matcher::Format
             }
-            ColumnData::Time(_) if could_match(needle, "0123456789-:tz.—") => Matcher::Format,
             _ => Matcher::Never,
         })
         .collect()
@@ -71,6 +82,7 @@ fn row_matches(ds: &Dataset, m: &[Matcher], needle: &str, row: usize) -> bool {
                 .unwrap_or(false)
         }
         Matcher::Format => ds.cell_text(row, c).to_lowercase().contains(needle),
+        Matcher::Plain => ds.cell_text(row, c).contains(needle),
     })
 }
 
@@ -166,6 +178,13 @@ mod tests {
             ":00:",
             "zzzz-none",
             "1.5",
+            "203.0.113",
+            "10.138",
+            "12848",
+            "0.5",
+            "-",
+            "2024-04-25t00",
+            "5",
         ] {
             let want = naive(&ds, &rows, needle);
             let hit = search(&ds, &rows, needle, 0, true, true, &cancel).unwrap();

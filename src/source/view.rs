@@ -6,6 +6,7 @@
 //! time series. Computing it is pure; the app only swaps the result in.
 
 use crate::analysis::Rows;
+use crate::analysis::histogram::{self, Histogram};
 use crate::analysis::rankings::{self, Groups, RankBy, RankRow};
 use crate::analysis::summary::{self, Summary, SummaryOptions};
 use crate::analysis::timeseries::{self, Series};
@@ -65,6 +66,9 @@ pub struct ViewData {
     /// `member[row]` when filtered.
     pub member: Option<Arc<Vec<bool>>>,
     pub summary: Summary,
+    /// Per numeric column of `summary` (same order): its histogram, linear and log, in
+    /// [`histogram::VIEW_BINS`] bins (computed here so the Summary tab only draws).
+    pub histograms: Arc<Vec<(Histogram, Histogram)>>,
     pub rankings: Vec<Ranking>,
     pub series: Series,
     /// Flagged sessions per time bucket of `series`.
@@ -153,6 +157,7 @@ pub fn compute(
             && p.request.filter == req.filter
             && (flags_same(p) || !reads_flags(ds, req.filter.as_deref()))
     });
+    let histograms = reuse.as_ref().map(|p| p.histograms.clone());
     let (filtered, mut rows, member, summary, rankings, flows) = match &reuse {
         Some(p) => {
             let mut rows = p.rows.as_ref().clone();
@@ -197,6 +202,8 @@ pub fn compute(
             },
         ),
     };
+    cancelled(cancel)?;
+    let histograms = histograms.unwrap_or_else(|| Arc::new(histograms_of(ds, &summary, sel)));
     cancelled(cancel)?;
     let range = timeseries::time_range(ds, sel);
     let window = req.zoom.or(range);
@@ -269,6 +276,7 @@ pub fn compute(
         filtered,
         member,
         summary,
+        histograms,
         rankings,
         series,
         bucket_flagged,
@@ -276,6 +284,31 @@ pub fn compute(
         request: req,
         complete: true,
     })
+}
+
+/// Each numeric column's histograms (linear, log) over the selected rows, columns in parallel.
+fn histograms_of(ds: &Dataset, summary: &Summary, sel: Rows<'_>) -> Vec<(Histogram, Histogram)> {
+    summary
+        .numeric
+        .0
+        .par_iter()
+        .map(|(name, _)| {
+            let Some(src) = ds.numeric_source(name) else {
+                return Default::default();
+            };
+            let values = match sel {
+                Rows::All(_) => ds.values(src),
+                Rows::Subset(rows) => rows
+                    .iter()
+                    .map(|&r| ds.value(src, r as usize).unwrap_or(f64::NAN))
+                    .collect(),
+            };
+            (
+                histogram::histogram(&values, histogram::VIEW_BINS, false),
+                histogram::histogram(&values, histogram::VIEW_BINS, true),
+            )
+        })
+        .collect()
 }
 
 /// Whether a filter reads detection results (`anomaly`, `score`): its rows change with the flags.
@@ -338,6 +371,7 @@ pub fn rows_only(
         filtered,
         member,
         summary,
+        histograms: Arc::default(),
         rankings: Vec::new(),
         series: Series::default(),
         bucket_flagged: Vec::new(),

@@ -35,7 +35,7 @@ impl SummaryState {
 
     /// Draws the Summary tab.
     pub fn draw(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
-        let (ds, view) = (ctx.ds, ctx.view);
+        let view = ctx.view;
         let t = ctx.theme;
         let s = &view.summary;
         let stats_h = (s.numeric.0.len() as u16 + 1).min(area.height / 2).max(2);
@@ -90,7 +90,7 @@ impl SummaryState {
         ])
         .areas(bottom);
         render_corr(ctx, corr, buf);
-        self.render_hist(ctx, ds, hist, buf);
+        self.render_hist(ctx, hist, buf);
         render_quality(ctx, quality, buf);
     }
 }
@@ -146,13 +146,7 @@ fn render_corr(ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
 }
 
 impl SummaryState {
-    fn render_hist(
-        &self,
-        ctx: &Ctx<'_>,
-        ds: &crate::dataset::Dataset,
-        area: Rect,
-        buf: &mut Buffer,
-    ) {
+    fn render_hist(&self, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
         let view = ctx.view;
         let t = ctx.theme;
         let Some((name, st)) = view.summary.numeric.0.get(self.col) else {
@@ -167,19 +161,11 @@ impl SummaryState {
         let block = Block::bordered().title(Span::styled(title, t.title()));
         let inner = block.inner(area);
         block.render(area, buf);
-        let Some(src) = ds.numeric_source(name) else {
+        let Some(pair) = view.histograms.get(self.col) else {
             return;
         };
-        let values = match &view.filtered {
-            true => view
-                .rows
-                .iter()
-                .map(|&r| ds.value(src, r as usize).unwrap_or(f64::NAN))
-                .collect(),
-            false => ds.values(src),
-        };
-        let bins = usize::from(inner.height.saturating_sub(2)).clamp(1, 12);
-        let h = histogram::histogram(&values, bins, self.log_hist);
+        let bins = usize::from(inner.height.saturating_sub(2)).clamp(1, histogram::VIEW_BINS);
+        let h = if self.log_hist { &pair.1 } else { &pair.0 }.merged(bins);
         let max = h.counts.iter().copied().max().unwrap_or(0) as f64;
         let label_w = 9;
         let bar_w = usize::from(inner.width).saturating_sub(label_w + 8);
