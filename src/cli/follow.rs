@@ -52,6 +52,36 @@ pub struct FollowArgs {
     pub window: Option<Window>,
 }
 
+/// `--follow` of the explorer (`threatlens --follow PATH`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ExploreFollowArgs {
+    /// Keep reading FILE as it grows (a file, or a folder whose new files are read as they
+    /// appear): new rows show in every tab and are scored with the forest; p pauses, R refits.
+    #[arg(long = "follow", help_heading = "Following live logs")]
+    pub follow: bool,
+}
+
+impl ExploreFollowArgs {
+    /// Refuses what the explorer cannot follow (nothing, stdin, no terminal).
+    pub fn check(&self, files: &[String], terminal: bool) -> Result<(), Failure> {
+        if !self.follow {
+            return Ok(());
+        }
+        match files.first().map(String::as_str) {
+            None => Err(Failure::usage(
+                "--follow needs a file or a folder to follow: threatlens --follow PATH",
+            )),
+            Some("-") => Err(Failure::usage(
+                "--follow needs a file or a folder, not stdin",
+            )),
+            Some(_) if !terminal => Err(Failure::usage(
+                "the explorer's --follow needs a terminal; for scripts use `threatlens detect --follow PATH --format jsonl`",
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
 /// A flagged row of a followed file, as printed.
 #[derive(serde::Serialize)]
 struct FollowedRow<'a> {

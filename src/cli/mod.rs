@@ -43,6 +43,8 @@ pub struct Cli {
     pub progress: progress::ProgressArgs,
     #[command(flatten)]
     pub input: window::ExplorerInputArgs,
+    #[command(flatten)]
+    pub follow: follow::ExploreFollowArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -260,7 +262,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Some(Command::Doctor(a)) => doctor::cmd_doctor(&a),
         Some(Command::Completions(a)) => shell::cmd_completions(&a),
         Some(Command::Man) => shell::cmd_man(),
-        None => explore(&cli.files, cli.config.as_deref(), &cli.input),
+        None => explore(&cli.files, cli.config.as_deref(), &cli.input, &cli.follow),
     };
     drop(bar);
     match result {
@@ -485,9 +487,12 @@ fn explore(
     files: &[String],
     config: Option<&std::path::Path>,
     input: &window::ExplorerInputArgs,
+    follow: &follow::ExploreFollowArgs,
 ) -> Result<(), Failure> {
     let opts = input.options(config).map_err(Failure::usage)?;
-    if launch::decide(launch::Terminal::probe()) == launch::Launch::Explorer {
+    let terminal = launch::decide(launch::Terminal::probe()) == launch::Launch::Explorer;
+    follow.check(files, terminal)?;
+    if terminal {
         // Check the path first so a bad one fails with exit 2 before the screen changes (a
         // folder is read whole).
         if let Some(f) = files.first().filter(|f| f.as_str() != "-") {
@@ -501,7 +506,7 @@ fn explore(
                 })
             })?;
         }
-        return crate::tui::run(files, config, &opts).map_err(|e| Failure {
+        return crate::tui::run_with(files, config, &opts, follow.follow).map_err(|e| Failure {
             code: 1,
             message: format!("terminal error: {e}"),
         });

@@ -10,6 +10,7 @@
 //! This module must not read files (that is `ingest`) nor compute statistics
 //! (that is `analysis`); it only stores and answers questions about cells.
 
+pub mod append;
 pub mod codes;
 pub mod derived;
 pub mod lines;

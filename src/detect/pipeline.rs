@@ -746,3 +746,6 @@ mod tests {
         assert_eq!(rows, vec![ds.rows - 3, ds.rows - 2, ds.rows - 1]);
     }
 }
+
+#[path = "pipeline_extend.rs"]
+mod extend;

@@ -45,6 +45,7 @@
 
 pub mod engine;
 pub mod facts;
+pub mod follow;
 pub mod local;
 pub mod remote;
 pub mod search;

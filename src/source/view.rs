@@ -81,6 +81,9 @@ pub struct ViewData {
     /// False for [`rows_only`]'s quick answer: rows and order only, the statistics,
     /// rankings, timeline and flows still to come.
     pub complete: bool,
+    /// Rows of the dataset it was computed over (a followed dataset grows: a view of fewer
+    /// rows is not reused).
+    pub source_rows: usize,
 }
 
 /// The ranking dimensions present in a dataset: (label, column index).
@@ -152,6 +155,7 @@ pub fn compute(
     };
     let reuse = req.prev.take().filter(|p| {
         p.complete
+            && p.source_rows == ds.rows
             && p.request.filter == req.filter
             && (flags_same(p) || !reads_flags(ds, req.filter.as_deref()))
     });
@@ -280,6 +284,7 @@ pub fn compute(
         sort_rows(ds, &mut rows, col, desc);
     }
     Ok(ViewData {
+        source_rows: ds.rows,
         rows: Arc::new(rows),
         filtered,
         member,
@@ -374,6 +379,7 @@ pub fn rows_only(
         },
     );
     Ok(ViewData {
+        source_rows: ds.rows,
         rows: Arc::new(rows),
         filtered,
         member,

@@ -117,6 +117,10 @@ pub enum Action {
     ExportReport,
     /// Save the detection parameters to the config file.
     SaveConfig,
+    /// Pause or resume following (`--follow`).
+    FollowPause,
+    /// Refit the forest on the rows so far.
+    Refit,
     /// Text typed into the active input line.
     Input(InputEdit),
     /// A click on a tab title.

@@ -36,13 +36,15 @@ pub enum Source {
     Path(String),
     /// A path read with options (`--format`, `--geoip`, `--flow-format`).
     PathWith(String, Box<crate::ingest::LoadOptions>),
+    /// A file or folder followed as it grows (`--follow`).
+    Follow(String),
 }
 
 impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Demo => "demo data (built in)".into(),
-            Source::Path(p) | Source::PathWith(p, _) => p.clone(),
+            Source::Path(p) | Source::PathWith(p, _) | Source::Follow(p) => p.clone(),
         }
     }
 }
@@ -129,6 +131,8 @@ pub struct App {
     /// An OSC 52 sequence the loop writes to the terminal after the next draw (`y`).
     pub clipboard: Option<String>,
     pub(super) worker: Worker,
+    /// The follow session of `--follow`.
+    pub follow: Option<super::follow::Following>,
 }
 
 impl App {
@@ -178,6 +182,7 @@ impl App {
             config_path: None,
             clipboard: None,
             worker: Worker::start(),
+            follow: None,
         };
         app.start_load(source);
         app
@@ -249,6 +254,7 @@ impl App {
         if let Some(view) = &self.view {
             self.tabs.sync(view);
         }
+        self.follow_sync();
     }
 
     fn on_action(&mut self, action: Action) {
@@ -276,6 +282,9 @@ impl App {
         }
         if let Some(popup) = self.popup.clone() {
             return self.on_popup(popup, action);
+        }
+        if self.follow_action(&action) {
+            return;
         }
         let n = Tab::ALL.len();
         match action {

@@ -19,6 +19,9 @@ use std::sync::atomic::Ordering;
 
 impl App {
     pub(super) fn start_load(&mut self, source: super::app::Source) {
+        if let super::app::Source::Follow(path) = &source {
+            return self.start_follow(path);
+        }
         let progress = LoadProgress::new();
         self.loading = Some(progress.clone());
         self.worker.submit(Slot::Load, move |cancel| {
@@ -40,6 +43,7 @@ impl App {
                     super::app::Source::PathWith(p, opts) => {
                         ingest::load_path_with(p, progress.clone(), opts)
                     }
+                    super::app::Source::Follow(p) => ingest::load_path(p, progress.clone()),
                 };
                 done.store(true, Ordering::Relaxed);
                 r
@@ -213,13 +217,15 @@ impl App {
     }
 
     /// Recomputes the selection and the flagged rows in view (O(k)).
-    fn reselect(&mut self) {
+    pub(super) fn reselect(&mut self) {
         let Some(det) = &self.det else {
             self.selection = None;
             self.flagged_rows.clear();
             return;
         };
-        let sel = det.detection.index.select(self.threshold.rule());
+        let sel = self
+            .follow_selection(det)
+            .unwrap_or_else(|| det.detection.index.select(self.threshold.rule()));
         let member = self.view.as_ref().and_then(|v| v.member.clone());
         self.flagged_rows = det
             .detection
@@ -255,6 +261,9 @@ impl App {
     }
 
     pub(super) fn on_result(&mut self, result: JobResult) {
+        let Some(result) = self.follow_fit(result) else {
+            return;
+        };
         match result {
             JobResult::Loaded { result, .. } => {
                 self.loading = None;

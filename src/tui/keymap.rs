@@ -348,6 +348,22 @@ impl Default for Keymap {
                 "",
             ),
             b(
+                "follow_pause",
+                Action::FollowPause,
+                &[c('p')],
+                Global,
+                "pause or resume following the file (--follow)",
+                "",
+            ),
+            b(
+                "refit",
+                Action::Refit,
+                &[c('R')],
+                Global,
+                "refit the forest on the rows so far (new rows are scored with it)",
+                "",
+            ),
+            b(
                 "filter",
                 Action::OpenFilter,
                 &[c('f')],

@@ -14,6 +14,7 @@ pub mod detail;
 pub mod entities;
 pub mod export;
 pub mod features;
+pub mod follow;
 pub mod hangup;
 pub mod input;
 pub mod jobs;
@@ -54,12 +55,23 @@ pub fn build_app(
     config: Option<&Path>,
     opts: &crate::ingest::LoadOptions,
 ) -> (App, Vec<String>) {
+    build_app_with(files, config, opts, false)
+}
+
+/// [`build_app`], following the first file as it grows when `follow` is set.
+pub fn build_app_with(
+    files: &[String],
+    config: Option<&Path>,
+    opts: &crate::ingest::LoadOptions,
+    follow: bool,
+) -> (App, Vec<String>) {
     let cfg = config::load(config);
     let mut warnings = cfg.warnings.clone();
     let mut keymap = Keymap::default();
     warnings.extend(keymap.apply_overrides(&cfg.keys));
     let theme = theme::Theme::detect(cfg.theme.as_deref());
     let source = match files.first() {
+        Some(f) if follow => Source::Follow(f.clone()),
         Some(f) => Source::PathWith(f.clone(), Box::new(opts.clone())),
         None => Source::Demo,
     };
@@ -135,7 +147,17 @@ pub fn run(
     config: Option<&Path>,
     opts: &crate::ingest::LoadOptions,
 ) -> std::io::Result<()> {
-    let (mut app, _) = build_app(files, config, opts);
+    run_with(files, config, opts, false)
+}
+
+/// [`run`], following the first file as it grows when `follow` is set (`--follow`).
+pub fn run_with(
+    files: &[String],
+    config: Option<&Path>,
+    opts: &crate::ingest::LoadOptions,
+    follow: bool,
+) -> std::io::Result<()> {
+    let (mut app, _) = build_app_with(files, config, opts, follow);
     // Declared first so it drops last: the watchdog stands down only once the terminal is back.
     let (hangup, _finished) = hangup::Hangup::install();
     let mut terminal = ratatui::try_init()?;
@@ -153,7 +175,7 @@ pub fn run(
     let mut dirty = true;
     let mut last_tick = std::time::Instant::now();
     while !app.quit && !hangup.stopped() {
-        if app.poll_worker() {
+        if app.poll_worker() | app.poll_follow() {
             dirty = true;
         }
         if last_tick.elapsed() >= Duration::from_millis(120) {

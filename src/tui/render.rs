@@ -149,6 +149,7 @@ fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
     if let Some(ds) = &app.ds {
         let shown = app.view.as_ref().map_or(ds.rows, |v| v.rows.len());
         spans.push(Span::raw(format!(" · {} rows", ds.rows)));
+        spans.extend(super::follow::header_spans(app));
         if ds.rejects.total > 0 {
             spans.push(Span::styled(
                 format!(" · {} rejected (r)", ds.rejects.total),
@@ -227,7 +228,7 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
                 Span::styled("▏", t.key()),
             ])
         }
-        Mode::Normal => match (&app.status, &app.det_error) {
+        Mode::Normal => match (app.status.as_ref().or(app.follow_status()), &app.det_error) {
             (Some(s), _) => Line::styled(cell(s, 300), t.warn()),
             (None, Some(e)) => Line::styled(format!("detection: {}", cell(e, 300)), t.alert()),
             _ => Line::raw(""),

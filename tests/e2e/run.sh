@@ -192,6 +192,37 @@ check_absent "no title text leaked into the title" "pwned-title$"
 key q
 check "screen intact after quitting" "^e2e\\$ " 5
 
+echo "== --follow: rows appended to a followed file"
+fdir="$(mktemp -d)"
+"$bin" demo --rows 2000 --seed 5 -o "$fdir/all.csv" >/dev/null
+head -n 1001 "$fdir/all.csv" > "$fdir/live.csv"
+start "'$bin' --follow '$fdir/live.csv'"
+check "following shows the rows so far" "1000 rows · following" 20
+check "the first fit is said in the status line" "forest fitted on 1000 rows" 20
+# 500 more rows, then a planted exfiltration (a terabyte in, one byte out) as row 1500.
+sed -n '1002,1501p' "$fdir/all.csv" >> "$fdir/live.csv"
+sed -n '1502p' "$fdir/all.csv" | awk -F, 'BEGIN{OFS=","} {$1="987654321098"; $2="1"; print}' >> "$fdir/live.csv"
+check "the row count grows" "1501 rows · following" 15
+check "the planted row is announced" "new flagged row.*row 1500" 15
+check "the new-since-you-looked marker shows" "new since you looked" 5
+key G
+check "G follows the end of Records" "987654321098" 5
+key 5
+check_absent "the marker clears on the Anomalies tab" "new since you looked"
+key p
+check "p pauses" "paused \\(p\\)" 5
+sed -n '1503,1602p' "$fdir/all.csv" >> "$fdir/live.csv"
+check_absent "paused: nothing more is read" "1601 rows"
+key p
+check "p resumes and catches up" "1601 rows · following" 15
+printf '\x00\x01\x02binary\n' > "$fdir/live.csv.tmp"; cat "$fdir/live.csv.tmp" >> "$fdir/live.csv"; rm -f "$fdir/live.csv.tmp"
+check "a line that is no record is reported with its file" "live\\.csv: " 15
+key q
+check "q quits back to the shell" "^e2e\\$ " 5
+key "stty -a | tr ' ' '\n' | grep -x -e icanon -e echo | sort | tr '\n' ' '; echo" Enter
+check "terminal is back in cooked mode after --follow" "echo icanon"
+rm -rf "$fdir"
+
 echo "== a bad file exits 2 with one line"
 start "'$bin' /nonexistent/file.csv; echo exit=\$?"
 check "missing file message" "no such file" 5

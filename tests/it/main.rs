@@ -28,6 +28,7 @@ mod spark;
 mod sql_duckdb;
 mod tui;
 mod tui_entities;
+mod tui_follow;
 mod tui_supervised;
 mod walk;
 mod walk3;

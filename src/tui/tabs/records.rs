@@ -104,6 +104,13 @@ impl RecordsState {
         status
     }
 
+    /// Moves to the last of `n` rows (following a growing file's end, like `less +F`).
+    pub fn follow_end(&mut self, n: usize, page: usize) {
+        self.page = page;
+        self.cursor = n.saturating_sub(1);
+        self.keep_visible();
+    }
+
     /// Adjusts the scroll offset so the cursor row is on screen.
     fn keep_visible(&mut self) {
         let h = self.page.max(1);

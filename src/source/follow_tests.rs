@@ -1,0 +1,152 @@
+use super::*;
+use crate::detect::pipeline::DetectParams;
+use crate::source::{RecordsQuery, Scope, Source};
+use std::io::Write;
+use std::sync::atomic::AtomicBool;
+
+fn demo_lines(rows: usize) -> Vec<String> {
+    let mut csv = Vec::new();
+    crate::demo::write_demo(&mut csv, rows, 11).unwrap();
+    String::from_utf8(csv)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn append(path: &Path, lines: &[String]) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+}
+
+/// Polls until nothing more is waiting.
+fn drain(feed: &mut FollowFeed) -> Vec<String> {
+    let mut notes = Vec::new();
+    while feed.poll(&mut notes) {}
+    notes
+}
+
+/// A demo row made an exfiltration no forest can miss.
+fn outlier(line: &str) -> String {
+    let mut f: Vec<&str> = line.split(',').collect();
+    f[0] = "987654321098";
+    f[1] = "1";
+    f.join(",")
+}
+
+#[test]
+fn a_growing_file_is_a_growing_dataset_scored_by_the_fitted_forest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.csv");
+    let lines = demo_lines(700);
+    append(&path, &lines[..401]);
+    let mut feed = FollowFeed::new(&path).unwrap();
+    assert!(drain(&mut feed).is_empty());
+    assert_eq!(feed.rows(), 400);
+    let first = feed.snapshot().unwrap();
+    assert!(first.det.is_none() && !feed.changed());
+    let params = DetectParams::defaults_for(&first.ds);
+    let run = DetectionRun::run(&first.ds, &params, &Default::default()).unwrap();
+    feed.adopt(1, run.clone()).unwrap();
+    // More rows, one of them planted, and a half-written last line.
+    let mut more: Vec<String> = lines[401..].to_vec();
+    more[150] = outlier(&more[150]);
+    append(&path, &more);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(b"12,34,2024-")
+        .unwrap();
+    assert!(drain(&mut feed).is_empty());
+    assert!(feed.changed());
+    let snap = feed.snapshot().unwrap();
+    assert_eq!(snap.ds.rows, 700);
+    assert_eq!((snap.fit, snap.fit_rows), (1, 400));
+    let det = snap.det.as_ref().unwrap();
+    assert_eq!(det.scores().len(), 700);
+    assert_eq!(det.scores()[..400], run.scores()[..]);
+    let planted = 400 + 150;
+    let rank = det.detection.index.rank_of(planted).unwrap();
+    assert!(
+        rank < 7,
+        "the planted row ranks {rank} of 700 (the demo plants a few more)"
+    );
+    // The snapshot answers the views as the same rows loaded whole do.
+    let mut whole_csv = lines[..401].join("\n");
+    whole_csv.push('\n');
+    whole_csv.push_str(&more.join("\n"));
+    whole_csv.push('\n');
+    let mut whole = crate::ingest::load_bytes("w.csv", whole_csv.as_bytes()).unwrap();
+    whole.source = snap.ds.source.clone();
+    let local = LocalSource::new(Arc::new(whole), Some(Arc::new(det.clone())));
+    let no = AtomicBool::new(false);
+    let q = RecordsQuery {
+        scope: Scope {
+            filter: Some("bytes_in > 5000".into()),
+            rule: Some(crate::detect::Rule::TopK(5)),
+        },
+        sort: None,
+        offset: 0,
+        limit: 1000,
+    };
+    let followed = snap.source();
+    assert_eq!(
+        followed.records(&q, &no).unwrap(),
+        local.records(&q, &no).unwrap()
+    );
+    assert_eq!(
+        followed.summary(&q.scope, &no).unwrap(),
+        local.summary(&q.scope, &no).unwrap()
+    );
+}
+
+#[test]
+fn a_file_with_another_header_is_noted_and_following_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = demo_lines(50);
+    append(&dir.path().join("a.csv"), &lines);
+    let mut feed = FollowFeed::new(dir.path()).unwrap();
+    assert!(drain(&mut feed).is_empty());
+    assert_eq!(feed.rows(), 50);
+    append(
+        &dir.path().join("b.csv"),
+        &["x,y,z".to_string(), "1,2,3".to_string()],
+    );
+    std::fs::write(dir.path().join("c.csv"), [0u8, 159, 146, 150, 0, 1, 2, 10]).unwrap();
+    append(&dir.path().join("d.csv"), &lines[..11]);
+    let notes = drain(&mut feed);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("b.csv") && n.contains("differs from the one being followed")),
+        "{notes:?}"
+    );
+    assert!(notes.iter().any(|n| n.contains("c.csv")), "{notes:?}");
+    assert_eq!(feed.rows(), 60, "the file with the same header is read");
+    assert_eq!(feed.snapshot().unwrap().ds.facts.files, 2);
+}
+
+#[test]
+fn a_run_fitted_on_more_rows_than_were_read_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.csv");
+    let lines = demo_lines(120);
+    append(&path, &lines[..61]);
+    let mut feed = FollowFeed::new(&path).unwrap();
+    drain(&mut feed);
+    let mut csv = lines.join("\n");
+    csv.push('\n');
+    let all = crate::ingest::load_bytes("x.csv", csv.as_bytes()).unwrap();
+    let run =
+        DetectionRun::run(&all, &DetectParams::defaults_for(&all), &Default::default()).unwrap();
+    let err = feed.adopt(1, run).unwrap_err();
+    assert!(err.contains("fitted on 120 rows but only 60"), "{err}");
+    assert!(feed.snapshot().unwrap().det.is_none());
+}
