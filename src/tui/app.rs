@@ -19,7 +19,7 @@ use super::prompt::History;
 use super::tabs::{Ctx, Effect, Tabs};
 use super::theme::Theme;
 use super::worker::{Slot, Worker};
-use crate::dataset::{Dataset, Role};
+use crate::dataset::Dataset;
 use crate::detect::Selection;
 use crate::detect::entity::EntityRun;
 use crate::detect::pipeline::{DetectParams, DetectionRun};
@@ -104,7 +104,7 @@ pub struct App {
     /// Detection parameters from the config, applied once data has loaded.
     pub(super) pending_params: Option<DetectParams>,
     /// Flags and scores shared with view jobs, for one selection of one run.
-    pub(super) flag_cache: Option<(Selection, Arc<DetectionRun>, FlagArrays)>,
+    pub(super) flag_cache: Option<(Selection, Arc<DetectionRun>, Option<FlagArrays>)>,
     /// A file write waiting for the user to confirm overwriting.
     pub pending_write: Option<(std::path::PathBuf, Vec<u8>)>,
     /// Whether an export's or report's bytes are being prepared.
@@ -339,76 +339,6 @@ impl App {
                 Effect::Entities => self.want_entities(),
             }
         }
-    }
-
-    fn save_config(&mut self) {
-        self.status = Some(match &self.config_path {
-            Some(p) => match super::config::save_params(p, &self.params, self.threshold) {
-                Ok(()) => format!(
-                    "detection parameters saved to {}",
-                    crate::sanitize::inert(&p.display().to_string())
-                ),
-                Err(e) => crate::sanitize::inert(&e).into_owned(),
-            },
-            None => "no config directory on this system: pass --config PATH".into(),
-        });
-    }
-
-    fn on_popup(&mut self, popup: Popup, action: Action) {
-        match (popup, action) {
-            (_, Action::Close) => self.popup = None,
-            (Popup::Help { .. }, Action::Help) => self.popup = None,
-            (Popup::Detail { row, .. }, Action::Copy) => {
-                if let Some((_, d)) = self.detail.as_ref().filter(|(k, _)| k.row == row) {
-                    let text = super::detail::row_text(d);
-                    self.copy(&text);
-                }
-            }
-            (Popup::Detail { row, .. }, Action::FilterToSelection) => {
-                let field = self
-                    .ds
-                    .as_ref()
-                    .and_then(|ds| ds.role(Role::SrcIp))
-                    .map(|c| c.name.clone());
-                if let (Some(ip), Some(field)) = (self.src_ip_text(row), field) {
-                    self.popup = None;
-                    self.narrow_filter(crate::filter::clause::equals(&field, &ip));
-                }
-            }
-            (Popup::Entity { entity, .. }, Action::FilterToSelection | Action::Enter) => {
-                self.filter_to_entity(entity)
-            }
-            (Popup::Features { cursor }, a) => {
-                let Some(ds) = self.ds.clone() else { return };
-                let effects = super::features::update(cursor, a, &ds, &mut self.params);
-                self.apply(effects);
-            }
-            (p, a) => self.popup = Some(p.scrolled(&a, self.popup_page())),
-        }
-    }
-
-    /// Puts `text` on the clipboard (the loop writes the OSC 52 sequence) and says what was copied.
-    pub fn copy(&mut self, text: &str) {
-        self.clipboard = Some(crate::clipboard::osc52(text));
-        let first = text.lines().next().unwrap_or_default();
-        let lines = text.lines().count();
-        let what = if lines > 1 {
-            format!(
-                "{lines} lines, starting '{}'",
-                super::widgets::cell(first, 40)
-            )
-        } else {
-            format!("'{}'", super::widgets::cell(first, 60))
-        };
-        self.status = Some(format!("copied to the clipboard (OSC 52): {what}"));
-    }
-
-    /// The source IP of a row as text.
-    pub fn src_ip_text(&self, row: usize) -> Option<String> {
-        let ds = self.ds.as_ref()?;
-        let i = ds.role_index(Role::SrcIp)?;
-        let t = ds.cell_text(row, i);
-        (!t.is_empty()).then(|| t.into_owned())
     }
 
     /// Applies worker results that are ready (called by the event loop).

@@ -20,6 +20,7 @@ pub mod input;
 pub mod jobs;
 pub mod keymap;
 pub mod popup;
+mod popup_keys;
 pub mod prompt;
 pub mod render;
 pub mod supervised;
