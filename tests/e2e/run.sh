@@ -65,7 +65,8 @@ key Enter
 check "auto contamination" "contamination auto"
 key Enter
 check "drill-down opens" "session detail"
-check "drill-down explains" "per-feature contributions"
+check "drill-down explains in plain facts" "is above the threshold"
+check "drill-down compares with the population" "of sessions"
 key f
 check "f in the drill-down filters to the IP" "filter: src_ip = "
 key '?'
