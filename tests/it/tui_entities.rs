@@ -1,40 +1,16 @@
 //! The Anomalies tab's entity view (`b`): source IPs scored on their behaviour, their
 //! drill-down, and Enter narrowing every tab to one of them, driven as key presses.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crate::common::explorer::key;
+use ratatui::crossterm::event::KeyCode;
 use threatlens::tui::app::{App, Popup, Source};
-use threatlens::tui::keymap::Keymap;
-use threatlens::tui::theme::Theme;
-use threatlens::tui::{self, event_msg};
 
 fn app(source: Source) -> App {
-    let mut app = App::new(source, Keymap::default(), Theme { color: false }, None);
-    app.update(tui::action::Msg::Resize(120, 36));
-    app.wait_idle();
-    app
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    let ev = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-    if let Some(a) = event_msg(app, ev) {
-        app.update(a);
-    }
-    app.wait_idle();
+    crate::common::explorer::app(source, 120, 36)
 }
 
 fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
-    t.draw(|f| f.render_widget(app, f.area())).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..36 {
-        let line: String = (0..120).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    crate::common::explorer::screen(app, 120, 36)
 }
 
 #[test]

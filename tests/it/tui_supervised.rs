@@ -3,40 +3,16 @@
 //! label; the list gains each row's out-of-fold probability; the entity view scores the rows of
 //! the current filter only.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crate::common::explorer::key;
+use ratatui::crossterm::event::KeyCode;
 use threatlens::tui::app::{App, Popup, Source};
-use threatlens::tui::keymap::Keymap;
-use threatlens::tui::theme::Theme;
-use threatlens::tui::{self, event_msg};
 
 fn app(source: Source) -> App {
-    let mut app = App::new(source, Keymap::default(), Theme { color: false }, None);
-    app.update(tui::action::Msg::Resize(140, 40));
-    app.wait_idle();
-    app
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    let ev = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
-    if let Some(a) = event_msg(app, ev) {
-        app.update(a);
-    }
-    app.wait_idle();
+    crate::common::explorer::app(source, 140, 40)
 }
 
 fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(140, 40)).unwrap();
-    t.draw(|f| f.render_widget(app, f.area())).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..40 {
-        let line: String = (0..140).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    crate::common::explorer::screen(app, 140, 40)
 }
 
 #[test]

@@ -35,3 +35,4 @@ pub fn close(a: f64, b: f64) -> bool {
 }
 
 pub mod bench_csv;
+pub mod explorer;
