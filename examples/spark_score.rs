@@ -1,5 +1,5 @@
-//! Scoring throughput in Spark: the nested-`CASE` form (`--emit-sql spark`) against the stepped
-//! form (`sql::stepped`, what `detect --engine` runs), on a generated CloudWatch table cached in the
+//! Scoring throughput in Spark: the column-per-tree form (what `detect --engine` runs) against the
+//! nested-`CASE` form (`--emit-sql spark`) and, with `TL_FORMS=3`, the stepped form (`sql::stepped`), on a generated CloudWatch table cached in the
 //! cluster, with a model fitted locally. Prints rows per second and per executor core, and the
 //! largest difference between the two forms' scores and the local ones.
 //!
@@ -57,13 +57,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ))?;
     // A row number to compare with the local scores; the table cached so that scoring, not
     // reading CSV, is what is timed.
+    // Typed as a real flow table would be (integers, timestamps); `TL_TEXT=1` keeps the CSV's
+    // text columns, which Spark then parses on every scoring pass.
+    let text = std::env::var("TL_TEXT").is_ok_and(|v| v == "1");
+    let typed: Vec<String> = engine
+        .columns(&format!("SELECT * FROM {raw}"))?
+        .iter()
+        .map(|c| {
+            let id = d.ident(c).unwrap_or_default();
+            match c.as_str() {
+                _ if text => id,
+                "bytes_in" | "bytes_out" => format!("CAST({id} AS BIGINT) AS {id}"),
+                "creation_time" | "end_time" | "time" => format!("CAST({id} AS TIMESTAMP) AS {id}"),
+                _ => id,
+            }
+        })
+        .collect();
     q(&format!(
-        "CREATE TABLE {table} USING parquet AS SELECT *, monotonically_increasing_id() AS __row FROM {raw}"
+        "CREATE TABLE {table} USING parquet AS SELECT {}, monotonically_increasing_id() AS __row FROM {raw}",
+        typed.join(", ")
     ))?;
     q(&format!("CACHE TABLE {table}"))?;
     let columns = engine.columns(&format!("SELECT * FROM {table}"))?;
     let nested = threatlens::sql::score::scoring_select(&model, d, table)?;
     let stepped = threatlens::sql::stepped::scoring_select(&model, table, &columns)?;
+    let per_tree = threatlens::sql::score::columns_select(&model, d, table, &columns)?;
+    // As `detect --engine` does: generated methods JIT-compile.
+    q("SET spark.sql.codegen.hugeMethodLimit=8000")?;
     println!(
         "{rows} rows, {} trees, features {:?}; SQL: nested {} KB, stepped {} KB",
         model.trees,
@@ -89,11 +109,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(best)
     };
     time("scan (COUNT)", &format!("SELECT COUNT(*) FROM {table}"))?;
-    for (label, sql) in [("stepped", &stepped), ("nested CASE", &nested)] {
+    let forms = [
+        ("column per tree", &per_tree),
+        ("nested CASE", &nested),
+        ("stepped", &stepped),
+    ];
+    let forms = &forms[..std::env::var("TL_FORMS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2)];
+    for (label, sql) in forms {
         time(label, &format!("SELECT SUM(score) FROM ({sql}) AS s"))?;
     }
     // Scores against the local ones, row by row (the CSV's order is the row number's).
-    for (label, sql) in [("stepped", &stepped), ("nested CASE", &nested)] {
+    for (label, sql) in forms {
         let r = engine.query(
             &format!("SELECT __row, score FROM ({sql}) AS s ORDER BY __row"),
             &never,

@@ -39,6 +39,76 @@ pub fn scoring_select(model: &Model, d: Dialect, relation: &str) -> Result<Strin
     ))
 }
 
+/// The engine's form: `SELECT <columns>, score FROM <relation>` with each tree's nested `CASE`
+/// in a column of its own (`__tl_t0 …`) and the score summed from them one projection up, so
+/// that every tree compiles to a small unit of its own instead of one expression of hundreds of
+/// kilobytes. `columns` are the relation's column names (returned first, in order, then `score`).
+/// Same features, comparisons and tree order as [`scoring_select`], so the same scores.
+pub fn columns_select(
+    model: &Model,
+    d: Dialect,
+    relation: &str,
+    columns: &[String],
+) -> Result<String, SqlError> {
+    let rel = d.ident(relation)?;
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| d.ident(c))
+        .collect::<Result<_, _>>()?;
+    let features: Vec<String> = feature_values(model, d, &rel)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| format!("{v} AS f{i}"))
+        .collect();
+    let score = ident_score(model, d)?;
+    let mut trees = Vec::with_capacity(model.forest.len());
+    for (t, tree) in model.forest.iter().enumerate() {
+        let mut sql = String::new();
+        write_tree(tree, 0, d, &mut sql)?;
+        trees.push(format!("{sql} AS __tl_t{t}"));
+    }
+    let inner_cols: Vec<String> = cols.iter().map(|c| format!("{rel}.{c}")).collect();
+    let lateral = match d {
+        Dialect::Trino => " CROSS JOIN LATERAL",
+        Dialect::Spark | Dialect::DuckDb => ", LATERAL",
+    };
+    let sep = |v: &[String]| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!("{}, ", v.join(", "))
+        }
+    };
+    Ok(format!(
+        "SELECT {}{score} AS {}\nFROM (SELECT {}{}\nFROM {rel}{lateral} (SELECT {}) AS {FEATURES}) AS __tl_trees\n",
+        sep(&cols),
+        d.ident("score")?,
+        sep(&inner_cols),
+        if trees.is_empty() {
+            "0 AS __tl_none".to_string()
+        } else {
+            trees.join(",\n")
+        },
+        features.join(", ")
+    ))
+}
+
+/// The score from the tree columns `__tl_t0 …` of [`columns_select`].
+fn ident_score(model: &Model, d: Dialect) -> Result<String, SqlError> {
+    let denominator = model.trees as f64 * average_path_length(model.sample_size);
+    if denominator == 0.0 || model.forest.is_empty() {
+        return d.number(0.5);
+    }
+    let sum: Vec<String> = (0..model.forest.len())
+        .map(|t| format!("__tl_t{t}"))
+        .collect();
+    Ok(format!(
+        "POWER(2e0,-(({})/{}))",
+        sum.join("+"),
+        d.number(denominator)?
+    ))
+}
+
 /// Each model feature as SQL over `rel`'s columns (`rel` already quoted, or empty for
 /// unqualified names): derived, transformed, and imputed with the model's median when missing,
 /// undefined or not finite.
@@ -182,10 +252,16 @@ pub(crate) fn raw_value(d: Dialect, rel: &str, input: &Input) -> Result<String, 
             end,
         } => {
             let dur = duration(start, end)?;
-            format!(
-                "CASE WHEN {dur}>0e0 THEN ({}+{})/({dur}) END",
-                number(&col(bytes_in)?),
+            // Without a bytes_out column (a flow log) the rate is of the one byte count, as
+            // locally.
+            let out = if bytes_out.is_empty() {
+                "0e0".to_string()
+            } else {
                 number(&col(bytes_out)?)
+            };
+            format!(
+                "CASE WHEN {dur}>0e0 THEN ({}+{out})/({dur}) END",
+                number(&col(bytes_in)?)
             )
         }
         Input::BytesPerPacket { bytes, packets } => {
@@ -223,6 +299,32 @@ pub(crate) fn raw_value(d: Dialect, rel: &str, input: &Input) -> Result<String, 
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_without_bytes_out_names_no_empty_column() {
+        let input = Input::BytesPerSec {
+            bytes_in: "bytes".into(),
+            bytes_out: String::new(),
+            start: "start".into(),
+            end: "end".into(),
+        };
+        for d in [Dialect::Spark, Dialect::DuckDb, Dialect::Trino] {
+            let sql = raw_value(d, "", &input).unwrap();
+            assert!(!sql.contains("``") && !sql.contains("\"\""), "{sql}");
+            assert!(sql.contains("+0e0)"), "{sql}");
+        }
+        let with = Input::BytesPerSec {
+            bytes_in: "bytes_in".into(),
+            bytes_out: "bytes_out".into(),
+            start: "start".into(),
+            end: "end".into(),
+        };
+        assert!(
+            raw_value(Dialect::Spark, "", &with)
+                .unwrap()
+                .contains("`bytes_out`")
+        );
+    }
 
     #[test]
     fn the_bound_agrees_with_rounding_to_f32_around_every_kind_of_threshold() {

@@ -371,3 +371,95 @@ fn hostile_names_and_literals_are_quoted_not_run() {
         );
     }
 }
+
+/// Rows of the large parity table (`THREATLENS_SPARK_ROWS` overrides, for a quicker look).
+fn large_rows() -> usize {
+    std::env::var("THREATLENS_SPARK_ROWS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+#[test]
+#[ignore = "needs a Spark Connect server (CI starts one)"]
+fn a_million_rows_summary_detect_and_report_equal_local_in_spark() {
+    let url = spark("1 M-row parity");
+    let rows = large_rows();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("cw.csv");
+    let csv_s = csv.to_str().unwrap();
+    let n = rows.to_string();
+    bin()
+        .args(["demo", "--rows", &n, "--seed", "11", "-o", csv_s])
+        .assert()
+        .success();
+    let engine = connect(&url, Duration::from_secs(120)).unwrap();
+    let table = format!("tl_cw_large_{}", std::process::id());
+    csv_table(engine.as_ref(), &table, csv_s, "");
+    let remote = |cmd: &str, extra: &[&str]| {
+        let mut a = vec![
+            cmd,
+            "--engine-timeout",
+            WAIT,
+            "--engine",
+            &url,
+            "--table",
+            &table,
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        json(&a)
+    };
+
+    let local = json(&["summary", csv_s, "--format", "json"]);
+    assert_eq!(local["rows"].as_u64(), Some(rows as u64));
+    assert_same_summary(&local, &remote("summary", &[]));
+
+    // Detection with the locally fitted model: every row scored in Spark.
+    let model = dir.path().join("model.json");
+    let model_s = model.to_str().unwrap();
+    let here = json(&["detect", csv_s, "--format", "json", "--save-model", model_s]);
+    let there = remote("detect", &["--model", model_s, "--engine-rows", "300"]);
+    assert_eq!(here["rows"], there["rows"]);
+    assert_eq!(here["anomalies"], there["anomalies"]);
+    let (lt, rt) = (
+        here["threshold"].as_f64().unwrap(),
+        there["threshold"].as_f64().unwrap(),
+    );
+    assert!((lt - rt).abs() <= 1e-12, "threshold {lt} vs {rt}");
+    let scores = |v: &Value| -> Vec<f64> {
+        v["flagged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["score"].as_f64().unwrap())
+            .collect()
+    };
+    let (ls, rs) = (scores(&here), scores(&there));
+    assert_eq!(rs.len(), 300);
+    for (i, (a, b)) in ls.iter().zip(&rs).enumerate() {
+        assert!((a - b).abs() <= 1e-12, "rank {}: {a} vs {b}", i + 1);
+    }
+
+    // The report: the summary as locally; detection fitted on the engine's sample, every row
+    // scored there, flagged by the exact quantile (so about the contamination's share).
+    let report = remote("report", &["--engine-rows", "50"]);
+    assert_same_summary(&local, &report["summary"]);
+    let a = &report["anomalies"];
+    assert_eq!(a["rows"].as_u64(), Some(rows as u64));
+    let share = a["share"].as_f64().unwrap();
+    assert!((0.045..=0.055).contains(&share), "flagged share {share}");
+    let threshold = a["threshold"].as_f64().unwrap();
+    let top = scores(&report);
+    assert_eq!(top.len(), 50);
+    assert!(top.windows(2).all(|w| w[0] >= w[1]), "{top:?}");
+    assert!(top.iter().all(|s| *s > threshold), "{top:?} vs {threshold}");
+    sql(
+        engine.as_ref(),
+        &format!(
+            "DROP TABLE IF EXISTS {}",
+            Dialect::Spark.ident(&table).unwrap()
+        ),
+    );
+}

@@ -182,6 +182,20 @@ fn hostile_column_names_and_log1p_derived_features_score_as_locally() {
     let (cols, scores) = duckdb_scores(&py, &csv, &sql, "typed");
     assert_eq!(cols[..4], names.map(String::from)[..]);
     assert_close(run.scores(), &scores);
+    // The engine's form (a column per tree) scores the same, under the same hostile names.
+    let sql = threatlens::sql::score::columns_select(
+        &model,
+        Dialect::DuckDb,
+        "input",
+        &names.map(String::from),
+    )
+    .unwrap();
+    let (cols, scores) = duckdb_scores(&py, &csv, &sql, "typed");
+    assert_eq!(
+        cols,
+        [&names.map(String::from)[..], &["score".to_string()]].concat()
+    );
+    assert_close(run.scores(), &scores);
 }
 
 const SUMMARY: &str = r#"

@@ -90,6 +90,10 @@ wait_for "master (127.0.0.1:$master_port)" 120 port_open "$master_port"
   "spark://127.0.0.1:$master_port" >/dev/null
 wait_for "worker" 120 worker_registered
 
+# THREATLENS_SPARK_CONF: more `key=value` settings for the Connect server, separated by spaces.
+extra_conf=()
+for kv in ${THREATLENS_SPARK_CONF:-}; do extra_conf+=(--conf "$kv"); done
+
 "$daemon" submit org.apache.spark.sql.connect.service.SparkConnectServer 1 \
   --name "threatlens Spark Connect" \
   --master "spark://127.0.0.1:$master_port" \
@@ -102,6 +106,7 @@ wait_for "worker" 120 worker_registered
   --conf "spark.sql.warehouse.dir=$state/warehouse" \
   --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$state/tmp" \
   --conf spark.connect.grpc.binding.address=127.0.0.1 \
+  "${extra_conf[@]}" \
   --conf "spark.connect.grpc.binding.port=$port" \
   spark-internal >/dev/null
 wait_for "Spark Connect server (127.0.0.1:$port)" 180 port_open "$port"
