@@ -217,7 +217,8 @@ impl Remote {
     ) -> Result<Summary, EngineError> {
         let rows = self.count(view, cancel)?;
         let mut numeric = Vec::new();
-        for src in self.probe.numeric_sources() {
+        // As a file's summary: a flow log's ports are identifiers, not quantities.
+        for src in crate::analysis::summary::summary_sources(&self.probe) {
             let expr = self.source_expr(view, src)?;
             let sql = views::summary_select_expr(D, view, &expr).map_err(sql_err)?;
             let t = self.engine.query(&sql, cancel)?;
@@ -580,6 +581,12 @@ fn view_name(what: &str) -> String {
 /// Rows from the engine as a local dataset, read by the same rules as a CSV file with these
 /// columns (the cells written as CSV text, then loaded).
 pub fn dataset(name: &str, t: &Table) -> Result<Dataset, EngineError> {
+    if let Some(bytes) = flow_log_text(t) {
+        // Columns in the order a flow-log file's are shown in.
+        return crate::ingest::load_bytes(name, &bytes)
+            .map(crate::ingest::order::flow_first)
+            .map_err(|e| EngineError::Input(e.to_string()));
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     let header_err = |e: csv::Error| EngineError::Input(format!("cannot read the rows: {e}"));
     w.write_record(&t.columns).map_err(header_err)?;
@@ -591,4 +598,39 @@ pub fn dataset(name: &str, t: &Table) -> Result<Dataset, EngineError> {
         .into_inner()
         .map_err(|e| EngineError::Input(format!("cannot read the rows: {e}")))?;
     crate::ingest::load_bytes(name, &bytes).map_err(|e| EngineError::Input(e.to_string()))
+}
+
+/// Rows of a flow-log table (its column names are a flow-log header) as flow-log text, so that
+/// they are read by the flow-log rules as the files are (`-` missing, the format version a
+/// label, protocol numbers named); `None` for any other table, or when a cell holds white space
+/// and could not be one field.
+fn flow_log_text(t: &Table) -> Option<Vec<u8>> {
+    let header = t.columns.join(" ");
+    if t.columns
+        .iter()
+        .any(|c| c.is_empty() || c.contains(char::is_whitespace))
+        || !crate::ingest::flowlog::is_header(header.as_bytes())
+    {
+        return None;
+    }
+    let mut out = header.into_bytes();
+    out.push(b'\n');
+    for r in &t.rows {
+        for (i, c) in r.iter().enumerate() {
+            let text = c.text();
+            if text.contains(char::is_whitespace) {
+                return None;
+            }
+            if i > 0 {
+                out.push(b' ');
+            }
+            out.extend_from_slice(if text.is_empty() {
+                b"-"
+            } else {
+                text.as_bytes()
+            });
+        }
+        out.push(b'\n');
+    }
+    Some(out)
 }

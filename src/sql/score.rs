@@ -42,8 +42,12 @@ pub fn scoring_select(model: &Model, d: Dialect, relation: &str) -> Result<Strin
 /// The engine's form: `SELECT <columns>, score FROM <relation>` with each tree's nested `CASE`
 /// in a column of its own (`__tl_t0 …`) and the score summed from them one projection up, so
 /// that every tree compiles to a small unit of its own instead of one expression of hundreds of
-/// kilobytes. `columns` are the relation's column names (returned first, in order, then `score`).
-/// Same features, comparisons and tree order as [`scoring_select`], so the same scores.
+/// kilobytes. The features are a projection of their own below the trees (`__tl_f0 …`), not a
+/// `LATERAL` subquery: an optimizer keeps a costly expression read many times in its own
+/// projection, where a lateral one was copied into every comparison (Spark ran out of memory
+/// generating the code). `columns` are the relation's column names (returned first, in order,
+/// then `score`). Same features, comparisons and tree order as [`scoring_select`], so the same
+/// scores.
 pub fn columns_select(
     model: &Model,
     d: Dialect,
@@ -58,38 +62,38 @@ pub fn columns_select(
     let features: Vec<String> = feature_values(model, d, &rel)?
         .into_iter()
         .enumerate()
-        .map(|(i, v)| format!("{v} AS f{i}"))
+        .map(|(i, v)| format!("{v} AS __tl_f{i}"))
         .collect();
-    let score = ident_score(model, d)?;
     let mut trees = Vec::with_capacity(model.forest.len());
     for (t, tree) in model.forest.iter().enumerate() {
         let mut sql = String::new();
-        write_tree(tree, 0, d, &mut sql)?;
+        write_tree_on(tree, 0, d, &format!("{FEATURES}.__tl_f"), &mut sql)?;
         trees.push(format!("{sql} AS __tl_t{t}"));
     }
-    let inner_cols: Vec<String> = cols.iter().map(|c| format!("{rel}.{c}")).collect();
-    let lateral = match d {
-        Dialect::Trino => " CROSS JOIN LATERAL",
-        Dialect::Spark | Dialect::DuckDb => ", LATERAL",
+    let keep = |qualifier: &str, extra: &[String]| -> String {
+        cols.iter()
+            .map(|c| format!("{qualifier}{c}"))
+            .chain(extra.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let sep = |v: &[String]| {
-        if v.is_empty() {
-            String::new()
-        } else {
-            format!("{}, ", v.join(", "))
-        }
+    let none = ["0 AS __tl_none".to_string()];
+    let features = if features.is_empty() {
+        &none[..]
+    } else {
+        &features[..]
     };
+    let trees = if trees.is_empty() {
+        &none[..]
+    } else {
+        &trees[..]
+    };
+    let score = format!("{} AS {}", ident_score(model, d)?, d.ident("score")?);
     Ok(format!(
-        "SELECT {}{score} AS {}\nFROM (SELECT {}{}\nFROM {rel}{lateral} (SELECT {}) AS {FEATURES}) AS __tl_trees\n",
-        sep(&cols),
-        d.ident("score")?,
-        sep(&inner_cols),
-        if trees.is_empty() {
-            "0 AS __tl_none".to_string()
-        } else {
-            trees.join(",\n")
-        },
-        features.join(", ")
+        "SELECT {}\nFROM (SELECT {}\nFROM (SELECT {} FROM {rel}) AS {FEATURES}) AS __tl_trees\n",
+        keep("__tl_trees.", std::slice::from_ref(&score)),
+        keep(&format!("{FEATURES}."), trees),
+        keep(&format!("{rel}."), features),
     ))
 }
 
@@ -150,6 +154,17 @@ pub fn score_expr(model: &Model, d: Dialect) -> Result<String, SqlError> {
 
 /// Node `i` of a tree as a nested `CASE`, appended to `out`.
 fn write_tree(tree: &Tree, i: usize, d: Dialect, out: &mut String) -> Result<(), SqlError> {
+    write_tree_on(tree, i, d, &format!("{FEATURES}.f"), out)
+}
+
+/// [`write_tree`] with the features named `{prefix}0`, `{prefix}1`, ….
+fn write_tree_on(
+    tree: &Tree,
+    i: usize,
+    d: Dialect,
+    prefix: &str,
+    out: &mut String,
+) -> Result<(), SqlError> {
     match tree.node(i) {
         TreeNode::Leaf(v) => out.push_str(&d.number(v)?),
         TreeNode::Split {
@@ -160,14 +175,14 @@ fn write_tree(tree: &Tree, i: usize, d: Dialect, out: &mut String) -> Result<(),
         } => {
             let (op, bound) = f32_bound(threshold);
             let (mut l, mut r) = (String::new(), String::new());
-            write_tree(tree, left, d, &mut l)?;
-            write_tree(tree, right, d, &mut r)?;
+            write_tree_on(tree, left, d, prefix, &mut l)?;
+            write_tree_on(tree, right, d, prefix, &mut r)?;
             if l == r {
                 // Both sides end in the same path lengths: the split changes nothing.
                 out.push_str(&l);
             } else {
                 out.push_str(&format!(
-                    "CASE WHEN {FEATURES}.f{feature}{op}{} THEN {l} ELSE {r} END",
+                    "CASE WHEN {prefix}{feature}{op}{} THEN {l} ELSE {r} END",
                     d.number(bound)?
                 ));
             }
