@@ -445,7 +445,15 @@ fn a_million_rows_summary_detect_and_report_equal_local_in_spark() {
     // The report: the summary as locally; detection fitted on the engine's sample, every row
     // scored there, flagged by the exact quantile (so about the contamination's share).
     let report = remote("report", &["--engine-rows", "50"]);
-    assert_same_summary(&local, &report["summary"]);
+    // The report ranks 20 keys, `summary` 10: the first ones are the same.
+    let mut in_report = report["summary"].clone();
+    for key in ["countries", "src_ips"] {
+        let n = local[key].as_array().map_or(0, Vec::len);
+        if let Some(list) = in_report[key].as_array_mut() {
+            list.truncate(n);
+        }
+    }
+    assert_same_summary(&local, &in_report);
     let a = &report["anomalies"];
     assert_eq!(a["rows"].as_u64(), Some(rows as u64));
     let share = a["share"].as_f64().unwrap();
