@@ -87,6 +87,10 @@ pub enum Action {
     ToggleLog,
     NextColumn,
     PrevColumn,
+    /// Records: hide the column under the cursor.
+    HideColumn,
+    /// Records: show every hidden column again.
+    ShowColumns,
     WiderBuckets,
     NarrowerBuckets,
     ZoomIn,
@@ -121,6 +125,8 @@ pub enum Action {
     FollowPause,
     /// Refit the forest on the rows so far.
     Refit,
+    /// Open the `:` command line.
+    CommandLine,
     /// Text typed into the active input line.
     Input(InputEdit),
     /// A click on a tab title.
@@ -145,6 +151,8 @@ pub enum InputEdit {
     KillWord,
     HistoryUp,
     HistoryDown,
+    /// Tab: complete the word (the command line).
+    Complete,
     Submit,
     Cancel,
 }

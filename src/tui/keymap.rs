@@ -364,6 +364,14 @@ impl Default for Keymap {
                 "",
             ),
             b(
+                "command",
+                Action::CommandLine,
+                &[c(':')],
+                Global,
+                "command line: :filter EXPR, :sort COL, :top 20, :contamination 5%, :export PATH, :tab 5 … (Tab completes)",
+                "",
+            ),
+            b(
                 "filter",
                 Action::OpenFilter,
                 &[c('f')],
@@ -458,6 +466,22 @@ impl Default for Keymap {
                 &[c('S')],
                 rec,
                 "sort by it, descending",
+                "",
+            ),
+            b(
+                "hide_column",
+                Action::HideColumn,
+                &[c('-')],
+                rec,
+                "hide the column under the cursor (columns come time, source, country, bytes first)",
+                "",
+            ),
+            b(
+                "show_columns",
+                Action::ShowColumns,
+                &[c('U')],
+                rec,
+                "show the hidden columns again",
                 "",
             ),
             b(
@@ -813,6 +837,7 @@ pub fn input_edit(ev: &KeyEvent) -> Option<InputEdit> {
         KeyCode::Up => InputEdit::HistoryUp,
         KeyCode::Down => InputEdit::HistoryDown,
         KeyCode::Enter => InputEdit::Submit,
+        KeyCode::Tab => InputEdit::Complete,
         KeyCode::Esc => InputEdit::Cancel,
         _ => return None,
     })
