@@ -95,6 +95,8 @@ pub enum Action {
     NarrowerBuckets,
     ZoomIn,
     ZoomOut,
+    /// Timeline: move the cursor to the busiest bucket.
+    JumpBusiest,
     MarkRange,
     NextDimension,
     /// The previous ranking (Rankings) or list (Flows).

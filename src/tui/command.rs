@@ -152,7 +152,10 @@ impl App {
         }
         let name = match resolve(word) {
             Ok(n) => n,
-            Err(e) => return self.input.error = Some(e),
+            Err(e) => {
+                self.input.error = Some(e);
+                return;
+            }
         };
         match (name, arg) {
             ("filter", "") => self.key_action(Action::OpenFilter),

@@ -574,6 +574,14 @@ impl Default for Keymap {
             ),
             b("zoom_out", Action::ZoomOut, &[c('Z')], tl, "zoom out", ""),
             b(
+                "busiest",
+                Action::JumpBusiest,
+                &[c('b')],
+                tl,
+                "move the cursor to the busiest bucket",
+                "",
+            ),
+            b(
                 "mark",
                 Action::MarkRange,
                 &[c('m')],
