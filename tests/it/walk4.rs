@@ -232,8 +232,7 @@ fn y_on_the_anomalies_list_copies_the_session() {
     chars(&mut a, "y");
     let s = screen(&a, 160, 45);
     assert!(
-        s.contains(&format!("copied to the clipboard (OSC 52): "))
-            && s.contains(&format!("'row {row}'")),
+        s.contains("copied to the clipboard (OSC 52): ") && s.contains(&format!("'row {row}'")),
         "{s}"
     );
     let osc = a.clipboard.clone().unwrap();
