@@ -146,7 +146,7 @@ esc
 key :
 tm send-keys -t e2e -l "q"; sleep 0.3
 key Enter
-check ":q quits" "^e2e\\$ " 5
+check ":q quits back to the shell" "^e2e\\$" 5
 
 echo "== demo data, small terminal, Ctrl-C"
 start "'$bin'"
