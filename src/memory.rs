@@ -11,7 +11,7 @@
 
 /// Blocks above this size are mapped on their own.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MMAP_THRESHOLD: i32 = 1024 * 1024;
+const MMAP_THRESHOLD: i32 = 256 * 1024;
 
 /// Applies the settings (glibc on Linux; a no-op elsewhere).
 pub fn tune() {

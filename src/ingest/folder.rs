@@ -98,7 +98,7 @@ pub fn load_dir(
         .collect();
     // Files are read in parallel a window at a time while the window before is joined, so
     // the load holds the joined rows and two windows of parts, never every file's dataset.
-    let window = (rayon::current_num_threads() * 2).max(2);
+    let window = (rayon::current_num_threads() * 4).max(4);
     let load = |chunk: &[PathBuf]| -> Vec<(String, Result<Dataset, IngestError>)> {
         chunk
             .par_iter()
