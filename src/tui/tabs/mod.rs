@@ -25,7 +25,10 @@
 //! 3. Add a variant to [`crate::tui::action::Tab`] (title, order), a field to
 //!    [`Tabs`] and one arm in each of [`Tabs::update`] and [`Tabs::draw`]; add its
 //!    keys to the keymap's `Scope::Tab(Tab::Yours)` (help and footer follow).
-//! 4. Snapshot it in `tests/it/tui.rs`.
+//! 4. Snapshot it in `tests/it/tui.rs`. Expect the help snapshot and every tab snapshot
+//!    to move (the tab bar gains a title), and check the bar at 40 columns
+//!    (`every_tab_is_on_the_bar_and_reachable_at_40x12`): with an eighth tab the
+//!    active tab's title no longer fits there, so shorten the titles or the bar.
 
 pub mod anomalies;
 pub mod entities;
