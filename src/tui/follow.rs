@@ -279,6 +279,11 @@ impl App {
                 f.fit += 1;
                 f.pending_index = Some((f.fit, det.detection.index.clone()));
                 let rows = det.scored_rows();
+                // The cut first: the feed may drop rows as soon as it adopts the fit.
+                let cut = det.detection.index.select(self.threshold.rule()).threshold;
+                let cut = Some(cut).filter(|c| !c.is_nan());
+                f.cut_sent = Some(cut);
+                let _ = f.ctl.send(Control::Cut(cut));
                 let run = Arc::try_unwrap(det).unwrap_or_else(|d| (*d).clone());
                 let _ = f.ctl.send(Control::Model(f.fit, Box::new(run), f.fit_from));
                 f.status = Some(format!(

@@ -233,9 +233,9 @@ check "the window is said in the header" "1000 rows · following.*window: last 4
 sed -n '1002,1301p' "$fdir/all.csv" >> "$fdir/live.csv"
 check "rows read are counted, the views keep 400" "1300 rows · following.*\\(400 shown\\) · [0-9]+ flagged so far" 15
 key 2
-check "Summary describes the rows in the window" "Rows +400" 10
+check "Summary describes the rows in the window" "^bytes_in +400 " 10
 key q
-check "q quits back to the shell" "^e2e\$ " 5
+check "q quits back to the shell" "^e2e\\$ " 5
 rm -rf "$fdir"
 
 echo "== a bad file exits 2 with one line"
