@@ -231,7 +231,7 @@ head -n 1001 "$fdir/all.csv" > "$fdir/live.csv"
 start "'$bin' --follow '$fdir/live.csv' --window 400"
 check "the window is said in the header" "1000 rows · following.*window: last 400 rows \\(400 shown\\)" 30
 sed -n '1002,1301p' "$fdir/all.csv" >> "$fdir/live.csv"
-check "rows read are counted, the views keep 400" "1300 rows · following.*\\(400 shown\\) · [0-9]+ flagged so far" 15
+check "rows read are counted, the views keep 400" "1300 rows · following.*\\(400 shown\\) · [0-9]+ flag" 15
 key 2
 check "Summary describes the rows in the window" "^bytes_in +400 " 10
 key q
