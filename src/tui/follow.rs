@@ -311,9 +311,11 @@ impl App {
         })
     }
 
-    /// Tells the feed the cut its window counts dropped flagged rows by, when it changed.
+    /// Tells the feed the cut its window counts dropped flagged rows by, when it changed
+    /// (before the first fit is shown there is no selection: the fit's cut stands).
     pub(super) fn follow_cut(&mut self) {
-        let cut = self.selection.map(|s| s.threshold).filter(|c| !c.is_nan());
+        let Some(sel) = self.selection else { return };
+        let cut = Some(sel.threshold).filter(|c| !c.is_nan());
         if let Some(f) = &mut self.follow
             && f.cut_sent != Some(cut)
         {
