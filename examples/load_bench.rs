@@ -8,6 +8,7 @@ use std::time::Instant;
 use threatlens::ingest::{LoadProgress, load_path};
 
 fn main() {
+    threatlens::memory::tune();
     let path = std::env::args().nth(1).unwrap_or_else(|| {
         eprintln!("usage: load_bench PATH (a CSV or flow-log file, or a folder of them)");
         std::process::exit(2);

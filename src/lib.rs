@@ -18,6 +18,7 @@ pub mod filter;
 pub mod follow;
 pub mod geoip;
 pub mod ingest;
+pub mod memory;
 pub mod report;
 pub mod sanitize;
 pub mod source;

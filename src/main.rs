@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    threatlens::memory::tune();
     let cli = match threatlens::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -68,6 +68,31 @@ impl<T> Dict<T> {
 }
 
 impl ColumnData {
+    /// A cell as text, as the Records tab and exports show it ("" when missing).
+    pub fn text(&self, row: usize) -> Cow<'_, str> {
+        match self {
+            ColumnData::UInt(v) => match v.get(row) {
+                Some(x) if x != MISSING_U64 => Cow::Owned(x.to_string()),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Float(v) => match v.get(row) {
+                Some(x) if !x.is_nan() => Cow::Owned(format_number(x)),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Time(v) => match v.get(row) {
+                Some(t) if t != MISSING_TIME => Cow::Owned(format_time(t)),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Ip(d) => match d.value(row) {
+                Some(Some(ip)) => Cow::Owned(ip.to_string()),
+                _ => Cow::Borrowed(""),
+            },
+            ColumnData::Text(d) => match d.value(row) {
+                Some(s) => Cow::Borrowed(s),
+                None => Cow::Borrowed(""),
+            },
+        }
+    }
     pub fn len(&self) -> usize {
         match self {
             ColumnData::UInt(v) => v.len(),
@@ -300,30 +325,9 @@ impl Dataset {
 
     /// A cell as text for display (not yet made inert: callers pass it through `sanitize`).
     pub fn cell_text(&self, row: usize, col: usize) -> Cow<'_, str> {
-        let Some(column) = self.columns.get(col) else {
-            return Cow::Borrowed("");
-        };
-        match &column.data {
-            ColumnData::UInt(v) => match v.get(row) {
-                Some(x) if x != MISSING_U64 => Cow::Owned(x.to_string()),
-                _ => Cow::Borrowed(""),
-            },
-            ColumnData::Float(v) => match v.get(row) {
-                Some(x) if !x.is_nan() => Cow::Owned(format_number(x)),
-                _ => Cow::Borrowed(""),
-            },
-            ColumnData::Time(v) => match v.get(row) {
-                Some(t) if t != MISSING_TIME => Cow::Owned(format_time(t)),
-                _ => Cow::Borrowed(""),
-            },
-            ColumnData::Ip(d) => match d.value(row) {
-                Some(Some(ip)) => Cow::Owned(ip.to_string()),
-                _ => Cow::Borrowed(""),
-            },
-            ColumnData::Text(d) => match d.value(row) {
-                Some(s) => Cow::Borrowed(s),
-                None => Cow::Borrowed(""),
-            },
+        match self.columns.get(col) {
+            Some(column) => column.data.text(row),
+            None => Cow::Borrowed(""),
         }
     }
 

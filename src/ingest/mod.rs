@@ -30,6 +30,7 @@ pub mod flowlog;
 pub mod folder;
 pub mod format;
 mod header;
+pub mod join;
 pub mod order;
 pub mod parquet;
 pub mod waf;

@@ -87,10 +87,16 @@ pub enum Action {
     ToggleLog,
     NextColumn,
     PrevColumn,
+    /// Records: hide the column under the cursor.
+    HideColumn,
+    /// Records: show every hidden column again.
+    ShowColumns,
     WiderBuckets,
     NarrowerBuckets,
     ZoomIn,
     ZoomOut,
+    /// Timeline: move the cursor to the busiest bucket.
+    JumpBusiest,
     MarkRange,
     NextDimension,
     /// The previous ranking (Rankings) or list (Flows).
@@ -121,6 +127,8 @@ pub enum Action {
     FollowPause,
     /// Refit the forest on the rows so far.
     Refit,
+    /// Open the `:` command line.
+    CommandLine,
     /// Text typed into the active input line.
     Input(InputEdit),
     /// A click on a tab title.
@@ -145,6 +153,8 @@ pub enum InputEdit {
     KillWord,
     HistoryUp,
     HistoryDown,
+    /// Tab: complete the word (the command line).
+    Complete,
     Submit,
     Cancel,
 }

@@ -257,7 +257,7 @@ impl App {
         self.follow_sync();
     }
 
-    fn on_action(&mut self, action: Action) {
+    pub(super) fn on_action(&mut self, action: Action) {
         match action {
             Action::Quit => {
                 self.quit = true;
@@ -309,6 +309,7 @@ impl App {
                 self.open_input(InputKind::Report, "threatlens-report.md".into())
             }
             Action::SaveConfig => self.save_config(),
+            Action::CommandLine => self.open_input(InputKind::Command, String::new()),
             _ => {
                 // The tab answers from its own state and a read-only context.
                 let mut tabs = std::mem::take(&mut self.tabs);

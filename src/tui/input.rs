@@ -1,7 +1,7 @@
 //! What the input line does when the user types into it and submits it: a filter
 //! (checked before it is applied, errors shown under the line), a search, a
-//! contamination or top k, an export or report path, or the y/n of replacing a
-//! file. Part of `App` (an `impl App` block); the line editor and the history
+//! contamination or top k, an export or report path, the y/n of replacing a
+//! file, or a `:` command (`super::command`). Part of `App` (an `impl App` block); the line editor and the history
 //! themselves are in [`super::prompt`].
 
 use super::action::InputEdit;
@@ -43,13 +43,14 @@ impl App {
                     self.input.set(text);
                 }
             }
+            InputEdit::Complete if kind == InputKind::Command => self.complete_command(),
             InputEdit::Cancel => self.mode = Mode::Normal,
             InputEdit::Submit => self.submit_input(kind),
             _ => {}
         }
     }
 
-    fn submit_input(&mut self, kind: InputKind) {
+    pub(super) fn submit_input(&mut self, kind: InputKind) {
         let text = self.input.text.trim().to_string();
         match kind {
             InputKind::Filter => self.submit_filter(text),
@@ -80,6 +81,7 @@ impl App {
                 }
             }
             InputKind::ConfirmOverwrite => {}
+            InputKind::Command => self.run_command(&text),
             InputKind::TopK => match text.parse::<usize>() {
                 Ok(k) if k > 0 => {
                     self.mode = Mode::Normal;

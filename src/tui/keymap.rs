@@ -364,6 +364,14 @@ impl Default for Keymap {
                 "",
             ),
             b(
+                "command",
+                Action::CommandLine,
+                &[c(':')],
+                Global,
+                "command line: :filter EXPR, :sort COL, :top 20, :contamination 5%, :export PATH, :tab 5 … (Tab completes)",
+                "",
+            ),
+            b(
                 "filter",
                 Action::OpenFilter,
                 &[c('f')],
@@ -461,6 +469,22 @@ impl Default for Keymap {
                 "",
             ),
             b(
+                "hide_column",
+                Action::HideColumn,
+                &[c('-')],
+                rec,
+                "hide the column under the cursor (columns come time, source, country, bytes first)",
+                "",
+            ),
+            b(
+                "show_columns",
+                Action::ShowColumns,
+                &[c('U')],
+                rec,
+                "show the hidden columns again",
+                "",
+            ),
+            b(
                 "search",
                 Action::OpenSearch,
                 &[c('/')],
@@ -549,6 +573,14 @@ impl Default for Keymap {
                 "",
             ),
             b("zoom_out", Action::ZoomOut, &[c('Z')], tl, "zoom out", ""),
+            b(
+                "busiest",
+                Action::JumpBusiest,
+                &[c('b')],
+                tl,
+                "move the cursor to the busiest bucket",
+                "",
+            ),
             b(
                 "mark",
                 Action::MarkRange,
@@ -813,6 +845,7 @@ pub fn input_edit(ev: &KeyEvent) -> Option<InputEdit> {
         KeyCode::Up => InputEdit::HistoryUp,
         KeyCode::Down => InputEdit::HistoryDown,
         KeyCode::Enter => InputEdit::Submit,
+        KeyCode::Tab => InputEdit::Complete,
         KeyCode::Esc => InputEdit::Cancel,
         _ => return None,
     })

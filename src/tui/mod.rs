@@ -9,6 +9,8 @@
 
 pub mod action;
 pub mod app;
+pub mod columns;
+pub mod command;
 pub mod config;
 pub mod detail;
 pub mod entities;

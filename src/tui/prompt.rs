@@ -24,6 +24,8 @@ pub enum InputKind {
     Report,
     /// y/n: replace the existing file a pending write would overwrite.
     ConfirmOverwrite,
+    /// The `:` command line (`super::command`).
+    Command,
 }
 
 /// A line being typed.
@@ -111,6 +113,7 @@ impl InputLine {
             InputEdit::HistoryUp
             | InputEdit::HistoryDown
             | InputEdit::Cancel
+            | InputEdit::Complete
             | InputEdit::Submit => {
                 return Some(edit);
             }

@@ -215,6 +215,7 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
                 InputKind::Export => "export to (.csv or .json)> ",
                 InputKind::Report => "report to (.md, .html or .json)> ",
                 InputKind::ConfirmOverwrite => "the file exists: replace it? (y/n) ",
+                InputKind::Command => ":",
             };
             // The text stays editable after an error; the error is shown under it (footer).
             let text = cell(&app.input.text, 300);
@@ -255,6 +256,10 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
                     "Enter apply · Esc cancel · ↑/↓ history · Backspace on empty clears the filter",
                     "Enter apply · Esc cancel · ↑/↓ history",
                     "Enter apply · Esc cancel",
+                ],
+                InputKind::Command => &[
+                    "Enter run · Esc cancel · Tab completes · Ctrl-U/Ctrl-W delete · :help lists the commands",
+                    "Enter run · Esc cancel · Tab completes",
                 ],
                 InputKind::ConfirmOverwrite => &[
                     "y replace the file · any other key keeps it",
@@ -426,6 +431,7 @@ pub fn help_lines(app: &App) -> Vec<Line<'static>> {
             ]));
         }
     }
+    lines.extend(super::command::help_lines(t));
     lines.push(Line::styled("filter examples", t.header()));
     for ex in [
         "country = US and bytes_in > 1000000",

@@ -113,6 +113,41 @@ check "the export holds the 72 CA rows and a header" "^73$"
 check "the report covers the 72 CA sessions" "report-has-72"
 rm -rf "$outdir"
 
+echo "== 80x24: Records columns by importance, hiding columns, the : command line"
+start "'$bin' '$real'"
+tm resize-window -t e2e -x 80 -y 24 2>/dev/null || true
+check "real file at 80x24" "282 rows" 15
+check "Records at 80x24 shows the time, src_ip, its country and bytes without l" "creation_time +src_ip +s_i_c_code bytes_in"
+key -- -
+check "- hides the column under the cursor" "hid creation_time \\(1 hidden; U shows them again\\)"
+check_absent "the hidden column is gone from the header" "creation_time +src_ip"
+key U
+check "U shows it again" "showing the hidden column again"
+key :
+check ": opens the command line" "Tab completes"
+tm send-keys -t e2e -l "tab 5"; sleep 0.3
+key Enter
+check ":tab 5 opens Anomalies" "flagged of 282"
+key :
+tm send-keys -t e2e -l "cont"; sleep 0.3
+key Tab
+tm send-keys -t e2e -l "7%"; sleep 0.3
+key Enter
+check ":contamination 7% (completed with Tab) sets the rule" "contamination 7%"
+key :
+tm send-keys -t e2e -l "top 3"; sleep 0.3
+key Enter
+check ":top 3 flags three sessions" "(^| )3 flagged of 282"
+key :
+tm send-keys -t e2e -l "nope"; sleep 0.3
+key Enter
+check "an unknown command lists the commands" "unknown command 'nope'; commands: filter"
+esc
+key :
+tm send-keys -t e2e -l "q"; sleep 0.3
+key Enter
+check ":q quits back to the shell" "^e2e\\$" 5
+
 echo "== demo data, small terminal, Ctrl-C"
 start "'$bin'"
 check "demo data opens with no file" "demo data \\(built in\\)" 15

@@ -32,3 +32,4 @@ mod tui_follow;
 mod tui_supervised;
 mod walk;
 mod walk3;
+mod walk4;

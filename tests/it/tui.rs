@@ -172,7 +172,7 @@ fn filter_line_applies_errors_and_clears() {
 #[test]
 fn sorting_and_search_in_records() {
     let mut a = app(Source::Demo);
-    keys(&mut a, "S"); // bytes_in, descending
+    keys(&mut a, "lllS"); // bytes_in (after time, source, country), descending
     let ds = a.ds.clone().unwrap();
     let first = a.view.as_ref().unwrap().rows[0] as usize;
     let top = (0..ds.rows)
@@ -539,6 +539,8 @@ fn chart_labels_are_cut_or_left_out_never_run_together() {
 #[test]
 fn headers_are_told_apart_and_the_sort_shows_its_direction() {
     let mut a = app(Source::Demo);
+    // Records lead with the time, the source and its country: bytes_in is the fourth column.
+    keys(&mut a, "lll");
     for (k, arrow) in [("S", "bytes_in▼"), ("s", "bytes_in▲")] {
         keys(&mut a, k);
         let s = screen(&a, 80, 24);

@@ -191,8 +191,10 @@ fn y_on_a_hostile_cell_copies_it_inert() {
     )
     .unwrap();
     let mut a = app(Source::Path(path.display().to_string()), 160, 45);
-    keys(&mut a, "lllll");
+    // rule_names: after the time, the source and the bytes.
+    keys(&mut a, "llll");
     keys(&mut a, "y");
+    assert!(a.status.clone().unwrap().contains("AAAA"), "{:?}", a.status);
     let seq = a.clipboard.clone().unwrap();
     assert_eq!(
         seq.bytes().filter(u8::is_ascii_control).count(),

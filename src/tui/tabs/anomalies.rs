@@ -137,6 +137,18 @@ impl AnomaliesState {
             }
             Action::Evaluation => Effect::Open(Popup::Evaluation { scroll: 0 }),
             a if self.by_entity => return self.update_entities(a, ctx),
+            Action::Copy => match ctx.flagged_rows.get(self.cursor) {
+                Some(&row) => {
+                    let score = ctx.det.and_then(|d| d.scores().get(row as usize).copied());
+                    let threshold = ctx.selection.map(|s| s.threshold);
+                    Effect::Copy(crate::tui::columns::session_text(
+                        ctx.ds,
+                        row as usize,
+                        score.zip(threshold),
+                    ))
+                }
+                None => return Vec::new(),
+            },
             Action::Enter => match ctx.flagged_rows.get(self.cursor) {
                 Some(&row) => Effect::Open(Popup::Detail {
                     row: row as usize,

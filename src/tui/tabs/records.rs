@@ -1,10 +1,13 @@
 //! Tab 1, Records: the raw rows with virtual scrolling (only visible rows are
 //! drawn), column cursor, sort, search (run on the worker: the next match and how
-//! many rows match), and flagged rows highlighted with score.
+//! many rows match), and flagged rows highlighted with score. The columns come in
+//! order of importance (`crate::tui::columns`); `-` hides the one under the
+//! cursor and `U` shows them all again.
 
 use super::{Ctx, Effect, moved};
 use crate::source::search::SearchHit;
 use crate::tui::action::Action;
+use crate::tui::columns;
 use crate::tui::popup::Popup;
 use crate::tui::prompt::InputKind;
 use crate::tui::widgets::{cell, pad, rpad};
@@ -19,7 +22,10 @@ pub struct RecordsState {
     /// Index into the view's rows.
     pub cursor: usize,
     pub offset: usize,
+    /// The column cursor: a position in the display order (`columns::order`).
     pub col: usize,
+    /// Dataset columns the user hid, in the order hidden.
+    pub hidden: Vec<usize>,
     pub sort: Option<(usize, bool)>,
     pub search: Option<String>,
     /// The last search answer from the worker: how many rows of the view match.
@@ -32,16 +38,21 @@ impl RecordsState {
     /// Handles a Records action.
     pub fn update(&mut self, action: Action, ctx: &Ctx<'_>) -> Vec<Effect> {
         let n = ctx.view.rows.len();
-        let ncols = ctx.ds.columns.len();
+        let order = columns::order(ctx.ds, &self.hidden);
+        let ncols = order.len();
+        self.col = self.col.min(ncols.saturating_sub(1));
+        let cur = order.get(self.col).copied().unwrap_or(0);
         self.page = ctx.page;
         match action {
             Action::Left => self.col = self.col.saturating_sub(1),
             Action::Right => self.col = (self.col + 1).min(ncols.saturating_sub(1)),
+            Action::HideColumn => return self.hide(ctx, cur, ncols),
+            Action::ShowColumns => return self.show_all(ctx, cur),
             Action::Sort | Action::SortReverse => {
                 let desc = action == Action::SortReverse;
                 self.sort = match self.sort {
-                    Some((c, d)) if c == self.col && d == desc => None,
-                    _ => Some((self.col, desc)),
+                    Some((c, d)) if c == cur && d == desc => None,
+                    _ => Some((cur, desc)),
                 };
                 self.cursor = 0;
                 self.hits = None;
@@ -56,7 +67,7 @@ impl RecordsState {
                     .view
                     .rows
                     .get(self.cursor)
-                    .map(|&row| ctx.ds.cell_text(row as usize, self.col).into_owned());
+                    .map(|&row| ctx.ds.cell_text(row as usize, cur).into_owned());
                 return text.map(Effect::Copy).into_iter().collect();
             }
             Action::SearchNext => return vec![Effect::Search { forward: true }],
@@ -79,6 +90,37 @@ impl RecordsState {
         }
         self.keep_visible();
         Vec::new()
+    }
+
+    /// Hides the column under the cursor (never the last one shown).
+    fn hide(&mut self, ctx: &Ctx<'_>, cur: usize, shown: usize) -> Vec<Effect> {
+        let name = |c: usize| ctx.ds.columns.get(c).map_or("", |col| col.name.as_str());
+        if shown <= 1 {
+            return vec![Effect::Status(format!(
+                "{} is the only column shown; U shows the hidden ones",
+                crate::sanitize::inert(name(cur))
+            ))];
+        }
+        self.hidden.push(cur);
+        self.col = self.col.min(shown - 2);
+        vec![Effect::Status(format!(
+            "hid {} ({} hidden; U shows them again)",
+            crate::sanitize::inert(name(cur)),
+            self.hidden.len()
+        ))]
+    }
+
+    /// Shows every hidden column again, the cursor staying on its column.
+    fn show_all(&mut self, ctx: &Ctx<'_>, cur: usize) -> Vec<Effect> {
+        let n = std::mem::take(&mut self.hidden).len();
+        let order = columns::order(ctx.ds, &self.hidden);
+        self.col = order.iter().position(|&c| c == cur).unwrap_or(0);
+        let text = match n {
+            0 => "no columns are hidden (- hides the one under the cursor)".to_string(),
+            1 => "showing the hidden column again".to_string(),
+            n => format!("showing the {n} hidden columns again"),
+        };
+        vec![Effect::Status(text)]
     }
 
     /// The worker's answer to a search: moves to the match, or says there is none.
@@ -143,63 +185,34 @@ impl RecordsState {
             .collect();
         let det = ctx.det;
         let flagged = |row: usize| ctx.is_flagged(row);
-        // Column widths from the header and the visible cells only.
-        let widths: Vec<usize> = ds
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(c, col)| {
-                let sorted = matches!(self.sort, Some((s, _)) if s == c);
-                let head = crate::sanitize::display_width(&crate::sanitize::inert(&col.name))
-                    + usize::from(sorted);
-                let cells = visible
-                    .iter()
-                    .map(|&r| {
-                        crate::sanitize::display_width(&crate::sanitize::inert(&ds.cell_text(r, c)))
-                    })
-                    .max()
-                    .unwrap_or(0);
-                head.max(cells).clamp(3, 32)
-            })
-            .collect();
-        // Pick the first column so that the cursor column fits.
+        // Columns by importance, measured on the visible cells only; the cursor's fits.
+        let order = columns::order(ds, &self.hidden);
+        let sorted = self.sort.map(|(c, _)| c);
+        let cur_pos = self.col.min(order.len().saturating_sub(1));
+        let cur = order.get(cur_pos).copied().unwrap_or(0);
+        let row_w = ds.rows.saturating_sub(1).to_string().len().max(3);
         let score_w = if det.is_some() { 7 } else { 0 };
-        let avail = usize::from(area.width).saturating_sub(score_w + 8);
-        let cur = self.col.min(ds.columns.len().saturating_sub(1));
-        let mut first = 0;
-        while first < cur
-            && widths
-                .get(first..=cur)
-                .map_or(0, |w| w.iter().map(|x| x + 1).sum::<usize>())
-                > avail
-        {
-            first += 1;
-        }
-        let mut shown = Vec::new();
-        let mut used = 0;
-        for (c, &w) in widths.iter().enumerate().skip(first) {
-            if used + w + 1 > avail && !shown.is_empty() {
-                break;
-            }
-            shown.push(c);
-            used += w + 1;
-        }
+        let avail = usize::from(area.width).saturating_sub(score_w + row_w + 1);
+        let shown = columns::fit(
+            &columns::measure(ds, &order, &visible, sorted),
+            cur_pos,
+            avail,
+        );
         let mut lines = Vec::with_capacity(height + 1);
-        let mut head = vec![Span::styled(format!("{:>7} ", "row"), t.header())];
+        let mut head = vec![Span::styled(format!("{:>row_w$} ", "row"), t.header())];
         if det.is_some() {
             head.push(Span::styled(format!("{:>6} ", "score"), t.header()));
         }
-        for &c in &shown {
-            let name = ds.columns.get(c).map_or("", |col| col.name.as_str());
+        for col in &shown {
+            let (c, w) = (col.col, col.width);
             let arrow = match self.sort {
                 Some((s, false)) if s == c => "▲",
                 Some((s, true)) if s == c => "▼",
                 _ => "",
             };
-            let w = widths.get(c).copied().unwrap_or(3);
             // The arrow always shows: the name gives up a cell for it.
             let room = w.saturating_sub(arrow.chars().count());
-            let text = pad(&format!("{}{arrow}", cell(name, room)), w);
+            let text = pad(&format!("{}{arrow}", cell(&col.head, room)), w);
             let style = if c == cur {
                 t.header().patch(t.selected())
             } else {
@@ -212,14 +225,14 @@ impl RecordsState {
         for (i, &row) in visible.iter().enumerate() {
             let at_cursor = offset + i == self.cursor;
             let is_flagged = flagged(row);
-            let mut spans = vec![Span::styled(format!("{:>7} ", row), t.dim())];
+            let mut spans = vec![Span::styled(format!("{row:>row_w$} "), t.dim())];
             if let Some(d) = det {
                 let s = d.scores().get(row).copied().unwrap_or(0.0);
                 let style = if is_flagged { t.alert() } else { t.dim() };
                 spans.push(Span::styled(format!("{s:>6.3} "), style));
             }
-            for &c in &shown {
-                let w = widths.get(c).copied().unwrap_or(3);
+            for col in &shown {
+                let (c, w) = (col.col, col.width);
                 let text = cell(&ds.cell_text(row, c), w);
                 let numeric = ds.columns.get(c).is_some_and(|col| col.data.is_numeric());
                 let text = if numeric {

@@ -68,6 +68,15 @@ impl TimelineState {
                 self.width = None;
                 return vec![Effect::RequestView];
             }
+            Action::JumpBusiest => {
+                let busiest = v
+                    .series
+                    .buckets
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, b)| b.sessions);
+                self.cursor = busiest.map_or(self.cursor, |(i, _)| i);
+            }
             Action::MarkRange | Action::Enter => return self.mark(v),
             a => self.cursor = moved(self.cursor, &a, buckets, ctx.page),
         }
@@ -223,7 +232,7 @@ impl TimelineState {
             lines.push(Line::from(vec![
                 Span::styled("busiest ", t.dim()),
                 Span::raw(format!(
-                    "{} ({} sessions)",
+                    "{} ({} sessions; b moves the cursor there)",
                     format_time(b.start),
                     b.sessions
                 )),
