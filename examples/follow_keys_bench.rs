@@ -6,10 +6,12 @@
 //! `tui::run` does — take worker results and follow snapshots, handle a key, draw — on a
 //! TestBackend, pressing a key (down, up, tab switches) every 30 ms. It times each key press
 //! from the event to the end of the frame drawn after it, and separately the time the loop
-//! spends taking a snapshot (also on the UI thread). Prints the distributions and the rows
-//! shown at the end; asserts nothing (timings belong in BENCHMARKS.md, not tests).
+//! spends taking a snapshot (also on the UI thread), and the time between two complete views
+//! arriving (how often Summary, Timeline, Rankings and Anomalies refresh). Prints the
+//! distributions and the rows shown at the end; asserts nothing (timings belong in
+//! BENCHMARKS.md, not tests). WINDOW (a row count, 0 for none) is the explorer's `--window`.
 //!
-//! `cargo run --release --example follow_keys_bench -- [RATE] [SECONDS] [START_ROWS]`
+//! `cargo run --release --example follow_keys_bench -- [RATE] [SECONDS] [START_ROWS] [WINDOW]`
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -51,6 +53,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rate = arg(1, 50_000);
     let seconds = arg(2, 10);
     let start_rows = arg(3, 5_000) as usize;
+    let window = match arg(4, 0) {
+        0 => threatlens::follow::score::Window::All,
+        n => threatlens::follow::score::Window::Rows(n as usize),
+    };
     let total = start_rows + (rate * seconds) as usize;
     let mut csv = Vec::new();
     threatlens::demo::write_demo(&mut csv, total, 7)?;
@@ -60,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let head: Vec<u8> = lines[..=start_rows].concat();
     std::fs::write(&path, head)?;
     let mut app = App::new(
-        Source::Follow(path.display().to_string()),
+        Source::Follow(path.display().to_string(), window),
         Keymap::default(),
         Theme { color: false },
         None,
@@ -106,12 +112,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         KeyCode::Char('3'),
         KeyCode::Char('1'),
     ];
-    let (mut key_times, mut take_times) = (Vec::new(), Vec::new());
+    let (mut key_times, mut take_times, mut view_gaps) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last_view = (app.view.clone(), Instant::now());
     let end = Instant::now() + Duration::from_secs(seconds + 2);
     let mut next_key = Instant::now();
     let mut k = 0;
     while Instant::now() < end {
         app.poll_worker();
+        if let Some(v) = app.view.as_ref().filter(|v| v.complete)
+            && !last_view
+                .0
+                .as_ref()
+                .is_some_and(|l| std::sync::Arc::ptr_eq(l, v))
+        {
+            view_gaps.push(last_view.1.elapsed());
+            last_view = (Some(v.clone()), Instant::now());
+        }
         let t = Instant::now();
         if app.poll_follow() {
             take_times.push(t.elapsed());
@@ -134,12 +150,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let written = writer
         .join()
         .map_err(|_| std::io::Error::other("writer panicked"))??;
-    app.wait_follow(|a| a.ds.as_ref().is_some_and(|d| d.rows == total));
+    app.wait_follow(|a| {
+        a.follow
+            .as_ref()
+            .is_some_and(|f| f.dropped as usize + a.ds.as_ref().map_or(0, |d| d.rows) == total)
+    });
     println!(
-        "rows written {written} · rows shown at the end {}",
+        "rows written {written} · rows read at the end {} · rows shown {}",
+        threatlens::tui::follow::rows_read(&app).unwrap_or(0),
         app.ds.as_ref().map_or(0, |d| d.rows)
     );
     show("key press → frame drawn", &mut key_times);
     show("taking a snapshot (UI thread)", &mut take_times);
+    show("between two complete views (refresh)", &mut view_gaps);
     Ok(())
 }

@@ -59,9 +59,23 @@ pub struct ExploreFollowArgs {
     /// appear): new rows show in every tab and are scored with the forest; p pauses, R refits.
     #[arg(long = "follow", help_heading = "Following live logs")]
     pub follow: bool,
+    /// With --follow: the views keep only the rows of the last DURATION (e.g. 10m) or the last
+    /// ROWS (e.g. 100000); the header's counts (rows read, flagged so far) stay exact.
+    #[arg(
+        long = "window",
+        value_name = "DURATION|ROWS",
+        requires = "follow",
+        help_heading = "Following live logs"
+    )]
+    pub window: Option<Window>,
 }
 
 impl ExploreFollowArgs {
+    /// What the explorer follows with: `None` when not following, else the window to keep.
+    pub fn window(&self) -> Option<Window> {
+        self.follow.then(|| self.window.unwrap_or_default())
+    }
+
     /// Refuses what the explorer cannot follow (nothing, stdin, no terminal).
     pub fn check(&self, files: &[String], terminal: bool) -> Result<(), Failure> {
         if !self.follow {

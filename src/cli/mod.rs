@@ -506,7 +506,7 @@ fn explore(
                 })
             })?;
         }
-        return crate::tui::run_with(files, config, &opts, follow.follow).map_err(|e| Failure {
+        return crate::tui::run_with(files, config, &opts, follow.window()).map_err(|e| Failure {
             code: 1,
             message: format!("terminal error: {e}"),
         });

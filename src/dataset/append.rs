@@ -121,6 +121,21 @@ impl Appender {
         Ok(batch.rows)
     }
 
+    /// Forgets the first `n` rows (a window over a followed file): row `n` becomes row 0.
+    /// Dictionaries keep every value and code, so codes stay valid; counts (rejects, bytes)
+    /// stay those of everything appended.
+    pub fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.ds.rows);
+        if n == 0 {
+            return;
+        }
+        let keep: Vec<usize> = (n..self.ds.rows).collect();
+        let mut ds = self.ds.select_rows(&keep);
+        ds.origin = None;
+        ds.facts.lines.drop_front(n as u64);
+        self.ds = ds;
+    }
+
     /// Refuses a batch whose columns are not the dataset's (names in order, kinds).
     fn check(&self, batch: &Dataset) -> Result<(), AppendError> {
         if self.ds.origin.is_some() || batch.origin.is_some() {

@@ -162,3 +162,28 @@ fn a_batch_of_other_columns_is_refused_and_changes_nothing() {
     assert_eq!(app.dataset().rejects.total, 1);
     assert_eq!(app.dataset().cell_text(2, 1), "z");
 }
+
+#[test]
+fn dropping_the_first_rows_keeps_the_rest_and_appends_go_on() {
+    let (csv, batches) = demo_batches(400, 4);
+    let whole = crate::ingest::load_bytes("t.csv", &csv).unwrap();
+    let nl = csv.iter().position(|&b| b == b'\n').unwrap();
+    let schema = BatchSchema::new("t.csv", &csv[..nl], &batches[0]).unwrap();
+    let mut app = Appender::new(schema.parse("t.csv", &batches[0], 2));
+    app.append(&schema.parse("t.csv", &batches[1], 2)).unwrap();
+    let before = app.dataset().rows;
+    app.drop_front(150);
+    assert_eq!(app.dataset().rows, before - 150);
+    assert!(app.dataset().origin.is_none(), "a window is not a subset");
+    app.append(&schema.parse("t.csv", &batches[2], 2)).unwrap();
+    app.append(&schema.parse("t.csv", &batches[3], 2)).unwrap();
+    let kept = app.dataset();
+    assert_eq!(kept.rows, whole.rows - 150);
+    for r in [0, 1, 99, kept.rows - 1] {
+        for c in 0..whole.columns.len() {
+            assert_eq!(kept.cell_text(r, c), whole.cell_text(r + 150, c), "row {r}");
+        }
+    }
+    app.drop_front(0);
+    assert_eq!(app.dataset().rows, whole.rows - 150);
+}

@@ -63,6 +63,18 @@ impl LineMap {
         }
     }
 
+    /// Forgets the first `n` rows: row `n` becomes row 0 and keeps its line (a window over a
+    /// followed file).
+    pub fn drop_front(&mut self, n: u64) {
+        let n = n.min(self.rows);
+        let first = self.follows(n).filter(|_| n < self.rows);
+        let rest = self.breaks.iter().filter(|&&(r, _)| r > n);
+        let mut breaks: Vec<(u64, u64)> = first.map(|l| (0, l)).into_iter().collect();
+        breaks.extend(rest.map(|&(r, l)| (r - n, l)));
+        self.breaks = breaks;
+        self.rows -= n;
+    }
+
     /// Each line passed through `f` (e.g. from a converted CSV's lines to the original input's).
     pub fn remap(&self, f: impl Fn(u64) -> u64) -> LineMap {
         let mut out = LineMap::default();
@@ -103,5 +115,35 @@ mod tests {
         assert_eq!(lines, [2, 3, 2, 4].map(Some));
         let shifted = a.remap(|l| l * 10);
         assert_eq!(shifted.line(3), Some(40));
+    }
+
+    #[test]
+    fn dropping_the_first_rows_keeps_the_others_lines() {
+        let mut m = LineMap::default();
+        for l in [2, 3, 4, 7, 8, 12, 13] {
+            m.push(l);
+        }
+        let mut d = m.clone();
+        d.drop_front(2);
+        let lines: Vec<Option<u64>> = (0..6).map(|r| d.line(r)).collect();
+        assert_eq!(
+            lines,
+            [4, 7, 8, 12, 13]
+                .map(Some)
+                .into_iter()
+                .chain([None])
+                .collect::<Vec<_>>()
+        );
+        d.drop_front(3);
+        assert_eq!(
+            (d.line(0), d.line(1), d.line(2)),
+            (Some(12), Some(13), None)
+        );
+        d.drop_front(9);
+        assert_eq!(d.line(0), None);
+        assert!(d.is_empty());
+        let mut e = LineMap::default();
+        e.drop_front(1);
+        assert_eq!(e.line(0), None);
     }
 }

@@ -94,6 +94,20 @@ impl DetectionRun {
         }
     }
 
+    /// Forgets the first `n` rows' scores (a window over a followed file dropped those rows):
+    /// row `n` becomes row 0. At least one row's score is kept. The forest, medians, cut-offs
+    /// and per-source session counts (which count every row so far) do not change.
+    pub fn drop_front(&mut self, n: usize) -> Result<(), String> {
+        let n = n.min(self.detection.scores.len().saturating_sub(1));
+        if n == 0 {
+            return Ok(());
+        }
+        let scores = self.detection.scores.split_off(n);
+        self.detection.index = ScoreIndex::new(&scores).map_err(|e| e.to_string())?;
+        self.detection.scores = scores;
+        Ok(())
+    }
+
     /// How many rows have scores (those fitted on, plus those scored since).
     pub fn scored_rows(&self) -> usize {
         self.detection.scores.len()
@@ -130,6 +144,24 @@ mod tests {
             part.score_appended(&ds, &Default::default()).unwrap(),
             800..800
         );
+    }
+
+    #[test]
+    fn dropping_the_first_rows_keeps_the_later_scores() {
+        let ds = demo(500);
+        let params = DetectParams::defaults_for(&ds);
+        let full = DetectionRun::run(&ds, &params, &Default::default()).unwrap();
+        let mut run = full.clone();
+        run.drop_front(200).unwrap();
+        assert_eq!(run.scores(), &full.scores()[200..]);
+        assert_eq!(run.detection.index.len(), 300);
+        assert_eq!(
+            run.detection.index,
+            crate::detect::ScoreIndex::new(&full.scores()[200..]).unwrap()
+        );
+        run.drop_front(1000).unwrap();
+        assert_eq!(run.scored_rows(), 1, "one row is always kept");
+        assert_eq!(run.scores()[0], full.scores()[499]);
     }
 
     #[test]

@@ -205,7 +205,7 @@ impl JoinColumn {
     }
 
     /// Turns the column into row-order text, each row as its storage shows it.
-    fn to_rows(&mut self) {
+    fn switch_to_rows(&mut self) {
         let data = match std::mem::replace(&mut self.acc, Acc::Rows(Building::default())) {
             Acc::UInt(v) => ColumnData::UInt(v),
             Acc::Float(v) => ColumnData::Float(v),
@@ -230,7 +230,7 @@ impl JoinColumn {
         if !matches!(data, ColumnData::Text(_)) {
             self.non_text = true;
             if matches!(self.acc, Acc::Dict(_)) {
-                self.to_rows();
+                self.switch_to_rows();
             }
         }
         if n == 0 {
@@ -265,7 +265,7 @@ impl JoinColumn {
             }
             // Two parts disagree: text from here on, earlier rows included.
             _ => {
-                self.to_rows();
+                self.switch_to_rows();
                 self.push_part(data, n);
             }
         }

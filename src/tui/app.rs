@@ -36,15 +36,15 @@ pub enum Source {
     Path(String),
     /// A path read with options (`--format`, `--geoip`, `--flow-format`).
     PathWith(String, Box<crate::ingest::LoadOptions>),
-    /// A file or folder followed as it grows (`--follow`).
-    Follow(String),
+    /// A file or folder followed as it grows (`--follow`), and the rows the views keep.
+    Follow(String, crate::follow::score::Window),
 }
 
 impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Demo => "demo data (built in)".into(),
-            Source::Path(p) | Source::PathWith(p, _) | Source::Follow(p) => p.clone(),
+            Source::Path(p) | Source::PathWith(p, _) | Source::Follow(p, _) => p.clone(),
         }
     }
 }

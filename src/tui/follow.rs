@@ -1,95 +1,79 @@
 //! `threatlens --follow PATH`: the explorer over a file or folder that keeps growing.
 //!
-//! A feed thread owns the [`FollowFeed`] (reading, appending, scoring with the adopted forest):
-//! it waits on the file watcher (or [`TICK`] when polling), never spins, and offers the newest
-//! snapshot in a one-place slot at most every [`PUBLISH`], and only once the explorer has taken
-//! the previous one — so the explorer asks for its views a few times a second at most, and
-//! only when the previous view has arrived. The UI thread only swaps in what the feed offers;
-//! views are recomputed on the worker as for any other change.
+//! A feed thread ([`super::follow_feed`]) owns the [`crate::source::follow::FollowFeed`]
+//! (reading, appending, scoring with the adopted forest, trimming to `--window`) and offers a
+//! ready snapshot a few times a second, and only once the previous views have arrived. The UI
+//! thread only swaps in what the feed offers (and hands back what it swapped out); views,
+//! flags and per-entity detection are recomputed on the worker as for any other change.
 //!
 //! Owns what following adds to the explorer: pause (`p`), refits handed to the feed (`R`, and the
-//! first fit), Records following the end like `less +F` (`G`/End follows, moving up stops),
-//! the Rankings and Anomalies selections kept across refreshes, the arrival rate, the
+//! first fit), the arrival rate, exact counts under a window (rows read, flagged so far), the
 //! announcement of newly flagged rows and the "new since you looked" marker (cleared on the
-//! Anomalies tab), and the feed's problems in the status line. It must not parse, score or
-//! compute views: the feed and the worker do.
+//! Anomalies tab), and the feed's problems in the status line; what is kept across a refresh
+//! (Records following the end like `less +F`, the selections) is [`super::follow_keep`]. It
+//! must not parse, score or compute views: the feed and the worker do.
 
 use super::action::{Action, Tab};
 use super::app::App;
+use super::follow_feed::{Control, Shared};
+use super::follow_keep::Keep;
 use super::worker::JobResult;
 use crate::detect::pipeline::DetectionRun;
 use crate::detect::{Rule, ScoreIndex, Selection};
-use crate::source::follow::{FollowFeed, Snapshot};
+use crate::follow::score::Window;
+use crate::source::follow::Snapshot;
 use std::collections::VecDeque;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Shortest time between two snapshots offered to the explorer.
-pub const PUBLISH: Duration = Duration::from_millis(250);
-/// Longest wait between two polls of the files when nothing is reported.
-pub const TICK: Duration = Duration::from_millis(200);
+pub use super::follow_feed::{PUBLISH, TICK};
+
 /// The arrival rate is measured over this long.
 const RATE_WINDOW: Duration = Duration::from_secs(5);
-/// Polls in a row before the feed looks at its controls again.
-const MAX_POLLS: usize = 32;
-
-/// What the explorer tells the feed.
-enum Control {
-    Pause(bool),
-    /// A fit (numbered) to score the new rows with.
-    Model(u64, Box<DetectionRun>),
-}
-
-/// What the feed offers the explorer.
-#[derive(Default)]
-struct Shared {
-    snapshot: Option<Snapshot>,
-    notes: Vec<String>,
-    rows: usize,
-}
-
-/// What the explorer remembers across a refresh.
-#[derive(Debug, Clone)]
-struct Keep {
-    ranking: Option<String>,
-    anomaly: Option<u32>,
-    at_end: bool,
-    /// The status line, which a new view clears.
-    status: Option<String>,
-}
 
 /// The explorer's side of a follow session.
 pub struct Following {
     ctl: Sender<Control>,
     shared: Arc<Mutex<Shared>>,
     pub paused: bool,
-    keep: Option<Keep>,
-    /// (when, rows so far) at each snapshot taken, over [`RATE_WINDOW`].
-    rate: VecDeque<(Instant, usize)>,
-    /// Rows newly flagged since the Anomalies tab was last looked at.
-    pub unseen: Vec<u32>,
+    pub(super) keep: Option<Keep>,
+    /// (when, rows read so far) at each snapshot taken, over [`RATE_WINDOW`].
+    rate: VecDeque<(Instant, u64)>,
+    /// Rows newly flagged since the Anomalies tab was last looked at (ids among every row
+    /// read, as [`Following::dropped`] counts).
+    pub unseen: Vec<u64>,
     /// The last thing following has to say (a problem, an announcement).
     pub status: Option<String>,
     /// The number of the newest fit handed to the feed, and its scores' index.
     fit: u64,
     pending_index: Option<(u64, ScoreIndex)>,
     /// The fit shown, and the index of the rows it was fitted on (its cut stays the cut).
-    installed_fit: u64,
-    fit_index: Option<ScoreIndex>,
+    pub(super) installed_fit: u64,
+    pub(super) fit_index: Option<ScoreIndex>,
+    /// Which rows the views keep (`--window`).
+    pub window: Window,
+    /// Rows read so far, kept or not.
+    pub total: u64,
+    /// Rows the window dropped: row `r` shown is row `dropped + r` read.
+    pub dropped: u64,
+    /// Dropped rows that were flagged.
+    pub dropped_flagged: u64,
+    /// `dropped` when the newest fit was asked for (where its rows start).
+    fit_from: u64,
+    /// The cut last told to the feed.
+    cut_sent: Option<Option<f64>>,
+    /// When the per-entity view was last asked to refresh, and the entity then selected.
+    pub(super) entities_asked: Option<Instant>,
+    pub(super) entity: Option<String>,
+    /// Rows arrived since the per-entity view was last asked to refresh.
+    pub(super) entities_pending: bool,
 }
 
 impl Following {
     /// Starts following `path` on a thread of its own.
-    pub fn start(path: &str) -> Result<Following, String> {
-        let feed = FollowFeed::new(path)?;
-        let (ctl, rx) = channel();
-        let shared = Arc::new(Mutex::new(Shared::default()));
-        let s = shared.clone();
-        std::thread::Builder::new()
-            .name("threatlens-follow".into())
-            .spawn(move || feed_loop(feed, &rx, &s))
-            .map_err(|e| format!("cannot start following {path}: {e}"))?;
+    pub fn start(path: &str, window: Window) -> Result<Following, String> {
+        let (ctl, shared) = super::follow_feed::spawn(path, window)?;
         Ok(Following {
             ctl,
             shared,
@@ -102,6 +86,15 @@ impl Following {
             pending_index: None,
             installed_fit: 0,
             fit_index: None,
+            window,
+            total: 0,
+            dropped: 0,
+            dropped_flagged: 0,
+            fit_from: 0,
+            cut_sent: None,
+            entities_asked: None,
+            entity: None,
+            entities_pending: false,
         })
     }
 
@@ -116,7 +109,7 @@ impl Following {
         }
     }
 
-    fn sample(&mut self, rows: usize) {
+    fn sample(&mut self, rows: u64) {
         let now = Instant::now();
         self.rate.push_back((now, rows));
         // Keep one sample older than the window as the baseline.
@@ -129,107 +122,17 @@ impl Following {
             self.rate.pop_front();
         }
     }
-}
 
-/// The feed thread: poll, offer a snapshot, wait for a change or a control.
-fn feed_loop(mut feed: FollowFeed, ctl: &Receiver<Control>, shared: &Mutex<Shared>) {
-    let watch = crate::follow::watch::watch(feed.root(), feed.is_folder());
-    if let Err(e) = &watch
-        && let Ok(mut s) = shared.lock()
-    {
-        s.notes.push(format!(
-            "{e}; checking for changes every {} ms instead",
-            TICK.as_millis()
-        ));
-    }
-    let mut paused = false;
-    let mut last: Option<Instant> = None;
-    loop {
-        loop {
-            match ctl.try_recv() {
-                Ok(c) => control(&mut feed, c, &mut paused, shared),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => return,
-            }
-        }
-        let mut notes = Vec::new();
-        let mut more = false;
-        if !paused {
-            let mut polls = 0;
-            while feed.poll(&mut notes) && polls < MAX_POLLS {
-                polls += 1;
-            }
-            more = polls == MAX_POLLS;
-        }
-        offer(&mut feed, shared, notes, &mut last);
-        let wait = if more {
-            Duration::ZERO
-        } else if feed.changed() {
-            // A snapshot is due once the explorer has taken the last one.
-            last.map_or(Duration::ZERO, |t| PUBLISH.saturating_sub(t.elapsed()))
-                .max(Duration::from_millis(20))
-        } else {
-            TICK
-        };
-        match (&watch, paused) {
-            (Ok(w), false) => {
-                let _ = w.changes.recv_timeout(wait);
-                while w.changes.try_recv().is_ok() {}
-            }
-            _ => match ctl.recv_timeout(wait) {
-                Ok(c) => control(&mut feed, c, &mut paused, shared),
-                Err(RecvTimeoutError::Disconnected) => return,
-                Err(RecvTimeoutError::Timeout) => {}
-            },
-        }
+    /// Hands a value the explorer no longer shows to the feed thread, which frees it.
+    pub(super) fn retire<T: Send + 'static>(&self, old: T) {
+        // If the feed has ended, the value comes back in the error and is freed here.
+        let _ = self.ctl.send(Control::Retire(Box::new(old)));
     }
 }
-
-fn control(feed: &mut FollowFeed, c: Control, paused: &mut bool, shared: &Mutex<Shared>) {
-    match c {
-        Control::Pause(p) => *paused = p,
-        Control::Model(fit, run) => {
-            if let Err(e) = feed.adopt(fit, *run)
-                && let Ok(mut s) = shared.lock()
-            {
-                s.notes.push(format!("the new model was not used: {e}"));
-            }
-        }
-    }
-}
-
-/// Hands over the notes and, when one is due and the slot is free, a snapshot (copied
-/// outside the lock, so the explorer never waits for the copy).
-fn offer(
-    feed: &mut FollowFeed,
-    shared: &Mutex<Shared>,
-    notes: Vec<String>,
-    last: &mut Option<Instant>,
-) {
-    let free = match shared.lock() {
-        Ok(mut s) => {
-            s.notes.extend(notes);
-            s.rows = feed.rows();
-            s.snapshot.is_none()
-        }
-        Err(_) => return,
-    };
-    let due = last.is_none_or(|t| t.elapsed() >= PUBLISH);
-    if !(free && due && feed.changed()) {
-        return;
-    }
-    if let Some(snap) = feed.snapshot()
-        && let Ok(mut s) = shared.lock()
-    {
-        s.snapshot = Some(snap);
-        *last = Some(Instant::now());
-    }
-}
-
 impl App {
     /// Starts following (the source `--follow PATH`): the feed reads, the explorer shows.
-    pub(super) fn start_follow(&mut self, path: &str) {
-        match Following::start(path) {
+    pub(super) fn start_follow(&mut self, path: &str, window: Window) {
+        match Following::start(path, window) {
             Ok(f) => {
                 self.loading = Some(crate::ingest::LoadProgress::new());
                 self.follow = Some(f);
@@ -257,8 +160,7 @@ impl App {
             f.status = Some(crate::sanitize::inert(note).into_owned());
         }
         if let Some(p) = &self.loading {
-            p.rows
-                .store(rows as u64, std::sync::atomic::Ordering::Relaxed);
+            p.rows.store(rows, std::sync::atomic::Ordering::Relaxed);
         }
         if self.load_error.is_some() {
             return changed;
@@ -266,25 +168,24 @@ impl App {
         if let Some(s) = snapshot {
             self.take_snapshot(s);
             changed = true;
+        } else {
+            self.refresh_entities(false, false);
         }
         changed
     }
 
-    /// Shows a snapshot: the rows so far, and the scores once a fit was adopted.
+    /// Shows a snapshot: swaps in its rows and, once a fit was adopted, its scores (both built
+    /// by the feed), hands the old ones back to the feed, and asks for the views.
     fn take_snapshot(&mut self, s: Snapshot) {
-        let records_at_end = self.tabs.records.cursor + 1 >= self.view_rows().len();
-        let keep = Keep {
-            ranking: self.selected_ranking(),
-            anomaly: self.flagged_rows.get(self.tabs.anomalies.cursor).copied(),
-            at_end: records_at_end,
-            status: self.status.clone(),
-        };
+        let keep = self.keep_now();
         let Some(f) = &mut self.follow else { return };
-        f.sample(s.ds.rows);
+        f.sample(s.total);
+        let shift = s.dropped.saturating_sub(f.dropped) as usize;
+        (f.total, f.dropped, f.dropped_flagged) = (s.total, s.dropped, s.dropped_flagged);
         if self.ds.is_none() {
             self.on_result(JobResult::Loaded {
                 generation: 0,
-                result: Ok(Arc::new(s.ds)),
+                result: Ok(s.ds),
             });
             return;
         }
@@ -293,7 +194,7 @@ impl App {
         if let Some(run) = s.det {
             let same_fit = s.fit == f.installed_fit;
             announce_from = Some(match &self.det {
-                Some(old) if same_fit => old.scored_rows(),
+                Some(old) if same_fit => old.scored_rows().saturating_sub(shift),
                 _ => s.fit_rows,
             });
             if !same_fit {
@@ -302,42 +203,47 @@ impl App {
                 }
                 f.installed_fit = s.fit;
             }
-            self.det = Some(Arc::new(run));
+            f.retire(self.det.replace(run));
             self.det_error = None;
             if !same_fit && s.fit > 1 {
                 self.entities_after_refit();
             }
         }
-        self.ds = Some(Arc::new(s.ds));
+        if let Some(f) = &self.follow {
+            f.retire(self.ds.replace(s.ds));
+        }
         self.reselect();
         if let Some(from) = announce_from {
             self.announce(from);
         }
         self.request_view();
+        self.refresh_entities(true, shift > 0);
     }
 
     /// Says which rows from `from` on the rule flags, and adds them to the marker.
     fn announce(&mut self, from: usize) {
-        let (Some(det), Some(sel)) = (&self.det, &self.selection) else {
+        let (Some(det), Some(sel), Some(f)) = (&self.det, &self.selection, &self.follow) else {
             return;
         };
         let index = &det.detection.index;
-        let new: Vec<u32> = (from..det.scored_rows())
+        let new: Vec<u64> = (from..det.scored_rows())
             .filter(|&r| index.is_flagged(sel, r))
-            .map(|r| r as u32)
+            .map(|r| f.dropped + r as u64)
             .collect();
         let Some(&newest) = new.last() else { return };
-        let score = det
-            .scores()
-            .get(newest as usize)
-            .copied()
-            .unwrap_or(f64::NAN);
+        let local = (newest - f.dropped) as usize;
+        let score = det.scores().get(local).copied().unwrap_or(f64::NAN);
         let who = self
-            .src_ip_text(newest as usize)
+            .src_ip_text(local)
             .map(|ip| format!(" from {}", crate::sanitize::inert(&ip)))
             .unwrap_or_default();
+        // Under a window the row shown and the row read differ.
+        let which = match f.dropped {
+            0 => format!("row {newest}"),
+            _ => format!("row {local} shown (row {newest} read)"),
+        };
         let text = format!(
-            "⚑ {} new flagged row{}: newest is row {newest}{who}, score {score:.3} (5: Anomalies)",
+            "⚑ {} new flagged row{}: newest is {which}{who}, score {score:.3} (5: Anomalies)",
             new.len(),
             if new.len() == 1 { "" } else { "s" },
         );
@@ -350,12 +256,12 @@ impl App {
         }
     }
 
-    /// The key of the ranking entity under the cursor.
-    fn selected_ranking(&self) -> Option<String> {
-        let view = self.view.as_ref()?;
-        let rows = self.tabs.rankings.sorted(view);
-        rows.get(self.tabs.rankings.cursor)
-            .map(|e| e.row.key.clone())
+    /// Asks for a request of the fit (called whenever one is submitted): remembers where the
+    /// rows it is fitted on start among every row read.
+    pub(super) fn follow_fit_asked(&mut self) {
+        if let Some(f) = &mut self.follow {
+            f.fit_from = f.dropped;
+        }
     }
 
     /// In follow mode a fit from the worker is handed to the feed, which scores the rows read
@@ -373,8 +279,13 @@ impl App {
                 f.fit += 1;
                 f.pending_index = Some((f.fit, det.detection.index.clone()));
                 let rows = det.scored_rows();
+                // The cut first: the feed may drop rows as soon as it adopts the fit.
+                let cut = det.detection.index.select(self.threshold.rule()).threshold;
+                let cut = Some(cut).filter(|c| !c.is_nan());
+                f.cut_sent = Some(cut);
+                let _ = f.ctl.send(Control::Cut(cut));
                 let run = Arc::try_unwrap(det).unwrap_or_else(|d| (*d).clone());
-                let _ = f.ctl.send(Control::Model(f.fit, Box::new(run)));
+                let _ = f.ctl.send(Control::Model(f.fit, Box::new(run), f.fit_from));
                 f.status = Some(format!(
                     "forest fitted on {rows} rows: new rows are scored with it (R refits on the rows so far)"
                 ));
@@ -398,6 +309,19 @@ impl App {
             rule,
             ..det.detection.index.select(Rule::Above(cut))
         })
+    }
+
+    /// Tells the feed the cut its window counts dropped flagged rows by, when it changed
+    /// (before the first fit is shown there is no selection: the fit's cut stands).
+    pub(super) fn follow_cut(&mut self) {
+        let Some(sel) = self.selection else { return };
+        let cut = Some(sel.threshold).filter(|c| !c.is_nan());
+        if let Some(f) = &mut self.follow
+            && f.cut_sent != Some(cut)
+        {
+            f.cut_sent = Some(cut);
+            let _ = f.ctl.send(Control::Cut(cut));
+        }
     }
 
     /// Follow keys (`p`, `R`) and what moving in Records means for following the end.
@@ -444,42 +368,6 @@ impl App {
         }
     }
 
-    /// After every message: the marker clears on the Anomalies tab, and once a refreshed view
-    /// has arrived, Records follows the end if it was there and the selections are restored.
-    pub(super) fn follow_sync(&mut self) {
-        let Some(f) = &mut self.follow else { return };
-        if self.tab == Tab::Anomalies {
-            f.unseen.clear();
-        }
-        if self.view_stale {
-            return;
-        }
-        let (Some(keep), Some(view)) = (f.keep.take(), self.view.clone()) else {
-            return;
-        };
-        if keep.at_end {
-            self.tabs.records.follow_end(view.rows.len(), self.page());
-        }
-        if self.status.is_none() {
-            self.status = keep.status;
-        }
-        if let Some(row) = keep.anomaly
-            && let Some(i) = self.flagged_rows.iter().position(|&r| r == row)
-        {
-            self.tabs.anomalies.cursor = i;
-        }
-        if let Some(key) = keep.ranking
-            && let Some(i) = self
-                .tabs
-                .rankings
-                .sorted(&view)
-                .iter()
-                .position(|e| e.row.key == key)
-        {
-            self.tabs.rankings.cursor = i;
-        }
-    }
-
     /// What following says in the status line when nothing else does.
     pub fn follow_status(&self) -> Option<&String> {
         self.follow.as_ref()?.status.as_ref()
@@ -497,7 +385,15 @@ impl App {
     }
 }
 
-/// The header's follow part: following or paused, the arrival rate, the marker.
+/// Rows read so far while following (the header's row count), whatever the window keeps.
+pub fn rows_read(app: &App) -> Option<u64> {
+    let f = app.follow.as_ref()?;
+    let shown = app.ds.as_ref().map_or(0, |d| d.rows as u64);
+    Some(f.total.max(f.dropped + shown))
+}
+
+/// The header's follow part: following or paused, the arrival rate, the window and its exact
+/// counts, the marker.
 pub fn header_spans(app: &App) -> Vec<ratatui::text::Span<'static>> {
     use ratatui::text::Span;
     let Some(f) = &app.follow else {
@@ -512,6 +408,19 @@ pub fn header_spans(app: &App) -> Vec<ratatui::text::Span<'static>> {
             t.key(),
         )
     }];
+    let window = match f.window {
+        Window::All => None,
+        Window::Rows(n) => Some(format!("last {n} rows")),
+        Window::Time(d) => Some(format!("rows of the last {}", describe(d))),
+    };
+    if let Some(w) = window {
+        let shown = app.ds.as_ref().map_or(0, |d| d.rows);
+        let flagged = f.dropped_flagged + app.selection.map_or(0, |s| s.count) as u64;
+        spans.push(Span::styled(
+            format!(" · window: {w} ({shown} shown) · {flagged} flagged so far"),
+            t.warn(),
+        ));
+    }
     if !f.unseen.is_empty() {
         spans.push(Span::styled(
             format!(" · ⚑ {} new since you looked (5)", f.unseen.len()),
@@ -519,6 +428,19 @@ pub fn header_spans(app: &App) -> Vec<ratatui::text::Span<'static>> {
         ));
     }
     spans
+}
+
+/// A window's duration as given (`90s`, `10m`, `2h`, `1d`).
+fn describe(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    let (v, unit) = match s {
+        s if s >= 86400.0 && s % 86400.0 == 0.0 => (s / 86400.0, "d"),
+        s if s >= 3600.0 && s % 3600.0 == 0.0 => (s / 3600.0, "h"),
+        s if s >= 60.0 && s % 60.0 == 0.0 => (s / 60.0, "m"),
+        s if s >= 1.0 => (s, "s"),
+        s => (s * 1000.0, "ms"),
+    };
+    format!("{}{unit}", (v * 1000.0).round() / 1000.0)
 }
 
 #[cfg(test)]

@@ -54,16 +54,7 @@ fn state(a: &App) -> String {
 }
 
 fn following(path: &Path, rows: usize) -> App {
-    let mut app = App::new(
-        Source::Follow(path.display().to_string()),
-        Keymap::default(),
-        Theme { color: false },
-        None,
-    );
-    app.update(Msg::Resize(120, 36));
-    app.wait_follow(settled(rows));
-    assert!(settled(rows)(&app), "the first {rows} rows did not settle");
-    app
+    following_with(path, rows, Window::All)
 }
 
 fn press(app: &mut App, a: Action) {
@@ -220,4 +211,162 @@ fn a_file_with_another_header_is_reported_and_following_goes_on() {
     append(&dir.path().join("c.csv"), &c);
     app.wait_follow(settled(300));
     assert!(settled(300)(&app));
+}
+
+fn following_with(path: &Path, rows: usize, window: Window) -> App {
+    let mut app = App::new(
+        Source::Follow(path.display().to_string(), window),
+        Keymap::default(),
+        Theme { color: false },
+        None,
+    );
+    app.update(Msg::Resize(120, 36));
+    app.wait_follow(settled(rows));
+    assert!(settled(rows)(&app), "the first {rows} rows did not settle");
+    app
+}
+
+fn header(app: &App) -> String {
+    header_spans(app)
+        .iter()
+        .map(|s| s.content.to_string())
+        .collect()
+}
+
+#[test]
+fn the_explorer_swaps_in_the_rows_the_feed_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.csv");
+    let lines = demo_lines(400);
+    append(&path, &lines[..301]);
+    let mut app = following(&path, 300);
+    append(&path, &lines[301..]);
+    // Wait for the feed to offer the grown rows, then take them.
+    let shared = app.follow.as_ref().unwrap().shared.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let offered = loop {
+        let ready = shared
+            .lock()
+            .unwrap()
+            .snapshot
+            .as_ref()
+            .map(|s| s.ds.clone());
+        if let Some(ds) = ready.filter(|d| d.rows == 400) {
+            break ds;
+        }
+        assert!(Instant::now() < deadline, "no snapshot of 400 rows offered");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let before = Arc::downgrade(app.ds.as_ref().unwrap());
+    assert!(app.poll_follow());
+    assert!(
+        Arc::ptr_eq(app.ds.as_ref().unwrap(), &offered),
+        "the rows shown are the feed's, not a copy"
+    );
+    assert!(app.view_stale, "the views are asked for at once");
+    app.wait_follow(settled(400));
+    // The rows swapped out go back to the feed, which frees them.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while before.upgrade().is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(before.upgrade().is_none(), "the old rows were never freed");
+}
+
+#[test]
+fn a_row_window_shows_the_last_rows_and_the_header_counts_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.csv");
+    let lines = demo_lines(700);
+    append(&path, &lines[..301]);
+    // Fitted on the 300 rows there at the start; then the views keep the last 200.
+    let mut app = App::new(
+        Source::Follow(path.display().to_string(), Window::Rows(200)),
+        Keymap::default(),
+        Theme { color: false },
+        None,
+    );
+    app.update(Msg::Resize(120, 36));
+    let windowed = |total: u64| {
+        move |a: &App| settled(200)(a) && a.follow.as_ref().is_some_and(|f| f.total == total)
+    };
+    app.wait_follow(windowed(300));
+    assert!(windowed(300)(&app), "{}", state(&app));
+    let f = app.follow.as_ref().unwrap();
+    assert_eq!(f.dropped, 100);
+    // The 100 rows dropped as soon as the fit was adopted are counted by the fit's cut.
+    let fit = f.fit_index.as_ref().unwrap();
+    let sel = fit.select(app.threshold.rule());
+    let expect = (0..100).filter(|&r| fit.is_flagged(&sel, r)).count() as u64;
+    assert!(expect > 0, "the demo's first rows hold flagged rows");
+    assert_eq!(f.dropped_flagged, expect);
+    // The Records cursor on a row stays on that row as the window moves.
+    for _ in 0..150 {
+        press(&mut app, Action::Down);
+    }
+    let row = app.view_rows()[150];
+    let text = app
+        .ds
+        .as_ref()
+        .unwrap()
+        .cell_text(row as usize, 0)
+        .into_owned();
+    let mut more = lines[301..].to_vec();
+    more[50] = exfiltration(&more[50]);
+    append(&path, &more[..100]);
+    app.wait_follow(windowed(400));
+    assert!(windowed(400)(&app), "{}", state(&app));
+    let f = app.follow.as_ref().unwrap();
+    assert_eq!(f.dropped, 200);
+    assert_eq!(
+        app.tabs.records.cursor, 50,
+        "the row moved up by the 100 rows dropped"
+    );
+    let shown = app.view_rows()[50] as usize;
+    assert_eq!(app.ds.as_ref().unwrap().cell_text(shown, 0), text);
+    // The planted row is row 350 of every row read, row 150 of those shown.
+    assert!(f.unseen.contains(&350), "{:?}", f.unseen);
+    assert!(app.flagged_rows.contains(&150));
+    let h = header(&app);
+    assert!(h.contains("window: last 200 rows (200 shown)"), "{h}");
+    let flagged = app.selection.unwrap().count as u64 + f.dropped_flagged;
+    assert!(h.contains(&format!("{flagged} flagged so far")), "{h}");
+    assert_eq!(super::rows_read(&app), Some(400));
+    append(&path, &more[100..]);
+    app.wait_follow(windowed(700));
+    assert!(windowed(700)(&app), "{}", state(&app));
+    assert_eq!(app.det.as_ref().unwrap().scored_rows(), 200);
+    assert!(
+        app.follow.as_ref().unwrap().dropped_flagged >= 1,
+        "the planted row was dropped, and counted"
+    );
+}
+
+#[test]
+fn the_entity_view_refreshes_as_rows_arrive_and_keeps_its_entity() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.csv");
+    let lines = demo_lines(900);
+    append(&path, &lines[..601]);
+    let mut app = following(&path, 600);
+    press(&mut app, Action::GoTab(Tab::Anomalies));
+    press(&mut app, Action::ToggleEntities);
+    app.wait_idle();
+    let rows_in = |a: &App| {
+        a.entities
+            .as_ref()
+            .map_or(0, |e| (0..e.len()).map(|i| e.rows(i).len()).sum::<usize>())
+    };
+    assert_eq!(rows_in(&app), 600);
+    press(&mut app, Action::Down);
+    let key = app.selected_entity().expect("an entity is selected");
+    // Later rows of the same sources, so every entity is still there.
+    append(&path, &lines[601..]);
+    app.wait_follow(|a| settled(900)(a) && !a.entities_stale && rows_in(a) == 900);
+    assert_eq!(rows_in(&app), 900, "{}", state(&app));
+    assert_eq!(
+        app.selected_entity(),
+        Some(key),
+        "the selected entity stays selected"
+    );
 }

@@ -19,8 +19,8 @@ use std::sync::atomic::Ordering;
 
 impl App {
     pub(super) fn start_load(&mut self, source: super::app::Source) {
-        if let super::app::Source::Follow(path) = &source {
-            return self.start_follow(path);
+        if let super::app::Source::Follow(path, window) = &source {
+            return self.start_follow(path, *window);
         }
         let progress = LoadProgress::new();
         self.loading = Some(progress.clone());
@@ -43,7 +43,7 @@ impl App {
                     super::app::Source::PathWith(p, opts) => {
                         ingest::load_path_with(p, progress.clone(), opts)
                     }
-                    super::app::Source::Follow(p) => ingest::load_path(p, progress.clone()),
+                    super::app::Source::Follow(p, _) => ingest::load_path(p, progress.clone()),
                 };
                 done.store(true, Ordering::Relaxed);
                 r
@@ -197,6 +197,7 @@ impl App {
         let Some(ds) = self.ds.clone() else { return };
         self.gens.det += 1;
         self.det_stale = true;
+        self.follow_fit_asked();
         let generation = self.gens.det;
         let params = self.params.clone();
         self.worker

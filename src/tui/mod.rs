@@ -17,6 +17,8 @@ pub mod entities;
 pub mod export;
 pub mod features;
 pub mod follow;
+mod follow_feed;
+mod follow_keep;
 pub mod hangup;
 pub mod input;
 pub mod jobs;
@@ -58,25 +60,26 @@ pub fn build_app(
     config: Option<&Path>,
     opts: &crate::ingest::LoadOptions,
 ) -> (App, Vec<String>) {
-    build_app_with(files, config, opts, false)
+    build_app_with(files, config, opts, None)
 }
 
-/// [`build_app`], following the first file as it grows when `follow` is set.
+/// [`build_app`], following the first file as it grows when `follow` is set (keeping the rows
+/// of its window).
 pub fn build_app_with(
     files: &[String],
     config: Option<&Path>,
     opts: &crate::ingest::LoadOptions,
-    follow: bool,
+    follow: Option<crate::follow::score::Window>,
 ) -> (App, Vec<String>) {
     let cfg = config::load(config);
     let mut warnings = cfg.warnings.clone();
     let mut keymap = Keymap::default();
     warnings.extend(keymap.apply_overrides(&cfg.keys));
     let theme = theme::Theme::detect(cfg.theme.as_deref());
-    let source = match files.first() {
-        Some(f) if follow => Source::Follow(f.clone()),
-        Some(f) => Source::PathWith(f.clone(), Box::new(opts.clone())),
-        None => Source::Demo,
+    let source = match (files.first(), follow) {
+        (Some(f), Some(window)) => Source::Follow(f.clone(), window),
+        (Some(f), None) => Source::PathWith(f.clone(), Box::new(opts.clone())),
+        (None, _) => Source::Demo,
     };
     if files.len() > 1 {
         warnings.push(format!(
@@ -150,15 +153,16 @@ pub fn run(
     config: Option<&Path>,
     opts: &crate::ingest::LoadOptions,
 ) -> std::io::Result<()> {
-    run_with(files, config, opts, false)
+    run_with(files, config, opts, None)
 }
 
-/// [`run`], following the first file as it grows when `follow` is set (`--follow`).
+/// [`run`], following the first file as it grows when `follow` is set (`--follow`, with the
+/// rows of its `--window`).
 pub fn run_with(
     files: &[String],
     config: Option<&Path>,
     opts: &crate::ingest::LoadOptions,
-    follow: bool,
+    follow: Option<crate::follow::score::Window>,
 ) -> std::io::Result<()> {
     let (mut app, _) = build_app_with(files, config, opts, follow);
     // Declared first so it drops last: the watchdog stands down only once the terminal is back.

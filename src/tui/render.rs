@@ -148,7 +148,8 @@ fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
     ];
     if let Some(ds) = &app.ds {
         let shown = app.view.as_ref().map_or(ds.rows, |v| v.rows.len());
-        spans.push(Span::raw(format!(" · {} rows", ds.rows)));
+        let rows = super::follow::rows_read(app).unwrap_or(ds.rows as u64);
+        spans.push(Span::raw(format!(" · {rows} rows")));
         spans.extend(super::follow::header_spans(app));
         if ds.rejects.total > 0 {
             spans.push(Span::styled(

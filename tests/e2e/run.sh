@@ -259,6 +259,20 @@ key "stty -a | tr ' ' '\n' | grep -x -e icanon -e echo | sort | tr '\n' ' '; ech
 check "terminal is back in cooked mode after --follow" "echo icanon"
 rm -rf "$fdir"
 
+echo "== --follow --window: the views keep the last rows, the counts every row"
+fdir="$(mktemp -d)"
+"$bin" demo --rows 2000 --seed 5 -o "$fdir/all.csv" >/dev/null
+head -n 1001 "$fdir/all.csv" > "$fdir/live.csv"
+start "'$bin' --follow '$fdir/live.csv' --window 400"
+check "the window is said in the header" "1000 rows · following.*window: last 400 rows \\(400 shown\\)" 30
+sed -n '1002,1301p' "$fdir/all.csv" >> "$fdir/live.csv"
+check "rows read are counted, the views keep 400" "1300 rows · following.*\\(400 shown\\) · [0-9]+ flag" 15
+key 2
+check "Summary describes the rows in the window" "^bytes_in +400 " 10
+key q
+check "q quits back to the shell" "^e2e\\$ " 5
+rm -rf "$fdir"
+
 echo "== a bad file exits 2 with one line"
 start "'$bin' /nonexistent/file.csv; echo exit=\$?"
 check "missing file message" "no such file" 5

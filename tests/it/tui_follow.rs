@@ -74,7 +74,7 @@ fn following_a_file_in_the_explorer() {
     let lines = demo_lines(900);
     append(&path, &lines[..601]);
     let mut app = App::new(
-        Source::Follow(path.display().to_string()),
+        Source::Follow(path.display().to_string(), Default::default()),
         Keymap::default(),
         Theme { color: false },
         None,

@@ -153,6 +153,13 @@ impl RecordsState {
         self.keep_visible();
     }
 
+    /// Puts the cursor on row `i` of the view (the row it was on, moved by new rows).
+    pub fn put_cursor(&mut self, i: usize, page: usize) {
+        self.page = page;
+        self.cursor = i;
+        self.keep_visible();
+    }
+
     /// Adjusts the scroll offset so the cursor row is on screen.
     fn keep_visible(&mut self) {
         let h = self.page.max(1);
