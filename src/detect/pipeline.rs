@@ -511,6 +511,22 @@ impl DetectionRun {
         explanation: Option<&Explanation>,
         patterns: &[Pattern],
     ) -> String {
+        let (parts, words) = self.explanation_parts(explanation, patterns);
+        let mut line = parts.join(" ");
+        if !words.is_empty() {
+            line.push_str(" · ");
+            line.push_str(&words.join(", "));
+        }
+        line
+    }
+
+    /// The pieces of an explanation line: the features that isolate the row most (each
+    /// `name↑ share%`), then each pattern's fixed short form. A narrow column shows whole pieces.
+    pub fn explanation_parts(
+        &self,
+        explanation: Option<&Explanation>,
+        patterns: &[Pattern],
+    ) -> (Vec<String>, Vec<String>) {
         let parts: Vec<String> = explanation
             .map(|e| {
                 e.contributions
@@ -528,14 +544,7 @@ impl DetectionRun {
                     .collect()
             })
             .unwrap_or_default();
-        let mut line = parts.join(" ");
-        // Each pattern's fixed short form, the label first: a narrow column shows whole words.
-        if !patterns.is_empty() {
-            let words: Vec<String> = patterns.iter().map(Pattern::short).collect();
-            line.push_str(" · ");
-            line.push_str(&words.join(", "));
-        }
-        line
+        (parts, patterns.iter().map(Pattern::short).collect())
     }
 }
 

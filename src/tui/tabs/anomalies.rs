@@ -289,6 +289,9 @@ impl AnomaliesState {
         )];
         let height = usize::from(area.height.saturating_sub(1));
         let offset = self.cursor.saturating_sub(height.saturating_sub(1));
+        // rank, time, src_ip, cc, bytes in and out, score (and P), then two spaces.
+        let fixed = 6 + 21 + 16 + 4 + 10 + 10 + 6 + if proba.is_some() { 6 } else { 0 } + 2;
+        let why_width = usize::from(area.width).saturating_sub(fixed);
         for (i, &row) in ctx
             .flagged_rows
             .iter()
@@ -300,7 +303,9 @@ impl AnomaliesState {
             let rank = det.detection.index.rank_of(row).map_or(0, |r| r + 1);
             let time = ds.start_time(row).map(format_time).unwrap_or_default();
             let score = det.scores().get(row).copied().unwrap_or(0.0);
-            let why = det.explanation_line(ds, row);
+            let (parts, words) =
+                det.explanation_parts(det.explain(ds, row).as_ref(), &det.patterns(ds, row));
+            let why = fit_why(&parts, &words, why_width);
             let style = if i == self.cursor {
                 t.selected()
             } else {
@@ -334,7 +339,7 @@ impl AnomaliesState {
                     }),
                     t.warn(),
                 ),
-                Span::styled(format!("  {}", cell(&why, 80)), t.dim()),
+                Span::styled(format!("  {why}"), t.dim()),
             ]));
         }
         if ctx.flagged_rows.is_empty() {
@@ -489,5 +494,61 @@ impl AnomaliesState {
             lines.push(Line::styled("no flagged sessions in this view", t.ok()));
         }
         Paragraph::new(lines).render(area, buf);
+    }
+}
+
+/// The why column in `width` cells: whole pieces only (a feature and its share, a pattern's
+/// short form), the patterns after a `·`; `…` says pieces were left out. Never a cut word.
+pub fn fit_why(parts: &[String], words: &[String], width: usize) -> String {
+    let width_of = |s: &str| unicode_width::UnicodeWidthStr::width(s);
+    // Names come from the data's header: made inert before they are measured.
+    let pieces: Vec<(&str, String)> = parts
+        .iter()
+        .map(|p| (" ", crate::sanitize::inert(p).into_owned()))
+        .chain(words.iter().enumerate().map(|(i, w)| {
+            (
+                if i == 0 { " · " } else { ", " },
+                crate::sanitize::inert(w).into_owned(),
+            )
+        }))
+        .collect();
+    let mut out = String::new();
+    for (i, (sep, piece)) in pieces.iter().enumerate() {
+        let sep = if out.is_empty() { "" } else { sep };
+        // Keep a cell for the ellipsis unless this is the last piece.
+        let reserve = usize::from(i + 1 < pieces.len());
+        if width_of(&out) + width_of(sep) + width_of(piece) + reserve > width {
+            if width_of(&out) < width {
+                out.push('…');
+            }
+            return out;
+        }
+        out.push_str(sep);
+        out.push_str(piece);
+    }
+    out
+}
+
+#[cfg(test)]
+mod why_tests {
+    use super::fit_why;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| (*x).to_string()).collect()
+    }
+
+    #[test]
+    fn the_why_column_keeps_whole_pieces() {
+        let parts = s(&["bytes_in↑ 52%", "bytes_out↑ 31%"]);
+        let words = s(&["exfiltration", "DDoS"]);
+        let all = "bytes_in↑ 52% bytes_out↑ 31% · exfiltration, DDoS";
+        assert_eq!(fit_why(&parts, &words, 80), all);
+        assert_eq!(fit_why(&parts, &words, all.chars().count()), all);
+        assert_eq!(fit_why(&parts, &words, 14), "bytes_in↑ 52%…");
+        assert_eq!(fit_why(&parts, &words, 30), "bytes_in↑ 52% bytes_out↑ 31%…");
+        // Too narrow for the first piece: only the ellipsis, never "bytes".
+        assert_eq!(fit_why(&parts, &words, 6), "…");
+        assert_eq!(fit_why(&parts, &words, 0), "");
+        assert_eq!(fit_why(&[], &words, 20), "exfiltration, DDoS");
     }
 }
