@@ -617,3 +617,24 @@ fn timeline_has_time_ticks_under_the_charts() {
         }
     }
 }
+
+#[test]
+fn the_why_column_keeps_whole_pieces_at_80_columns() {
+    let mut a = app(Source::Demo);
+    a.update(tui::action::Msg::Resize(80, 24));
+    keys(&mut a, "5");
+    let s = screen(&a, 80, 24);
+    let first = s
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("rank"))
+        .nth(1)
+        .unwrap_or_default();
+    // The year and the country give way to the reason, which is whole or left out.
+    assert!(first.contains("04-25 19:10:00"), "{s}");
+    assert!(first.ends_with("bytes_in↑ 42%…"), "{first:?}");
+    let wide = screen(&a, 160, 30);
+    assert!(
+        wide.contains("bytes_out↓ 26% · exfiltration, bulk transfer"),
+        "{wide}"
+    );
+}

@@ -57,7 +57,9 @@ fn real_records_at_80x24_show_src_ip_without_scrolling() {
     let (csv, _) = crate::common::real_data("real_records_at_80x24_show_src_ip_without_scrolling");
     let a = app(Source::Path(csv.display().to_string()), 80, 24);
     let s = screen(&a, 80, 24);
-    insta::assert_snapshot!("walk4_real_records_80x24", s);
+    // The title line names the file's path, which differs between machines.
+    let body: String = s.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    insta::assert_snapshot!("walk4_real_records_80x24", body);
     let h = header(&s);
     for name in ["creation_time", "src_ip", "s_i_c_code", "bytes_in"] {
         assert!(h.contains(name), "{name} in {h:?}");

@@ -273,13 +273,21 @@ impl AnomaliesState {
                 .map_or(String::new(), |i| ds.cell_text(row, i).into_owned())
         };
         let proba = ctx.classifier.map(|c| c.probability.as_slice());
+        // Below 100 columns the time loses its year and zone and the country goes, so
+        // that the why column keeps room for a piece.
+        let narrow = area.width < 100;
+        let (time_w, cc_w) = if narrow { (14, 0) } else { (20, 3) };
         let mut lines = vec![Line::styled(
             format!(
-                "{:>5} {} {} {} {:>9} {:>9} {:>6}{}  why",
+                "{:>5} {} {} {}{:>9} {:>9} {:>6}{}  why",
                 "rank",
-                pad("time", 20),
+                pad("time", time_w),
                 pad("src_ip", 15),
-                pad("cc", 3),
+                if narrow {
+                    String::new()
+                } else {
+                    format!("{} ", pad("cc", 3))
+                },
                 "bytes in",
                 "bytes out",
                 "score",
@@ -290,7 +298,17 @@ impl AnomaliesState {
         let height = usize::from(area.height.saturating_sub(1));
         let offset = self.cursor.saturating_sub(height.saturating_sub(1));
         // rank, time, src_ip, cc, bytes in and out, score (and P), then two spaces.
-        let fixed = 6 + 21 + 16 + 4 + 10 + 10 + 6 + if proba.is_some() { 6 } else { 0 } + 2;
+        let fixed = 6
+            + time_w
+            + 1
+            + 16
+            + cc_w
+            + usize::from(cc_w > 0)
+            + 10
+            + 10
+            + 6
+            + if proba.is_some() { 6 } else { 0 }
+            + 2;
         let why_width = usize::from(area.width).saturating_sub(fixed);
         for (i, &row) in ctx
             .flagged_rows
@@ -302,6 +320,11 @@ impl AnomaliesState {
             let row = row as usize;
             let rank = det.detection.index.rank_of(row).map_or(0, |r| r + 1);
             let time = ds.start_time(row).map(format_time).unwrap_or_default();
+            // "2024-04-25T19:10:00Z" → "04-25 19:10:00" when narrow.
+            let time = match time.get(5..19) {
+                Some(short) if narrow => short.replacen('T', " ", 1),
+                _ => time,
+            };
             let score = det.scores().get(row).copied().unwrap_or(0.0);
             let (parts, words) =
                 det.explanation_parts(det.explain(ds, row).as_ref(), &det.patterns(ds, row));
@@ -314,10 +337,14 @@ impl AnomaliesState {
             lines.push(Line::from(vec![
                 Span::styled(format!("{rank:>5} "), style),
                 Span::raw(format!(
-                    "{} {} {} ",
-                    pad(&time, 20),
+                    "{} {} {}",
+                    pad(&time, time_w),
                     pad(&cell(&text(row, Role::SrcIp), 15), 15),
-                    pad(&cell(&text(row, Role::Country), 3), 3)
+                    if narrow {
+                        String::new()
+                    } else {
+                        format!("{} ", pad(&cell(&text(row, Role::Country), 3), 3))
+                    }
                 )),
                 Span::raw(format!(
                     "{:>9} {:>9} ",
