@@ -52,13 +52,26 @@ pub fn draw(cursor: usize, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
     if ctx.entities_stale {
         head.push_str(" · recomputing…");
     }
+    let height = usize::from(area.height.saturating_sub(2));
+    let offset = cursor.saturating_sub(height.saturating_sub(1));
+    // The label column is as wide as the longest label on screen (an IPv6 address takes 39).
+    let label_w = run
+        .detection
+        .index
+        .flagged(sel)
+        .skip(offset)
+        .take(height)
+        .map(|e| unicode_width::UnicodeWidthStr::width(cell(&run.grouping.label(e), 40).as_str()))
+        .max()
+        .unwrap_or(0)
+        .clamp(15, 40);
     let mut lines = vec![
         Line::styled(head, t.dim()),
         Line::styled(
             format!(
                 "{:>5} {} {:>8} {:>7}  {}  why",
                 "rank",
-                pad("src_ip", 40),
+                pad("src_ip", label_w),
                 "sessions",
                 "score",
                 pad("behaviour", 14)
@@ -66,8 +79,8 @@ pub fn draw(cursor: usize, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
             t.header(),
         ),
     ];
-    let height = usize::from(area.height.saturating_sub(2));
-    let offset = cursor.saturating_sub(height.saturating_sub(1));
+    // rank, label, sessions, score, behaviour, then two spaces: the reasons get the rest, whole.
+    let why_width = usize::from(area.width).saturating_sub(6 + label_w + 1 + 9 + 9 + 14 + 2);
     for (i, e) in run
         .detection
         .index
@@ -88,12 +101,18 @@ pub fn draw(cursor: usize, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("{:>5} ", i + 1), style),
             Span::raw(format!(
                 "{} {:>8} ",
-                pad(&cell(&run.grouping.label(e), 40), 40),
+                pad(&cell(&run.grouping.label(e), 40), label_w),
                 run.rows(e).len()
             )),
             Span::styled(format!("{score:>7.3}  "), t.alert()),
             Span::styled(pad(&cell(&behaviour, 14), 14), t.warn()),
-            Span::styled(format!("  {}", cell(&contributors(run, e), 80)), t.dim()),
+            Span::styled(
+                format!(
+                    "  {}",
+                    super::anomalies::fit_why(&[], &contributors(run, e), why_width)
+                ),
+                t.dim(),
+            ),
         ]));
     }
     if sel.count == 0 {
@@ -106,15 +125,14 @@ pub fn draw(cursor: usize, ctx: &Ctx<'_>, area: Rect, buf: &mut Buffer) {
 }
 
 /// The fitted features that set this entity apart most (by the forest's contributions).
-fn contributors(run: &crate::detect::entity::EntityRun, e: usize) -> String {
+fn contributors(run: &crate::detect::entity::EntityRun, e: usize) -> Vec<String> {
     let Some(x) = run.explain(e) else {
-        return String::new();
+        return Vec::new();
     };
     x.contributions
         .iter()
         .filter(|c| c.share >= 10.0)
         .take(3)
-        .filter_map(|c| run.fitted.get(c.feature).map(|f| f.name()))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .filter_map(|c| run.fitted.get(c.feature).map(|f| f.name().to_string()))
+        .collect()
 }
