@@ -1,20 +1,10 @@
 //! Issue 19's remaining walkthrough items: the drill-down in plain facts, source rankings with
 //! fan-out, the help and its keys, Records' columns, the Timeline's buckets after narrowing.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use crate::common::explorer::{app, screen};
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use threatlens::tui::app::{App, Source};
-use threatlens::tui::keymap::Keymap;
-use threatlens::tui::theme::Theme;
-use threatlens::tui::{self, event_msg};
-
-fn app(source: Source, w: u16, h: u16) -> App {
-    let mut app = App::new(source, Keymap::default(), Theme { color: false }, None);
-    app.update(tui::action::Msg::Resize(w, h));
-    app.wait_idle();
-    app
-}
+use threatlens::tui::event_msg;
 
 fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) {
     if let Some(a) = event_msg(app, Event::Key(KeyEvent::new(code, mods))) {
@@ -32,19 +22,6 @@ fn keys(app: &mut App, s: &str) {
         };
         press(app, KeyCode::Char(c), mods);
     }
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| f.render_widget(app, f.area())).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 #[test]
