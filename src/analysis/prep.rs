@@ -233,7 +233,7 @@ pub fn duplicate_rows(ds: &Dataset) -> Vec<usize> {
         .par_chunks_mut(BLOCK)
         .enumerate()
         .for_each(|(b, out)| row_hashes(ds, b * BLOCK, out));
-    hashes.par_sort_unstable();
+    super::sort::sort_by_u64_key(&mut hashes, |&h| h);
     let repeated: FxHashSet<u64> = hashes
         .windows(2)
         .filter(|w| w[0] == w[1])

@@ -16,6 +16,7 @@ pub mod derived;
 pub mod lines;
 pub mod packed;
 pub mod schema;
+mod scratch;
 pub mod series;
 
 use std::borrow::Cow;

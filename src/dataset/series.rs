@@ -7,6 +7,7 @@
 //! It only reads; it allocates nothing per row.
 
 use super::derived::Derived;
+use super::scratch::Block;
 use super::{
     ColumnData, Dataset, Floats, MISSING_TIME, MISSING_U64, NumericSource, Role, Times, UInts,
 };
@@ -237,16 +238,20 @@ impl<'a> SeriesReader<'a> {
     /// the layout is unusual and the per-row path must be used.
     fn fill_fast(&self, first: usize, end: usize, out: &mut [f64]) -> bool {
         let n = end - first;
+        // Reused buffers (no allocation or zeroing per block); every value is written below.
         let times = |t: Option<&Times>| {
-            let mut buf = vec![0i64; n];
-            t.is_some_and(|t| t.copy_range(first, &mut buf))
+            let mut buf = Block::i64s(n);
+            t.is_some_and(|t| t.copy_range(first, buf.as_mut_slice()))
                 .then_some(buf)
         };
         let counts = |c: Count<'_>| {
-            let mut buf = vec![0u64; n];
+            let mut buf = Block::u64s(n);
             match c {
-                Count::Zero => Some(buf),
-                Count::UInt(v) if v.copy_range(first, &mut buf) => Some(buf),
+                Count::Zero => {
+                    buf.as_mut_slice().fill(0);
+                    Some(buf)
+                }
+                Count::UInt(v) if v.copy_range(first, buf.as_mut_slice()) => Some(buf),
                 _ => None,
             }
         };

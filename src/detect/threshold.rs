@@ -8,7 +8,6 @@
 //! touch the forest: it works on any scores, higher = more anomalous.
 
 use super::DetectError;
-use rayon::prelude::*;
 use std::fmt;
 use std::str::FromStr;
 
@@ -126,16 +125,22 @@ impl ScoreIndex {
         if let Some(row) = scores.iter().position(|s| s.is_nan()) {
             return Err(DetectError::NanScore { row });
         }
-        let mut pairs: Vec<(f64, u32)> = scores
+        // Highest score first, ties in row order: a stable radix sort of the rows (already in
+        // row order) by the complement of each score's total-order key.
+        use crate::analysis::sort::{from_total_order_key, sort_by_u64_key, total_order_key};
+        let mut pairs: Vec<(u64, u32)> = scores
             .iter()
             .enumerate()
-            .map(|(r, &s)| (s, r as u32))
+            .map(|(r, &s)| (!total_order_key(s), r as u32))
             .collect();
-        pairs.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        sort_by_u64_key(&mut pairs, |p| p.0);
         // The order first, then the scores written over the pairs' own buffer (an in-place
         // collect) and shrunk: at millions of rows this build is the peak of a detection run.
         let order: Vec<u32> = pairs.iter().map(|p| p.1).collect();
-        let mut sorted: Vec<f64> = pairs.into_iter().map(|p| p.0).collect();
+        let mut sorted: Vec<f64> = pairs
+            .into_iter()
+            .map(|p| from_total_order_key(!p.0))
+            .collect();
         sorted.shrink_to_fit();
         let mut rank = vec![0u32; n];
         for (i, &r) in order.iter().enumerate() {

@@ -90,6 +90,16 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 impl Interner {
     #[inline]
     fn lookup(&self, b: &[u8]) -> Option<u32> {
+        // The value interned last, compared before any hashing: a long value repeated row after
+        // row (a rule name, a source name) is found with one comparison.
+        if let Some((_, c)) = self.last
+            && self
+                .values
+                .get(c as usize)
+                .is_some_and(|v| same_bytes(v, b))
+        {
+            return Some(c);
+        }
         self.lookup_keyed(b, key_of(b))
     }
 
@@ -230,7 +240,17 @@ impl TimeCache {
         {
             return Ok(*value);
         }
-        let v = fields::parse_time(t)?;
+        // Another time column of the record often holds the same text (a log's `time` and its
+        // `creation_time`): the same text parses to the same value.
+        let known = self
+            .last
+            .iter()
+            .find(|(bytes, _)| !bytes.is_empty() && bytes.as_slice() == t)
+            .map(|&(_, v)| v);
+        let v = match known {
+            Some(v) => v,
+            None => fields::parse_time(t)?,
+        };
         if let Some(slot) = self.last.get_mut(col) {
             slot.0.clear();
             slot.0.extend_from_slice(t);
