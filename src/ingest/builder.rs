@@ -90,9 +90,11 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 impl Interner {
     #[inline]
     fn lookup(&self, b: &[u8]) -> Option<u32> {
-        // The value interned last, compared before any hashing: a long value repeated row after
-        // row (a rule name, a source name) is found with one comparison.
-        if let Some((_, c)) = self.last
+        // A long value equal to the one interned last (a rule name, a source name repeated row
+        // after row) is found with one comparison, without hashing it. (Short values are
+        // compared as integers below.)
+        if b.len() > 7
+            && let Some((_, c)) = self.last
             && self
                 .values
                 .get(c as usize)
@@ -223,12 +225,15 @@ enum Staged {
 #[derive(Debug, Default)]
 struct TimeCache {
     last: Vec<(Vec<u8>, i64)>,
+    /// The columns whose entry in `last` holds a text (the time columns seen so far).
+    filled: Vec<usize>,
 }
 
 impl TimeCache {
     fn new(columns: usize) -> Self {
         TimeCache {
             last: (0..columns).map(|_| (Vec::new(), 0)).collect(),
+            filled: Vec::new(),
         }
     }
 
@@ -243,15 +248,19 @@ impl TimeCache {
         // Another time column of the record often holds the same text (a log's `time` and its
         // `creation_time`): the same text parses to the same value.
         let known = self
-            .last
+            .filled
             .iter()
-            .find(|(bytes, _)| !bytes.is_empty() && bytes.as_slice() == t)
+            .filter_map(|&c| self.last.get(c))
+            .find(|(bytes, _)| bytes.as_slice() == t)
             .map(|&(_, v)| v);
         let v = match known {
             Some(v) => v,
             None => fields::parse_time(t)?,
         };
         if let Some(slot) = self.last.get_mut(col) {
+            if slot.0.is_empty() && !t.is_empty() {
+                self.filled.push(col);
+            }
             slot.0.clear();
             slot.0.extend_from_slice(t);
             slot.1 = v;
