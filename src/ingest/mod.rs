@@ -123,6 +123,7 @@ pub struct LoadProgress {
     pub bytes_read: AtomicU64,
     /// Total input bytes (on disk), 0 when unknown.
     pub total_bytes: AtomicU64,
+    /// Rows parsed so far, over every file of a folder.
     pub rows: AtomicU64,
     pub cancel: AtomicBool,
 }
@@ -699,6 +700,8 @@ impl<'a> Loader<'a> {
         // buffer of the block being parsed, and the one to read the next block into.
         let mut pending: Vec<builder::ChunkOut> = Vec::new();
         let mut spare = Block::take();
+        // Rows already added to the progress count (shared by every file of a folder).
+        let mut reported = 0;
         loop {
             self.fill(BLOCK_BYTES)?;
             if self.eof {
@@ -767,9 +770,7 @@ impl<'a> Loader<'a> {
                 },
                 || {
                     merge_all(&mut merger, &mut pending);
-                    self.progress
-                        .rows
-                        .store(merger.rows as u64, Ordering::Relaxed);
+                    report_rows(&self.progress, &mut reported, merger.rows);
                     self.fill(BLOCK_BYTES)
                 },
             );
@@ -786,6 +787,7 @@ impl<'a> Loader<'a> {
             }
         }
         merge_all(&mut merger, &mut pending);
+        report_rows(&self.progress, &mut reported, merger.rows);
         self.finish(merger, headers)
     }
 
@@ -894,6 +896,13 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// Adds the rows merged since the last report to the progress count.
+fn report_rows(progress: &LoadProgress, reported: &mut usize, rows: usize) {
+    let new = rows.saturating_sub(*reported);
+    progress.rows.fetch_add(new as u64, Ordering::Relaxed);
+    *reported = rows;
+}
+
 /// Merges parsed chunks in order, leaving `pending` empty.
 fn merge_all(merger: &mut Merger, pending: &mut Vec<builder::ChunkOut>) {
     for out in pending.drain(..) {
@@ -978,6 +987,21 @@ mod progress_tests {
                 load_reader("t", Box::new(std::io::Cursor::new(bytes)), progress.clone()).unwrap();
             assert_eq!(ds.rows, rows);
             assert_eq!(progress.bytes_read.load(Ordering::Relaxed), len);
+            assert_eq!(progress.rows.load(Ordering::Relaxed), rows as u64);
         }
+    }
+
+    #[test]
+    fn a_folder_counts_the_rows_of_every_file_as_they_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = Vec::new();
+        crate::demo::write_demo(&mut csv, 500, 3).unwrap();
+        for i in 0..3 {
+            std::fs::write(dir.path().join(format!("part{i}.csv")), &csv).unwrap();
+        }
+        let progress = LoadProgress::new();
+        let ds = load_path(dir.path().to_str().unwrap(), progress.clone()).unwrap();
+        assert_eq!(ds.rows, 1500);
+        assert_eq!(progress.rows.load(Ordering::Relaxed), 1500);
     }
 }
