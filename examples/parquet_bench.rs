@@ -2,8 +2,8 @@
 //! threatlens reading it.
 //!
 //! `cargo run --release --example parquet_bench -- make FILE [ROWS] [gzip|snappy|zstd]` writes
-//! about ROWS (default 5 M) flow records of the `demo --format vpc-flow` traffic as one Parquet
-//! file with S3's schema, 1 M rows per row group. `… -- load FILE [RUNS]` loads it RUNS times
+//! the `demo --format vpc-flow` traffic for ROWS (default 5 M) as one Parquet file with S3's
+//! schema, 1 M rows per row group (5 M gives 7,226,422 records: sessions span several records). `… -- load FILE [RUNS]` loads it RUNS times
 //! (default 3) as `threatlens FILE` does and prints rows and seconds per run. `bench/parquet.sh`
 //! compares it with `pyarrow.parquet.read_table(…).to_pandas()` on the same file.
 
