@@ -31,6 +31,9 @@ use crate::sql::Dialect;
 use crate::sql::pages::{self, SessionColumns};
 use crate::sql::views::RankOrder;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
 mod views;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -28,7 +28,7 @@ impl Widget for &RemoteApp {
             (None, Some(f)) => format!("  filter: {}", inert(f)),
             (None, None) => String::new(),
         };
-        Paragraph::new(format!("threatlens — {}{filter}", inert(&self.name())))
+        Paragraph::new(format!("threatlens{filter} — {}", inert(&self.name())))
             .style(Style::new().add_modifier(Modifier::BOLD))
             .render(title, buf);
         let spans: Vec<Span<'_>> = TABS

@@ -107,12 +107,7 @@ impl RemoteApp {
                 self.cursor = 0;
             }
             Key::Enter => self.open_detail(),
-            Key::Back => {
-                if self.detail.take().is_none() && self.cancel_running() {
-                    self.status = Some("query cancelled: r asks again".into());
-                    return;
-                }
-            }
+            Key::Back if self.detail.take().is_none() && self.cancel_by_user() => return,
             Key::Filter => self.input = Some(self.filter.clone().unwrap_or_default()),
             Key::Retry => return self.retry(),
             _ => {}

@@ -13,6 +13,7 @@
 mod draw;
 mod keys;
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
 
 use crate::analysis::rankings::RankBy;
@@ -265,6 +266,18 @@ impl RemoteApp {
             }
             None => false,
         }
+    }
+
+    /// Esc: cancels the running query and leaves its view unasked until r (true when one ran).
+    pub fn cancel_by_user(&mut self) -> bool {
+        let Some(key) = self.running.as_ref().map(|r| r.key.clone()) else {
+            return false;
+        };
+        self.cancel_running();
+        self.failed = Some(key);
+        self.error = Some("cancelled".into());
+        self.status = Some("query cancelled: r asks again".into());
+        true
     }
 
     /// Takes the answers that arrived; true when the screen changed.
