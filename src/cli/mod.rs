@@ -10,6 +10,7 @@ pub mod detect;
 pub mod doctor;
 pub mod engine;
 pub mod entity;
+pub mod explore_remote;
 pub mod follow;
 pub mod launch;
 pub mod output;
@@ -45,6 +46,8 @@ pub struct Cli {
     pub input: window::ExplorerInputArgs,
     #[command(flatten)]
     pub follow: follow::ExploreFollowArgs,
+    #[command(flatten)]
+    pub engine: engine::EngineArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,6 +265,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
         Some(Command::Doctor(a)) => doctor::cmd_doctor(&a),
         Some(Command::Completions(a)) => shell::cmd_completions(&a),
         Some(Command::Man) => shell::cmd_man(),
+        None if cli.engine.engine.is_some() => explore_remote::explore(&cli.files, &cli.engine),
         None => explore(&cli.files, cli.config.as_deref(), &cli.input, &cli.follow),
     };
     drop(bar);

@@ -401,6 +401,9 @@ impl Source for LocalSource {
             .map(|&r| {
                 let patterns = det.patterns(&self.ds, r);
                 Anomaly {
+                    cells: (0..self.ds.columns.len())
+                        .map(|c| self.ds.cell_text(r, c).into_owned())
+                        .collect(),
                     id: self.ds.origin_row(r) as RowId,
                     score: det.scores().get(r).copied().unwrap_or(f64::NAN),
                     rank: index.rank_of(r).map_or(0, |k| k + 1),

@@ -48,6 +48,7 @@ pub mod facts;
 pub mod follow;
 pub mod local;
 pub mod remote;
+pub mod remote_source;
 pub mod search;
 #[cfg(feature = "spark")]
 pub mod spark;
@@ -177,6 +178,8 @@ pub struct AnomalyQuery {
 /// One flagged row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Anomaly {
+    /// The row's cells, one per column of [`SourceInfo::columns`] (not sanitised).
+    pub cells: Vec<String>,
     pub id: RowId,
     pub score: f64,
     /// 1-based rank among every scored row.

@@ -78,6 +78,8 @@ pub struct EngineDetection {
     /// with the same columns (`None` when no row is flagged), and the engine's score of each.
     pub top: Option<Dataset>,
     pub top_scores: Vec<f64>,
+    /// The id of each top row (`sql::pages::row_id`: the hash of its cells).
+    pub top_ids: Vec<u64>,
 }
 
 fn sql_err(e: SqlError) -> EngineError {
@@ -317,7 +319,7 @@ impl Remote {
     }
 
     /// Distinct values of `column` in `view` (missing counted as one value, as locally).
-    fn distinct(
+    pub fn distinct(
         &self,
         view: &str,
         column: &str,
@@ -492,8 +494,15 @@ impl Remote {
             .query("SET spark.sql.codegen.hugeMethodLimit=8000", cancel);
         // Scored once into the cache (memory, then disk): the threshold, the count and the top
         // rows read the cached scores instead of scoring every row three times.
+        // Each row's id (the hash of its cells) beside its score, for the explorer's drill-down.
+        let id = crate::sql::pages::row_id(D, &columns).map_err(sql_err)?;
         self.engine.query(
-            &format!("CACHE TABLE {} AS {select}", ident(&scored)?),
+            &format!(
+                "CACHE TABLE {} AS SELECT {id} AS {}, * FROM ({select}) AS {}",
+                ident(&scored)?,
+                ident(crate::sql::pages::ID)?,
+                ident("__tl_scoring")?
+            ),
             cancel,
         )?;
         let result = self.flag(&scored, contamination, limit, cancel);
@@ -543,18 +552,24 @@ impl Remote {
             &format!("SELECT * FROM {rel} WHERE {above} ORDER BY {score} DESC LIMIT {limit}"),
             cancel,
         )?;
+        // Columns: the id, the table's, the score.
         let at = t.columns.len().saturating_sub(1);
         let top_scores = t
             .rows
             .iter()
             .map(|r| r.get(at).and_then(Cell::number).unwrap_or(f64::NAN))
             .collect();
+        let top_ids = t
+            .rows
+            .iter()
+            .map(|r| r.first().and_then(Cell::integer).unwrap_or(0) as u64)
+            .collect();
         let without_score = Table {
-            columns: t.columns[..at].to_vec(),
+            columns: t.columns.get(1..at).unwrap_or_default().to_vec(),
             rows: t
                 .rows
                 .iter()
-                .map(|r| r[..at.min(r.len())].to_vec())
+                .map(|r| r.get(1..at.min(r.len())).unwrap_or_default().to_vec())
                 .collect(),
         };
         Ok(EngineDetection {
@@ -567,6 +582,7 @@ impl Remote {
                 Some(dataset(&self.name, &without_score)?)
             },
             top_scores,
+            top_ids,
         })
     }
 }

@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
+/// How long the per-query check that the server's port still accepts may take.
+const REACH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A connected Spark Connect session.
 pub struct SparkEngine {
     session: SparkSession,
@@ -86,7 +89,11 @@ impl SparkEngine {
 
     fn failed(&self, e: &SparkError) -> EngineError {
         let cause = self.endpoint.redact(&one_line(&e.to_string()));
-        if e.grpc_code.is_some_and(|c| c == 14 || c == 4) || cause.contains("transport error") {
+        // A server shutting down answers "Cannot call methods on a stopped SparkContext".
+        if e.grpc_code.is_some_and(|c| c == 14 || c == 4)
+            || cause.contains("transport error")
+            || cause.contains("stopped SparkContext")
+        {
             EngineError::Unreachable {
                 at: self.endpoint.shown(),
                 cause,
@@ -133,6 +140,9 @@ impl SqlEngine for SparkEngine {
     }
 
     fn query(&self, sql: &str, cancel: &AtomicBool) -> Result<Table, EngineError> {
+        // A server that went away fails here at once: the client itself would retry it with
+        // backoff for minutes, holding the explorer's session.
+        reach(&self.endpoint, REACH_TIMEOUT)?;
         std::thread::scope(|s| {
             let job = s.spawn(|| self.collect(sql));
             while !job.is_finished() {

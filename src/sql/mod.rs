@@ -8,6 +8,7 @@
 //! (backticks, quotes, semicolons, comments, backslashes, control characters), and this module's
 //! property tests prove it. It runs no query and knows no engine client.
 
+pub mod pages;
 pub mod relation;
 pub mod score;
 pub mod stepped;

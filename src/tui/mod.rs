@@ -26,6 +26,7 @@ pub mod keymap;
 pub mod popup;
 mod popup_keys;
 pub mod prompt;
+pub mod remote;
 pub mod render;
 pub mod supervised;
 pub mod tabs;

@@ -138,3 +138,7 @@ fn a_listener_that_never_answers_times_out_with_exit_1() {
 #[cfg(feature = "spark")]
 #[path = "spark_parity.rs"]
 mod parity;
+
+#[cfg(feature = "spark")]
+#[path = "spark_explorer.rs"]
+mod explorer;
