@@ -154,6 +154,6 @@ mod tests {
     #[test]
     fn an_id_above_i64_max_round_trips_as_the_engines_signed_hash() {
         let sql = by_id_select(D, "v", &["a".into()], u64::MAX).unwrap();
-        assert!(sql.contains("= -1 LIMIT 1"), "{sql}");
+        assert!(sql.contains("= (-1) LIMIT 1"), "{sql}");
     }
 }
