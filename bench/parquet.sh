@@ -10,6 +10,8 @@
 #   threatlens:               ingest::load_path (what `threatlens FILE` and `summary` do to read it)
 #   pyarrow + pandas:         pq.read_table(FILE).to_pandas()
 #   pyarrow alone:            pq.read_table(FILE)  (an Arrow table, not yet usable as pandas)
+#   threatlens (BASE):        the same with BASE=path, an earlier build of parquet_bench, run
+#                             just before it on each file (a before/after comparison in one run)
 # pyarrow and pandas come from PyPI into a venv under WORKDIR, or $PYTHON if it has both.
 # Wall-clock figures depend on the machine's load: say so when recording them.
 set -euo pipefail
@@ -44,6 +46,9 @@ for i in $(seq 1 "$runs"); do
   for codec in gzip snappy zstd; do
     file="$work/flows-$codec.parquet"
     echo "== $codec ($(du -h "$file" | cut -f1)), run $i, $(uptime | sed 's/.*load/load/')"
+    if [ -n "${BASE:-}" ]; then
+      printf '  BASE: '; run "$BASE" load "$file" 1
+    fi
     run "$BIN" load "$file" 1
     run "$py" -c "
 import time, pyarrow.parquet as pq

@@ -198,6 +198,12 @@ pub fn parse_time(b: &[u8]) -> Result<i64, FieldError> {
 fn parse_epoch(b: &[u8]) -> Result<i64, FieldError> {
     let s = std::str::from_utf8(b).map_err(|_| FieldError::BadTimestamp)?;
     let x: f64 = s.parse().map_err(|_| FieldError::BadTimestamp)?;
+    epoch_of(x)
+}
+
+/// Epoch seconds or milliseconds (values of 10^11 and above are milliseconds) as epoch
+/// milliseconds: what [`parse_time`] makes of a number written out in digits.
+pub fn epoch_of(x: f64) -> Result<i64, FieldError> {
     if !x.is_finite() {
         return Err(FieldError::BadTimestamp);
     }

@@ -14,32 +14,37 @@ use crate::dataset::{
     Codes, Column, ColumnData, Dataset, Dict, Floats, LineMap, LoadFacts, MISSING_TIME,
     MISSING_U64, Reject, RejectReport, Role, Times, UInts,
 };
-use rustc_hash::FxHashMap;
-use std::hash::Hash;
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
 
-/// Value → code of a dictionary under construction.
+/// Value → code of a dictionary under construction whose values so far are `values`.
 trait Lookup<T>: Default {
-    fn get(&self, v: &T) -> Option<u32>;
-    fn insert(&mut self, v: &T, code: u32);
+    fn get(&self, v: &T, values: &[T]) -> Option<u32>;
+    fn insert(&mut self, v: &T, code: u32, values: &[T]);
 }
 
-/// Any hashable value, cloned as the key.
-#[derive(Debug)]
-struct Plain<T>(FxHashMap<T, u32>);
+/// Any hashable value: codes found by the value's hash, the value kept only in the
+/// dictionary (one copy of each distinct text, not two).
+#[derive(Debug, Default)]
+struct Plain(HashTable<u32>);
 
-impl<T> Default for Plain<T> {
-    fn default() -> Self {
-        Plain(FxHashMap::default())
+impl<T: Eq + Hash> Lookup<T> for Plain {
+    fn get(&self, v: &T, values: &[T]) -> Option<u32> {
+        let found = self.0.find(FxBuildHasher.hash_one(v), |&c| {
+            values.get(c as usize) == Some(v)
+        });
+        found.copied()
     }
-}
-
-impl<T: Clone + Eq + Hash> Lookup<T> for Plain<T> {
-    fn get(&self, v: &T) -> Option<u32> {
-        self.0.get(v).copied()
-    }
-    fn insert(&mut self, v: &T, code: u32) {
-        self.0.insert(v.clone(), code);
+    fn insert(&mut self, v: &T, code: u32, values: &[T]) {
+        let rehash = |&c: &u32| {
+            values
+                .get(c as usize)
+                .map_or(0, |x| FxBuildHasher.hash_one(x))
+        };
+        self.0
+            .insert_unique(FxBuildHasher.hash_one(v), code, rehash);
     }
 }
 
@@ -52,13 +57,13 @@ struct Addresses {
 }
 
 impl Lookup<Option<IpAddr>> for Addresses {
-    fn get(&self, v: &Option<IpAddr>) -> Option<u32> {
+    fn get(&self, v: &Option<IpAddr>, _: &[Option<IpAddr>]) -> Option<u32> {
         match v {
             Some(IpAddr::V4(a)) => self.v4.get(&u32::from(*a)).copied(),
             v => self.other.get(v).copied(),
         }
     }
-    fn insert(&mut self, v: &Option<IpAddr>, code: u32) {
+    fn insert(&mut self, v: &Option<IpAddr>, code: u32, _: &[Option<IpAddr>]) {
         match v {
             Some(IpAddr::V4(a)) => self.v4.insert(u32::from(*a), code),
             v => self.other.insert(*v, code),
@@ -68,7 +73,7 @@ impl Lookup<Option<IpAddr>> for Addresses {
 
 /// A dictionary under construction with its value → code index.
 #[derive(Debug, Default)]
-struct Building<T, L = Plain<T>> {
+struct Building<T, L = Plain> {
     codes: Codes,
     values: Vec<T>,
     index: L,
@@ -76,12 +81,12 @@ struct Building<T, L = Plain<T>> {
 
 impl<T: Clone + Eq + Hash, L: Lookup<T>> Building<T, L> {
     fn code_of(&mut self, v: &T) -> u32 {
-        if let Some(c) = self.index.get(v) {
+        if let Some(c) = self.index.get(v, &self.values) {
             return c;
         }
         let c = self.values.len() as u32;
+        self.index.insert(v, c, &self.values);
         self.values.push(v.clone());
-        self.index.insert(v, c);
         c
     }
 

@@ -242,12 +242,12 @@ pub fn count_of(n: Num) -> Result<u64, FieldError> {
 /// Epoch seconds or milliseconds (values of 10^11 and above are milliseconds), as the text
 /// loader reads them.
 pub fn epoch_ms(n: Num) -> Result<i64, FieldError> {
-    let text = match n {
-        Num::I(v) => v.to_string(),
-        Num::U(v) => v.to_string(),
-        Num::F(v) => v.to_string(),
-    };
-    fields::parse_time(text.as_bytes())
+    match n {
+        // An integer's digits parse to the nearest f64 (as `as` rounds): no text needed.
+        Num::I(v) => fields::epoch_of(v as f64),
+        Num::U(v) => fields::epoch_of(v as f64),
+        Num::F(v) => fields::parse_time(v.to_string().as_bytes()),
+    }
 }
 
 /// Calls `f` with each row's time in epoch milliseconds (`Ok(None)` for a null). Timestamps
@@ -339,6 +339,32 @@ mod tests {
                 Err(FieldError::BadTimestamp)
             ]
         );
+    }
+
+    #[test]
+    fn integer_epochs_read_as_their_digits_do() {
+        let ints = [
+            0,
+            1,
+            -1,
+            1_418_530_010,
+            99_999_999_999,
+            100_000_000_000,
+            1_714_086_000_123,
+            -62_135_596_800,
+            8_200_000_000_000_000_000,
+            9_007_199_254_740_993,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for v in ints {
+            let text = fields::parse_time(v.to_string().as_bytes());
+            assert_eq!(epoch_ms(Num::I(v)), text, "{v}");
+        }
+        for v in [0, 1_418_530_010, 1_714_086_000_123, u64::MAX - 1, u64::MAX] {
+            let text = fields::parse_time(v.to_string().as_bytes());
+            assert_eq!(epoch_ms(Num::U(v)), text, "{v}");
+        }
     }
 
     #[test]

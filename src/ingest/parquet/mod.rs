@@ -13,13 +13,14 @@
 //! terminal and never panics on input.
 
 mod convert;
+mod intern;
 pub mod write;
 
 use super::{IngestError, LoadProgress, builder, fields::FieldError};
 use crate::dataset::schema::{self, RoleType};
 use crate::dataset::{
-    Codes, Column, ColumnData, Dataset, Dict, Floats, LoadFacts, MISSING_TIME, MISSING_U64, Reject,
-    Role, StatusSpan, Times, UInts,
+    Column, ColumnData, Dataset, Floats, LoadFacts, MISSING_TIME, MISSING_U64, Reject, Role,
+    StatusSpan, Times, UInts,
 };
 use ::parquet::arrow::ProjectionMask;
 use ::parquet::arrow::arrow_reader::{
@@ -28,10 +29,9 @@ use ::parquet::arrow::arrow_reader::{
 use arrow_array::{Array, RecordBatch};
 use bytes::Bytes;
 use convert::{Natural, Num};
+use intern::{Addresses, Texts};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
 /// The bytes a Parquet file starts (and ends) with.
@@ -307,7 +307,13 @@ impl Group<'_> {
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| cause(&e))?;
-        let mut acc = Accumulator::new(self.plans);
+        let rows = self
+            .meta
+            .metadata()
+            .row_groups()
+            .get(self.index)
+            .map_or(0, |g| usize::try_from(g.num_rows()).unwrap_or(0));
+        let mut acc = Accumulator::new(self.plans, rows);
         let mut row = self.first_row;
         for batch in reader {
             if self.progress.cancel.load(Ordering::Relaxed) {
@@ -329,12 +335,15 @@ enum Values {
     U(Vec<u64>),
     F(Vec<f64>),
     T(Vec<i64>),
-    /// Interned text; for addresses, each value's parsed address (`None`: not an address).
-    Dict {
-        index: FxHashMap<Box<str>, u32>,
-        values: Vec<Box<str>>,
+    /// Interned text.
+    Text {
+        dict: Texts,
         codes: Vec<u32>,
-        ips: Option<Vec<Option<Option<IpAddr>>>>,
+    },
+    /// Interned addresses (no text kept).
+    Ip {
+        dict: Addresses,
+        codes: Vec<u32>,
     },
 }
 
@@ -356,18 +365,21 @@ enum Staged {
 }
 
 impl<'a> Accumulator<'a> {
-    fn new(plans: &'a [Plan]) -> Self {
+    /// For a row group of `rows` records: each column is sized for all of them at once.
+    fn new(plans: &'a [Plan], rows: usize) -> Self {
         let cols = plans
             .iter()
             .map(|p| match p.kind {
-                RoleType::UInt => Values::U(Vec::new()),
-                RoleType::Float => Values::F(Vec::new()),
-                RoleType::Time => Values::T(Vec::new()),
-                RoleType::Ip | RoleType::Text => Values::Dict {
-                    index: FxHashMap::default(),
-                    values: Vec::new(),
-                    codes: Vec::new(),
-                    ips: (p.kind == RoleType::Ip).then(Vec::new),
+                RoleType::UInt => Values::U(Vec::with_capacity(rows)),
+                RoleType::Float => Values::F(Vec::with_capacity(rows)),
+                RoleType::Time => Values::T(Vec::with_capacity(rows)),
+                RoleType::Ip => Values::Ip {
+                    dict: Addresses::default(),
+                    codes: Vec::with_capacity(rows),
+                },
+                RoleType::Text => Values::Text {
+                    dict: Texts::default(),
+                    codes: Vec::with_capacity(rows),
                 },
             })
             .collect();
@@ -383,24 +395,30 @@ impl<'a> Accumulator<'a> {
     /// Adds a batch whose first record is record `first` (0-based) of the file.
     fn push(&mut self, batch: &RecordBatch, first: u64) {
         let n = batch.num_rows();
-        let mut bad: Vec<Option<Reject>> = vec![None; n];
+        // Whether each record is rejected, and the rejects (the first bad value of each).
+        let mut bad: Vec<bool> = vec![false; n];
+        let mut found: Vec<(usize, Reject)> = Vec::new();
         let mut staged = Vec::with_capacity(self.plans.len());
         for (j, plan) in self.plans.iter().enumerate() {
             let array = batch.column(j).as_ref();
             let mut fail = |i: usize, e: FieldError, shown: &str| {
-                if let Some(slot @ None) = bad.get_mut(i) {
-                    *slot = Some(Reject {
-                        line: first + i as u64 + 1,
-                        column: Some(plan.name.clone()),
-                        kind: e.kind().into(),
-                        message: format!(
-                            "record {}: {}: {} ({})",
-                            first + i as u64 + 1,
-                            e.kind(),
-                            builder::quote_value(shown.as_bytes()),
-                            e.hint()
-                        ),
-                    });
+                if let Some(slot @ false) = bad.get_mut(i) {
+                    *slot = true;
+                    found.push((
+                        i,
+                        Reject {
+                            line: first + i as u64 + 1,
+                            column: Some(plan.name.clone()),
+                            kind: e.kind().into(),
+                            message: format!(
+                                "record {}: {}: {} ({})",
+                                first + i as u64 + 1,
+                                e.kind(),
+                                builder::quote_value(shown.as_bytes()),
+                                e.hint()
+                            ),
+                        },
+                    ));
                 }
             };
             let col = self.cols.get_mut(j);
@@ -413,15 +431,17 @@ impl<'a> Accumulator<'a> {
             };
             append(col, s, &keep);
         }
-        for r in bad.into_iter().flatten() {
+        // In record order, as they are listed.
+        found.sort_by_key(|(i, _)| *i);
+        for (_, r) in found {
             self.rejects.push(r);
         }
         self.rows += keep.iter().filter(|k| **k).count();
     }
 
     /// Counts each good record's log status; keeps the good flow records.
-    fn statuses_of(&mut self, staged: &[Staged], bad: &[Option<Reject>]) -> Vec<bool> {
-        let mut keep: Vec<bool> = bad.iter().map(Option::is_none).collect();
+    fn statuses_of(&mut self, staged: &[Staged], bad: &[bool]) -> Vec<bool> {
+        let mut keep: Vec<bool> = bad.iter().map(|b| !b).collect();
         let find = |r: Role| self.plans.iter().position(|p| p.role == Some(r));
         let Some(s) = find(Role::LogStatus) else {
             return keep;
@@ -431,13 +451,13 @@ impl<'a> Accumulator<'a> {
             _ => None,
         };
         let (start, end) = (find(Role::Start), find(Role::End));
-        let (Some(Staged::Codes(codes)), Some(Values::Dict { values, .. })) =
+        let (Some(Staged::Codes(codes)), Some(Values::Text { dict, .. })) =
             (staged.get(s), self.cols.get(s))
         else {
             return keep;
         };
         for (i, k) in keep.iter_mut().enumerate() {
-            let Some(v) = codes.get(i).and_then(|c| values.get(*c as usize)) else {
+            let Some(v) = codes.get(i).and_then(|c| dict.get(*c)) else {
                 continue;
             };
             let v = v.trim();
@@ -546,46 +566,33 @@ fn stage(
         }
         RoleType::Ip | RoleType::Text => {
             let mut codes = vec![0u32; n];
-            if let Some(Values::Dict {
-                index, values, ips, ..
-            }) = col
-            {
-                convert::each_text(array, &mut |i, v| {
-                    let t = v.unwrap_or("");
-                    let code = match index.get(t) {
-                        Some(c) => *c,
-                        None => {
-                            let c = values.len() as u32;
-                            index.insert(t.into(), c);
-                            values.push(t.into());
-                            if let Some(ips) = ips.as_mut() {
-                                ips.push(parse_ip(t));
-                            }
-                            c
+            match col {
+                Some(Values::Text { dict, .. }) => {
+                    convert::each_text(array, &mut |i, v| {
+                        if let Some(slot) = codes.get_mut(i) {
+                            *slot = dict.code_of(v.unwrap_or(""));
                         }
-                    };
-                    if let Some(ips) = ips.as_ref()
-                        && ips.get(code as usize).is_some_and(Option::is_none)
-                    {
-                        fail(i, FieldError::BadIp, t);
-                    }
-                    if let Some(slot) = codes.get_mut(i) {
-                        *slot = code;
-                    }
-                });
+                    });
+                }
+                Some(Values::Ip { dict, .. }) => {
+                    // A value that is not an address rejects its record: its code is unused.
+                    convert::each_text(array, &mut |i, v| {
+                        let t = v.unwrap_or("");
+                        match intern::address(t) {
+                            Some(ip) => {
+                                if let Some(slot) = codes.get_mut(i) {
+                                    *slot = dict.code_of(ip);
+                                }
+                            }
+                            None => fail(i, FieldError::BadIp, t),
+                        }
+                    });
+                }
+                _ => {}
             }
             Staged::Codes(codes)
         }
     }
-}
-
-/// An address, no address (missing, `-`), or `None` when the text is not an address.
-fn parse_ip(t: &str) -> Option<Option<IpAddr>> {
-    let t = t.trim();
-    if convert::is_missing(t) {
-        return Some(None);
-    }
-    super::fields::parse_ip(t.as_bytes()).ok().map(Some)
 }
 
 fn shown(v: Num) -> String {
@@ -605,7 +612,9 @@ fn append(col: &mut Values, staged: Staged, keep: &[bool]) {
         (Values::U(v), Staged::U(s)) => kept(v, &s, keep),
         (Values::F(v), Staged::F(s)) => kept(v, &s, keep),
         (Values::T(v), Staged::T(s)) => kept(v, &s, keep),
-        (Values::Dict { codes, .. }, Staged::Codes(s)) => kept(codes, &s, keep),
+        (Values::Text { codes, .. } | Values::Ip { codes, .. }, Staged::Codes(s)) => {
+            kept(codes, &s, keep)
+        }
         _ => {}
     }
 }
@@ -616,46 +625,7 @@ fn finish_values(v: Values) -> ColumnData {
         Values::U(v) => ColumnData::UInt(UInts::from(v)),
         Values::F(v) => ColumnData::Float(Floats::from(v)),
         Values::T(v) => ColumnData::Time(Times::from(v)),
-        Values::Dict {
-            values, codes, ips, ..
-        } => match ips {
-            Some(ips) => {
-                let ips: Vec<Option<IpAddr>> = ips.into_iter().map(Option::flatten).collect();
-                ColumnData::Ip(compact(&ips, &codes))
-            }
-            None => ColumnData::Text(compact(&values, &codes)),
-        },
-    }
-}
-
-/// A dictionary of the used values (equal values folded into one entry), in first-use order.
-fn compact<T: Clone + Eq + std::hash::Hash>(values: &[T], codes: &[u32]) -> Dict<T> {
-    let mut remap: Vec<Option<u32>> = vec![None; values.len()];
-    let mut index: FxHashMap<&T, u32> = FxHashMap::default();
-    let mut out_values: Vec<T> = Vec::new();
-    let mut out = Codes::with_capacity(codes.len());
-    for &c in codes {
-        let code = match remap.get(c as usize).copied().flatten() {
-            Some(x) => x,
-            None => {
-                let Some(v) = values.get(c as usize) else {
-                    continue;
-                };
-                let x = *index.entry(v).or_insert_with(|| {
-                    out_values.push(v.clone());
-                    (out_values.len() - 1) as u32
-                });
-                if let Some(slot) = remap.get_mut(c as usize) {
-                    *slot = Some(x);
-                }
-                x
-            }
-        };
-        out.push(code);
-    }
-    out.shrink_to_fit();
-    Dict {
-        codes: out,
-        values: out_values,
+        Values::Text { dict, codes } => ColumnData::Text(dict.finish(&codes)),
+        Values::Ip { dict, codes } => ColumnData::Ip(dict.finish(&codes)),
     }
 }
