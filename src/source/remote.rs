@@ -209,6 +209,35 @@ impl Remote {
         crate::sql::score::raw_value(D, &ident(view)?, &input).map_err(sql_err)
     }
 
+    /// The correlation matrix of the numeric sources (`exprs`, named as in `numeric`) over
+    /// `view`: one query of centred sums, r as the local matrix computes it.
+    fn correlation(
+        &self,
+        view: &str,
+        exprs: &[String],
+        numeric: &[(String, crate::analysis::stats::Stats)],
+        cancel: &AtomicBool,
+    ) -> Result<Ordered<Ordered<Option<f64>>>, EngineError> {
+        if exprs.is_empty() {
+            return Ok(Ordered(Vec::new()));
+        }
+        let sql = views::correlation_select(D, view, exprs).map_err(sql_err)?;
+        let t = self.engine.query(&sql, cancel)?;
+        let row: Vec<Option<f64>> = t
+            .one_row("the correlations")?
+            .iter()
+            .map(Cell::number)
+            .collect();
+        let matrix = views::correlation_from_row(exprs.len(), &row);
+        let names = || numeric.iter().map(|(n, _)| n.clone());
+        Ok(Ordered(
+            names()
+                .zip(matrix)
+                .map(|(a, row)| (a, Ordered(names().zip(row).collect())))
+                .collect(),
+        ))
+    }
+
     /// The summary of `view`, as `summary` prints it for a file: statistics of every numeric
     /// column and derived feature, countries and source IPs ranked, the time range, hourly totals.
     pub fn summary(
@@ -219,9 +248,11 @@ impl Remote {
     ) -> Result<Summary, EngineError> {
         let rows = self.count(view, cancel)?;
         let mut numeric = Vec::new();
+        let mut exprs = Vec::new();
         // As a file's summary: a flow log's ports are identifiers, not quantities.
         for src in crate::analysis::summary::summary_sources(&self.probe) {
             let expr = self.source_expr(view, src)?;
+            exprs.push(expr.clone());
             let sql = views::summary_select_expr(D, view, &expr).map_err(sql_err)?;
             let t = self.engine.query(&sql, cancel)?;
             let row = t.one_row("the statistics")?;
@@ -231,6 +262,7 @@ impl Remote {
             }
             numeric.push((self.probe.source_name(src), views::stats_from_row(&values)));
         }
+        let pearson_correlation = self.correlation(view, &exprs, &numeric, cancel)?;
         let countries = match self.role_name(Role::Country) {
             Some(c) => self.ranking(view, &c, RankOrder::Sessions, top, cancel)?,
             None => Vec::new(),
@@ -276,7 +308,7 @@ impl Remote {
                 first: Vec::new(),
             },
             numeric: Ordered(numeric),
-            pearson_correlation: Ordered(Vec::new()),
+            pearson_correlation,
             countries: countries
                 .into_iter()
                 .map(|r| CountryRow {

@@ -103,8 +103,14 @@ fn ident_score(model: &Model, d: Dialect) -> Result<String, SqlError> {
     if denominator == 0.0 || model.forest.is_empty() {
         return d.number(0.5);
     }
+    // Each tree column is read twice (`GREATEST(t, t)` is `t`): an optimizer folds a column read
+    // once into the expression that reads it, which put all 100 trees back into one
+    // expression, and Spark's code generator, which keeps the text of every level of the
+    // left-deep `+`, ran the Connect server out of memory on 10 000 flow records. Read twice, a
+    // costly column stays in its own projection. The sum stays left to right, as locally,
+    // so the scores are the same bits.
     let sum: Vec<String> = (0..model.forest.len())
-        .map(|t| format!("__tl_t{t}"))
+        .map(|t| format!("GREATEST(__tl_t{t},__tl_t{t})"))
         .collect();
     Ok(format!(
         "POWER(2e0,-(({})/{}))",

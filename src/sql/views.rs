@@ -50,6 +50,80 @@ pub fn summary_select_expr(d: Dialect, relation: &str, expr: &str) -> Result<Str
     ))
 }
 
+/// One query returning, for every pair `i <= j` of `exprs` (numeric SQL this crate built, over
+/// `relation`'s columns) in row-major order, the three centred sums Pearson's r is made of, over
+/// the rows where both values are present: `Σ(x_i − m_i)(x_j − m_j)`, `Σ(x_i − m_i)²`,
+/// `Σ(x_j − m_j)²`, with `m_i`, `m_j` the means over those same rows. Two passes, as the local
+/// matrix sums them, so [`correlation_from_row`] gives the local values.
+pub fn correlation_select(
+    d: Dialect,
+    relation: &str,
+    exprs: &[String],
+) -> Result<String, SqlError> {
+    let rel = d.ident(relation)?;
+    let k = exprs.len();
+    let pairs: Vec<(usize, usize)> = (0..k).flat_map(|i| (i..k).map(move |j| (i, j))).collect();
+    let cols: Vec<String> = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{e} AS x{i}"))
+        .collect();
+    // x_i where x_j is present too (and the reverse): the pair's rows.
+    let both = |a: usize, b: usize| format!("CASE WHEN x{b} IS NOT NULL THEN x{a} END");
+    let means: Vec<String> = pairs
+        .iter()
+        .map(|&(i, j)| {
+            format!(
+                "AVG({}) AS a{i}_{j}, AVG({}) AS b{i}_{j}",
+                both(i, j),
+                both(j, i)
+            )
+        })
+        .collect();
+    let sums: Vec<String> = pairs
+        .iter()
+        .map(|&(i, j)| {
+            let (da, db) = (
+                format!("({} - m.a{i}_{j})", both(i, j)),
+                format!("({} - m.b{i}_{j})", both(j, i)),
+            );
+            format!("SUM({da} * {db}), SUM({da} * {da}), SUM({db} * {db})")
+        })
+        .collect();
+    if pairs.is_empty() {
+        return Err(SqlError::Unsupported("a correlation of no columns"));
+    }
+    Ok(format!(
+        "WITH v AS (SELECT {} FROM {rel}),\n\
+         m AS (SELECT {} FROM v)\n\
+         SELECT {} FROM v CROSS JOIN m",
+        cols.join(", "),
+        means.join(", "),
+        sums.join(", ")
+    ))
+}
+
+/// The correlation matrix (`k × k`) from [`correlation_select`]'s row: `None` where a series is
+/// constant over the pair's rows or has fewer than two of them, as locally.
+pub fn correlation_from_row(k: usize, row: &[Option<f64>]) -> Vec<Vec<Option<f64>>> {
+    let mut m = vec![vec![None; k]; k];
+    let pairs = (0..k).flat_map(|i| (i..k).map(move |j| (i, j)));
+    for ((i, j), sums) in pairs.zip(row.chunks(3)) {
+        let r = match sums {
+            [Some(sab), Some(saa), Some(sbb)] => {
+                crate::analysis::stats::pearson_from(*sab, *saa, *sbb)
+            }
+            _ => None,
+        };
+        for (a, b) in [(i, j), (j, i)] {
+            if let Some(cell) = m.get_mut(a).and_then(|row| row.get_mut(b)) {
+                *cell = r;
+            }
+        }
+    }
+    m
+}
+
 /// The statistics from [`summary_select`]'s row (`None` for SQL NULL). The mode is not computed
 /// by the engine and stays `None`.
 pub fn stats_from_row(row: &[Option<f64>; 11]) -> Stats {
@@ -205,5 +279,43 @@ pub fn series_from_rows(
     Series {
         width_secs,
         buckets,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod correlation_tests {
+    use super::*;
+
+    #[test]
+    fn the_pairs_sums_read_back_as_a_symmetric_matrix() {
+        // Pairs (0,0), (0,1), (1,1): r(0,1) = 2 / (2 · 2) = 0.5; series 1 constant in the last pair.
+        let row = [
+            Some(4.0),
+            Some(4.0),
+            Some(4.0),
+            Some(2.0),
+            Some(4.0),
+            Some(4.0),
+            Some(0.0),
+            Some(0.0),
+            Some(0.0),
+        ];
+        let m = correlation_from_row(2, &row);
+        assert_eq!(m[0][0], Some(1.0));
+        assert_eq!((m[0][1], m[1][0]), (Some(0.5), Some(0.5)));
+        assert_eq!(m[1][1], None);
+        // A short or NULL row is no correlation, never a panic.
+        assert_eq!(correlation_from_row(2, &[None])[0][1], None);
+    }
+
+    #[test]
+    fn the_query_quotes_the_relation_and_names_every_pair() {
+        let exprs = vec!["x".to_string(), "y".to_string()];
+        let sql = correlation_select(Dialect::Spark, "we`ird; --", &exprs).unwrap();
+        assert!(sql.contains("FROM `we``ird; --`"), "{sql}");
+        assert_eq!(sql.matches("AVG(").count(), 6);
+        assert_eq!(sql.matches("SUM(").count(), 9);
+        assert!(correlation_select(Dialect::Spark, "t", &[]).is_err());
     }
 }

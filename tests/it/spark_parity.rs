@@ -65,8 +65,34 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
 }
 
+/// A saved model's detection locally and in the engine (`--engine-rows limit`): the same rows,
+/// flagged count, threshold and top scores (to 1e-12).
+fn assert_same_detection(local: &Value, there: &Value, limit: usize) {
+    assert_eq!(local["rows"], there["rows"]);
+    assert_eq!(local["anomalies"], there["anomalies"]);
+    let (lt, rt) = (
+        local["threshold"].as_f64().unwrap(),
+        there["threshold"].as_f64().unwrap(),
+    );
+    assert!((lt - rt).abs() <= 1e-12, "threshold {lt} vs {rt}");
+    let scores = |v: &Value| -> Vec<f64> {
+        v["flagged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["score"].as_f64().unwrap())
+            .collect()
+    };
+    let (ls, rs) = (scores(local), scores(there));
+    assert!(!ls.is_empty(), "nothing flagged");
+    assert_eq!(rs.len(), limit.min(ls.len()));
+    for (i, (a, b)) in ls.iter().zip(&rs).enumerate() {
+        assert!((a - b).abs() <= 1e-12, "rank {}: {a} vs {b}", i + 1);
+    }
+}
+
 /// Every statistic of every numeric source equal to 1e-9 relative (the mode is not computed by
-/// the engine); rankings, time range and hourly totals equal.
+/// the engine), every correlation to 1e-9; rankings, time range and hourly totals equal.
 fn assert_same_summary(local: &Value, remote: &Value) {
     assert_eq!(local["rows"], remote["rows"]);
     let (ln, rn) = (
@@ -88,6 +114,26 @@ fn assert_same_summary(local: &Value, remote: &Value) {
             match (lv.as_f64(), rv.as_f64()) {
                 (Some(a), Some(b)) => assert!(close(a, b, 1e-9), "{name}.{stat}: {a} vs {b}"),
                 _ => assert_eq!(lv, rv, "{name}.{stat}"),
+            }
+        }
+    }
+    // Pearson's r of every pair, to 1e-9 (r is within ±1, so absolute); `null` where local has none.
+    let (lc, rc) = (
+        local["pearson_correlation"].as_object().unwrap(),
+        remote["pearson_correlation"].as_object().unwrap(),
+    );
+    assert_eq!(
+        lc.keys().collect::<Vec<_>>(),
+        rc.keys().collect::<Vec<_>>(),
+        "correlation rows"
+    );
+    assert!(!lc.is_empty(), "no correlation matrix");
+    for (a, lrow) in lc {
+        for (b, lv) in lrow.as_object().unwrap() {
+            let rv = &rc[a][b];
+            match (lv.as_f64(), rv.as_f64()) {
+                (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9, "r({a}, {b}): {x} vs {y}"),
+                _ => assert_eq!(lv, rv, "r({a}, {b})"),
             }
         }
     }
@@ -169,26 +215,7 @@ fn cloudwatch_summary_filter_and_saved_model_scores_equal_local_in_spark() {
         "200",
     ]));
     let there = json(&args(&a));
-    assert_eq!(local["rows"], there["rows"]);
-    assert_eq!(local["anomalies"], there["anomalies"]);
-    let (lt, rt) = (
-        local["threshold"].as_f64().unwrap(),
-        there["threshold"].as_f64().unwrap(),
-    );
-    assert!((lt - rt).abs() <= 1e-12, "threshold {lt} vs {rt}");
-    let scores = |v: &Value| -> Vec<f64> {
-        v["flagged"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["score"].as_f64().unwrap())
-            .collect()
-    };
-    let (ls, rs) = (scores(&local), scores(&there));
-    assert_eq!(rs.len(), 200.min(ls.len()));
-    for (i, (a, b)) in ls.iter().zip(&rs).enumerate() {
-        assert!((a - b).abs() <= 1e-12, "rank {}: {a} vs {b}", i + 1);
-    }
+    assert_same_detection(&local, &there, 200);
 
     // Fitting in the engine: reproducible for a seed.
     let mut a = vec!["detect".to_string()];
@@ -216,7 +243,7 @@ fn cloudwatch_summary_filter_and_saved_model_scores_equal_local_in_spark() {
 
 #[test]
 #[ignore = "needs a Spark Connect server (CI starts one)"]
-fn flow_log_summary_equals_local_in_spark() {
+fn flow_log_summary_and_detection_equal_local_in_spark() {
     let url = spark("flow-log parity");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("flows");
@@ -254,6 +281,33 @@ fn flow_log_summary_equals_local_in_spark() {
         "json",
     ]);
     assert_same_summary(&local, &there);
+    // Detection over flow records in the engine: the default features (bytes, packets, duration,
+    // bytes per packet) of 100 trees once ran the Connect server out of memory generating code.
+    let model = dir.path().join("flow-model.json");
+    let local = json(&[
+        "detect",
+        logs.to_str().unwrap(),
+        "--format",
+        "json",
+        "--save-model",
+        model.to_str().unwrap(),
+    ]);
+    let there = json(&[
+        "detect",
+        "--engine-timeout",
+        WAIT,
+        "--engine",
+        &url,
+        "--table",
+        &table,
+        "--format",
+        "json",
+        "--model",
+        model.to_str().unwrap(),
+        "--engine-rows",
+        "50",
+    ]);
+    assert_same_detection(&local, &there, 50);
     sql(
         engine.as_ref(),
         &format!(

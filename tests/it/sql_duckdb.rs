@@ -419,3 +419,62 @@ fn timeline_buckets_in_duckdb_equal_the_local_series() {
         assert_eq!(series_from_rows(width, &rows), local, "width {asked}");
     }
 }
+
+#[test]
+#[ignore = "needs duckdb (THREATLENS_PYTHON; CI installs it)"]
+fn correlations_in_duckdb_equal_the_local_ones() {
+    use threatlens::analysis::stats::pearson;
+    use threatlens::dataset::NumericSource;
+    use threatlens::sql::views::{correlation_from_row, correlation_select};
+    let py = duckdb_python("correlations_in_duckdb_equal_the_local_ones");
+    let dir = tempfile::tempdir().unwrap();
+    // Missing values in different rows of b and c (each pair has its own rows), a constant k.
+    let mut text = String::from("a,b,c,k\n");
+    for i in 0..600u64 {
+        let a = (i * 7919 % 1000) as f64 / 3.0;
+        let b = if i % 7 == 0 {
+            String::new()
+        } else {
+            format!("{}", a * 2.5 + (i % 13) as f64)
+        };
+        let c = if i % 5 == 0 {
+            String::new()
+        } else {
+            format!("{}", 1e6 - (i * i % 977) as f64)
+        };
+        text.push_str(&format!("{a},{b},{c},4\n"));
+    }
+    let csv = dir.path().join("corr.csv");
+    std::fs::write(&csv, text).unwrap();
+    let ds = threatlens::ingest::load_path(
+        csv.to_str().unwrap(),
+        threatlens::ingest::LoadProgress::new(),
+    )
+    .unwrap();
+    let names = ["a", "b", "c", "k"];
+    let exprs: Vec<String> = names
+        .iter()
+        .map(|c| format!("TRY_CAST({} AS DOUBLE)", Dialect::DuckDb.ident(c).unwrap()))
+        .collect();
+    let sql = correlation_select(Dialect::DuckDb, "input", &exprs).unwrap();
+    let rows = duckdb_rows(&py, &csv, &sql);
+    assert_eq!(rows.len(), 1);
+    let row: Vec<Option<f64>> = rows[0].iter().map(|v| v.parse().ok()).collect();
+    let engine = correlation_from_row(names.len(), &row);
+    let values: Vec<Vec<f64>> = names
+        .iter()
+        .map(|c| ds.values(NumericSource::Column(ds.column_index(c).unwrap())))
+        .collect();
+    for (i, a) in names.iter().enumerate() {
+        for (j, b) in names.iter().enumerate() {
+            let local = pearson(&values[i], &values[j]);
+            match (engine[i][j], local) {
+                (Some(e), Some(l)) => assert!((e - l).abs() <= 1e-12, "r({a}, {b}): {e} vs {l}"),
+                (e, l) => assert_eq!(e, l, "r({a}, {b})"),
+            }
+        }
+    }
+    // The constant column has no correlation; the others do.
+    assert_eq!(engine[3][0], None);
+    assert!(engine[0][1].unwrap() > 0.9 && engine[1][2].is_some());
+}

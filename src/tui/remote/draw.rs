@@ -235,6 +235,10 @@ fn timeline_lines(t: &crate::source::Timeline, width: usize) -> Vec<Line<'static
         s.buckets.len(),
         crate::analysis::timeseries::width_name(s.width_secs)
     ))];
+    out.push(Line::from(format!(
+        "{:<20}  {:>8}  {:>14}",
+        "bucket start", "sessions", "bytes in"
+    )));
     for b in &s.buckets {
         let n = (b.sessions as usize * bar).div_ceil(max as usize);
         out.push(Line::from(format!(

@@ -237,6 +237,7 @@ fn every_tab_shows_its_remote_view_or_says_it_cannot() {
     let expect = [
         (2, "fake-summary-source"),
         (3, "42"),
+        (3, "bucket start"),
         (4, "top-of-src_ip"),
         (5, "bytes_in far above the median"),
         (6, "not computed over an engine yet"),
