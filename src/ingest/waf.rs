@@ -50,7 +50,11 @@ pub enum Sniffed {
     Other,
 }
 
-/// Judges the first line of (decompressed) input.
+/// Lines of the head a JSON input is judged by: a first line that is not a WAF object (a stray
+/// array, a truncated record) does not make the file CSV.
+const SNIFF_LINES: usize = 64;
+
+/// Judges the first line of (decompressed) input; for JSON, the first [`SNIFF_LINES`] lines.
 pub fn sniff(head: &[u8]) -> Sniffed {
     let start = head
         .iter()
@@ -60,13 +64,16 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     let line = rest
         .get(..memchr::memchr(b'\n', rest).unwrap_or(rest.len()))
         .unwrap_or(&[]);
-    if line.first() == Some(&b'{') {
-        return match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(m)) if m.get("httpRequest").is_some_and(Value::is_object) => {
-                Sniffed::Waf
-            }
-            _ => Sniffed::Other,
-        };
+    if matches!(line.first(), Some(b'{' | b'[')) {
+        let waf = rest
+            .split(|b| *b == b'\n')
+            .take(SNIFF_LINES)
+            .filter(|l| l.trim_ascii_start().first() == Some(&b'{'))
+            .any(|l| {
+                matches!(serde_json::from_slice::<Value>(l),
+                    Ok(Value::Object(m)) if m.get("httpRequest").is_some_and(Value::is_object))
+            });
+        return if waf { Sniffed::Waf } else { Sniffed::Other };
     }
     let text = String::from_utf8_lossy(line);
     let names: Vec<&str> = text
@@ -289,6 +296,16 @@ mod tests {
             Sniffed::Waf
         );
         assert_eq!(sniff(b"{\"a\":1}\n"), Sniffed::Other);
+        // A first line that is not a WAF object (an array, a cut record) does not hide the rest.
+        assert_eq!(
+            sniff(b"[1,2]\n{\"timestamp\":1,\"httpRequest\":{}}\n"),
+            Sniffed::Waf
+        );
+        assert_eq!(
+            sniff(b"{\"timest\n  {\"timestamp\":1,\"httpRequest\":{}}\n"),
+            Sniffed::Waf
+        );
+        assert_eq!(sniff(b"[1,2]\n[3]\n"), Sniffed::Other);
         assert_eq!(sniff(b"@timestamp,@message\n"), Sniffed::Insights);
         assert_eq!(
             sniff(b"\"@timestamp\",\"@message\",\"@logStream\"\r\n"),

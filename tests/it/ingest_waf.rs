@@ -107,3 +107,17 @@ fn insights_exports_split_their_messages_by_the_format() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("'nonsense' is not a flow-log field"));
 }
+
+#[test]
+fn a_waf_file_whose_first_line_is_not_an_object_still_loads_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("[1,2]\n{WAF}");
+    let p = write(&dir, "first-bad.jsonl", text.as_bytes());
+    let ds = load_path(&p, LoadProgress::new()).unwrap();
+    assert_eq!(ds.rows, 2);
+    let rejects: Vec<String> = ds.rejects.details.iter().map(describe_reject).collect();
+    assert!(
+        rejects[0].starts_with("line 1: not a JSON object: '[1,2]'"),
+        "{rejects:?}"
+    );
+}
