@@ -203,16 +203,7 @@ impl Source for LocalSource {
         SourceInfo {
             name: self.ds.source.clone(),
             rows: self.ds.rows,
-            columns: self
-                .ds
-                .columns
-                .iter()
-                .map(|c| ColumnInfo {
-                    name: c.name.clone(),
-                    kind: c.data.kind(),
-                    numeric: c.data.is_numeric(),
-                })
-                .collect(),
+            columns: ColumnInfo::all(&self.ds.columns),
             rejected: self.ds.rejects.total,
             model_rows: self.det.as_ref().map_or(0, |d| d.scores().len()),
         }

@@ -251,6 +251,20 @@ pub struct ColumnInfo {
     pub numeric: bool,
 }
 
+impl ColumnInfo {
+    /// Every column of a dataset, described.
+    pub fn all(columns: &[crate::dataset::Column]) -> Vec<ColumnInfo> {
+        columns
+            .iter()
+            .map(|c| ColumnInfo {
+                name: c.name.clone(),
+                kind: c.data.kind(),
+                numeric: c.data.is_numeric(),
+            })
+            .collect()
+    }
+}
+
 /// What a source holds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceInfo {

@@ -100,15 +100,7 @@ impl RemoteSource {
         let info = SourceInfo {
             name: remote.name().to_string(),
             rows: 0,
-            columns: probe
-                .columns
-                .iter()
-                .map(|c| ColumnInfo {
-                    name: c.name.clone(),
-                    kind: c.data.kind(),
-                    numeric: c.data.is_numeric(),
-                })
-                .collect(),
+            columns: ColumnInfo::all(&probe.columns),
             rejected: 0,
             model_rows: self.detected().map_or(0, |d| d.model.fitted_rows),
         };
