@@ -245,7 +245,10 @@ impl App {
     /// The only place state changes.
     pub fn update(&mut self, msg: Msg) {
         match msg {
-            Msg::Key(action) => self.on_action(action),
+            Msg::Key(action) => {
+                self.on_action(action);
+                self.follow_moved();
+            }
             Msg::Worker(result) => self.on_result(result),
             Msg::Tick => self.tick = self.tick.wrapping_add(1),
             Msg::Resize(w, h) => self.size = (w, h),

@@ -55,6 +55,20 @@ impl App {
             .map(|e| e.row.key.clone())
     }
 
+    /// After a key: the cursors a pending restore will put back are the ones the user has just
+    /// moved to (a `G` pressed while a refreshed view was on its way was undone when it came).
+    pub(super) fn follow_moved(&mut self) {
+        if self.follow.as_ref().is_some_and(|f| f.keep.is_some()) {
+            let now = self.keep_now();
+            if let Some(keep) = self.follow.as_mut().and_then(|f| f.keep.as_mut()) {
+                *keep = Keep {
+                    status: keep.status.take(),
+                    ..now
+                };
+            }
+        }
+    }
+
     /// After every message: the marker clears on the Anomalies tab, the feed learns the cut,
     /// the per-entity cursor goes back to its entity, and once a refreshed view has arrived,
     /// Records follows the end if it was there (else stays on its row) and the selections are
