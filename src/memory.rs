@@ -22,3 +22,28 @@ pub fn tune() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     }
 }
+
+/// Blocks up to this size come from the allocator's heap once [`for_analysis`] has run.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const ANALYSIS_MMAP_THRESHOLD: i32 = 32 * 1024 * 1024;
+
+/// Free heap memory the allocator keeps for reuse once [`for_analysis`] has run.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const ANALYSIS_TRIM_THRESHOLD: i32 = 1024 * 1024 * 1024;
+
+/// Switches to settings for the phase after a one-shot load: the data no longer grows, and
+/// statistics and detection allocate and free many short-lived buffers of a column's size
+/// (megabytes each). Mapped on their own, each would be returned to the system when freed and
+/// its pages faulted in and zeroed again by the next one; kept in the heap, they are reused.
+/// Only for headless commands that load once and then analyse (a followed or explored dataset
+/// keeps growing, and keeps [`tune`]'s settings).
+pub fn for_analysis() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` takes the allocator's lock and only changes two of its thresholds
+    // (glibc itself raises them from `free` while threads run); a failure leaves the
+    // current settings, which is harmless.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, ANALYSIS_MMAP_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, ANALYSIS_TRIM_THRESHOLD);
+    }
+}

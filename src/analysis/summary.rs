@@ -12,6 +12,7 @@ use super::rankings::{self, ByteAgg, RankBy};
 use super::stats::{self, Stats};
 use super::timeseries;
 use crate::dataset::{Dataset, NumericSource, Reject, Role, SchemaMode, format_time};
+use rayon::prelude::*;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::collections::BTreeMap;
 
@@ -144,11 +145,11 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
     let mut laps = crate::timing::Laps::start();
     let sources = summary_sources(ds);
     let names: Vec<String> = sources.iter().map(|&s| ds.source_name(s)).collect();
-    // One series in memory at a time: computed, sorted in place, described, dropped. (Reading a
-    // series is parallel; describing several at once would hold several copies, and a report
-    // already runs detection beside this.)
+    // Each series is computed, sorted in place, described and dropped; the series are taken by
+    // the cores as they come free (sorting one is a single-threaded pass), so at most one series
+    // and its sort buffer per core are held at a time.
     let described: Vec<Stats> = sources
-        .iter()
+        .par_iter()
         .map(|&s| stats::describe_owned(rows.series(ds, s)))
         .collect();
     laps.lap("summary: describe");

@@ -322,6 +322,7 @@ pub fn cmd_detect(a: &DetectArgs) -> Result<(), Failure> {
         return super::remote::cmd_detect(a);
     }
     let ds = crate::timing::phase("load", || load_input(&a.input))?;
+    crate::memory::for_analysis();
     if !a.entity.by.is_empty() {
         return super::entity::cmd_entities(&ds, a);
     }

@@ -333,6 +333,7 @@ fn cmd_summary(a: &SummaryArgs) -> Result<(), Failure> {
         check_target(&Target::from_arg(Some(path)), a.force)?;
     }
     let ds = crate::timing::phase("load", || load_input(&a.input))?;
+    crate::memory::for_analysis();
     let opts = summary::SummaryOptions {
         top: a.top,
         ..summary::SummaryOptions::default()
@@ -387,17 +388,26 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
     }
     check_target(&Target::from_arg(a.output.as_deref()), a.force)?;
     let ds = phase("load", || load_input(&a.input))?;
-    // Detection and the statistics are independent: both at once, sharing the cores, unless
-    // their working copies together (about 64 bytes a row at their peaks) would be large: then
-    // one after the other, so a big file's peak memory is the larger of the two, not the sum.
+    crate::memory::for_analysis();
+    // Detection, the statistics and the per-source detection are independent: all at once,
+    // sharing the cores, unless their working copies together (about 64 bytes a row at their
+    // peaks) would be large: then one after the other, so a big file's peak memory is the
+    // largest of them, not the sum.
     let detection = || phase("detect", || detect::run_detection(&ds, &a.detect));
     let statistics = || phase("summary", || crate::report::findings::summary_for(&ds));
-    let (outcome, summary) = if ds.rows.saturating_mul(64) <= CONCURRENT_WORK_BYTES {
-        rayon::join(detection, statistics)
+    let sources = || {
+        phase("sources", || {
+            let params = entity::EntityOptions::default().params(&a.detect);
+            crate::report::sources::suspicious_sources(&ds, params, a.detect.contamination)
+        })
+    };
+    let ((outcome, summary), suspicious) = if ds.rows.saturating_mul(64) <= CONCURRENT_WORK_BYTES {
+        rayon::join(|| rayon::join(detection, statistics), sources)
     } else {
         // The statistics first: what they leave behind is small, what detection keeps is not.
         let summary = statistics();
-        (detection(), summary)
+        let suspicious = sources();
+        ((detection(), summary), suspicious)
     };
     let outcome = outcome?;
     let rule = format!("contamination {}", outcome.contamination);
@@ -411,10 +421,7 @@ fn cmd_report(a: &ReportArgs) -> Result<(), Failure> {
             summary,
         )
     });
-    findings.suspicious_sources = phase("sources", || {
-        let params = entity::EntityOptions::default().params(&a.detect);
-        crate::report::sources::suspicious_sources(&ds, params, outcome.contamination)
-    });
+    findings.suspicious_sources = suspicious;
     let text = phase("render", || match a.format {
         ReportFormat::Md => Ok(crate::report::markdown::render(&findings)),
         ReportFormat::Html => Ok(crate::report::html::render(&findings)),
