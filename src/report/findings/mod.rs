@@ -342,7 +342,10 @@ fn build_in(
         .flagged(selection)
         .filter(|&r| c.in_view(r))
         .collect();
-    let sections = sections::all(&c, rule);
+    let (sections, flow_patterns) = rayon::join(
+        || sections::all(&c, rule),
+        || crate::analysis::flow_patterns::find_in(ds, all),
+    );
     let mut f = Findings {
         overview,
         anomalies: sections.anomalies,
@@ -355,7 +358,7 @@ fn build_in(
         evaluation,
         recommendations: Vec::new(),
         summary,
-        flow_patterns: crate::analysis::flow_patterns::find_in(ds, all),
+        flow_patterns,
     };
     f.recommendations = recommend::recommendations(&f);
     f
