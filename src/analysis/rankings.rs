@@ -61,6 +61,13 @@ pub struct ByteAgg {
     pub count: u64,
 }
 
+impl ByteAgg {
+    /// The sum, or `None` when no session had a value (the table has no such column).
+    pub fn total(&self) -> Option<u128> {
+        (self.count > 0).then_some(self.sum)
+    }
+}
+
 /// One entity's traffic.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RankRow {

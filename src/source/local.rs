@@ -349,8 +349,8 @@ impl Source for LocalSource {
                 flagged: flagged.get(r.group as usize).copied().unwrap_or(0),
                 max_score: max.get(r.group as usize).copied().flatten(),
                 sessions: r.sessions,
-                bytes_in: r.bytes_in.sum,
-                bytes_out: r.bytes_out.sum,
+                bytes_in: r.bytes_in.total(),
+                bytes_out: r.bytes_out.total(),
                 key: r.key,
             })
             .collect();

@@ -147,8 +147,9 @@ pub struct RankingQuery {
 pub struct RankedRow {
     pub key: String,
     pub sessions: u64,
-    pub bytes_in: u128,
-    pub bytes_out: u128,
+    /// Byte sums; `None` when no session has a value (a flow log has no bytes out).
+    pub bytes_in: Option<u128>,
+    pub bytes_out: Option<u128>,
     /// Flagged sessions under the scope's rule.
     pub flagged: u64,
     pub max_score: Option<f64>,

@@ -107,8 +107,8 @@ impl Source for RemoteSource {
                     .map(|r| RankedRow {
                         key: r.key,
                         sessions: r.sessions,
-                        bytes_in: r.bytes_in.sum,
-                        bytes_out: r.bytes_out.sum,
+                        bytes_in: r.bytes_in.total(),
+                        bytes_out: r.bytes_out.total(),
                         flagged: 0,
                         max_score: None,
                         dst_ports: None,

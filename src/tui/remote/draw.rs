@@ -134,8 +134,8 @@ impl RemoteApp {
                     "{:<40} {:>10} {:>16} {:>16}",
                     clip(&inert(&row.key), 40),
                     row.sessions,
-                    row.bytes_in,
-                    row.bytes_out
+                    sum_or_dash(row.bytes_in),
+                    sum_or_dash(row.bytes_out)
                 ),
                 i == self.cursor,
             ));
@@ -298,4 +298,9 @@ fn detail_lines(d: &crate::source::RecordDetail) -> Vec<Line<'static>> {
         }
     }
     out
+}
+
+/// A byte sum, or a dash when the table has no such bytes.
+fn sum_or_dash(v: Option<u128>) -> String {
+    v.map_or_else(|| "—".to_string(), |v| v.to_string())
 }

@@ -129,8 +129,8 @@ impl Source for Fake {
             rows: vec![RankedRow {
                 key: format!("top-of-{}", q.key),
                 sessions: 5,
-                bytes_in: 10,
-                bytes_out: 20,
+                bytes_in: Some(10),
+                bytes_out: None,
                 flagged: 0,
                 max_score: None,
                 dst_ports: None,
@@ -417,4 +417,20 @@ fn hostile_cells_are_drawn_inert() {
     let s = screen(&app);
     assert!(s.contains("\\x1b[2J"), "{s}");
     assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s}");
+}
+
+#[test]
+fn a_ranking_without_bytes_out_shows_a_dash_not_zero() {
+    let fake = Arc::new(Fake::default());
+    let mut app = app(fake);
+    wait_idle(&mut app);
+    press(&mut app, "4");
+    wait_idle(&mut app);
+    let s = screen(&app);
+    let line = s
+        .lines()
+        .find(|l| l.contains("top-of-src_ip"))
+        .unwrap_or_else(|| panic!("no ranking row:\n{s}"));
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert!(cells.ends_with(&["5", "10", "—"]), "{line}");
 }
