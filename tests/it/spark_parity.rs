@@ -93,19 +93,32 @@ fn assert_same_detection(local: &Value, there: &Value, limit: usize) {
     }
 }
 
+/// The objects under `field` of both answers, asserted to have the same keys in the same order.
+fn same_keys<'a>(
+    local: &'a Value,
+    remote: &'a Value,
+    field: &str,
+) -> (
+    &'a serde_json::Map<String, Value>,
+    &'a serde_json::Map<String, Value>,
+) {
+    let (l, r) = (
+        local[field].as_object().unwrap(),
+        remote[field].as_object().unwrap(),
+    );
+    assert_eq!(
+        l.keys().collect::<Vec<_>>(),
+        r.keys().collect::<Vec<_>>(),
+        "{field}"
+    );
+    (l, r)
+}
+
 /// Every statistic of every numeric source equal to 1e-9 relative (the mode is not computed by
 /// the engine), every correlation to 1e-9; rankings, time range and hourly totals equal.
 fn assert_same_summary(local: &Value, remote: &Value) {
     assert_eq!(local["rows"], remote["rows"]);
-    let (ln, rn) = (
-        local["numeric"].as_object().unwrap(),
-        remote["numeric"].as_object().unwrap(),
-    );
-    assert_eq!(
-        ln.keys().collect::<Vec<_>>(),
-        rn.keys().collect::<Vec<_>>(),
-        "numeric sources"
-    );
+    let (ln, rn) = same_keys(local, remote, "numeric");
     for (name, l) in ln {
         let r = &rn[name];
         for (stat, lv) in l.as_object().unwrap() {
@@ -120,15 +133,7 @@ fn assert_same_summary(local: &Value, remote: &Value) {
         }
     }
     // Pearson's r of every pair, to 1e-9 (r is within ±1, so absolute); `null` where local has none.
-    let (lc, rc) = (
-        local["pearson_correlation"].as_object().unwrap(),
-        remote["pearson_correlation"].as_object().unwrap(),
-    );
-    assert_eq!(
-        lc.keys().collect::<Vec<_>>(),
-        rc.keys().collect::<Vec<_>>(),
-        "correlation rows"
-    );
+    let (lc, rc) = same_keys(local, remote, "pearson_correlation");
     assert!(!lc.is_empty(), "no correlation matrix");
     for (a, lrow) in lc {
         for (b, lv) in lrow.as_object().unwrap() {

@@ -134,8 +134,8 @@ impl RemoteApp {
                     "{:<40} {:>10} {:>16} {:>16}",
                     clip(&inert(&row.key), 40),
                     row.sessions,
-                    sum_or_dash(row.bytes_in),
-                    sum_or_dash(row.bytes_out)
+                    or_dash(row.bytes_in),
+                    or_dash(row.bytes_out)
                 ),
                 i == self.cursor,
             ));
@@ -261,7 +261,7 @@ fn detail_lines(d: &crate::source::RecordDetail) -> Vec<Line<'static>> {
         out.push(Line::from(format!("  {:<24} {}", inert(k), inert(v))));
     }
     for (k, v) in &d.derived {
-        let v = v.map_or("—".to_string(), |x| format!("{x}"));
+        let v = or_dash(*v);
         out.push(Line::from(format!("  {:<24} {v}", inert(k))));
     }
     if let Some(score) = d.record.score {
@@ -292,15 +292,15 @@ fn detail_lines(d: &crate::source::RecordDetail) -> Vec<Line<'static>> {
             out.push(Line::from(format!(
                 "  {}  in {}  out {}",
                 x.start.map_or("—".into(), crate::dataset::format_time),
-                x.bytes_in.map_or("—".into(), |v| v.to_string()),
-                x.bytes_out.map_or("—".into(), |v| v.to_string()),
+                or_dash(x.bytes_in),
+                or_dash(x.bytes_out),
             )));
         }
     }
     out
 }
 
-/// A byte sum, or a dash when the table has no such bytes.
-fn sum_or_dash(v: Option<u128>) -> String {
+/// A value, or a dash when there is none.
+fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "—".to_string(), |v| v.to_string())
 }
