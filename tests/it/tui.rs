@@ -638,3 +638,24 @@ fn the_why_column_keeps_whole_pieces_at_80_columns() {
         "{wide}"
     );
 }
+
+#[test]
+fn flow_log_rankings_show_a_dash_for_the_bytes_out_they_do_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in threatlens::demo_flow::files(2_000, 1).unwrap() {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let mut a = app(Source::Path(dir.path().display().to_string()));
+    keys(&mut a, "4");
+    let s = screen(&a, 160, 36);
+    let row = s
+        .lines()
+        .find(|l| l.starts_with("10.0.1.10 "))
+        .unwrap_or_else(|| panic!("no row of 10.0.1.10:\n{s}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    // key, sessions, bar, bytes in, bytes out: a dash, not 0.
+    assert!(cells.contains(&"—"), "{row}");
+    assert!(!cells.contains(&"0"), "{row}");
+}

@@ -267,8 +267,8 @@ impl RankingsState {
                 ),
                 Span::raw(format!(
                     " {:>9} {:>9} ",
-                    compact(e.row.bytes_in.sum as f64),
-                    compact(e.row.bytes_out.sum as f64)
+                    bytes(&e.row.bytes_in),
+                    bytes(&e.row.bytes_out)
                 )),
                 Span::raw(if reach {
                     let n = |x: Option<u64>| x.map_or("—".to_string(), |x| x.to_string());
@@ -287,4 +287,10 @@ impl RankingsState {
         }
         Paragraph::new(lines).render(area, buf);
     }
+}
+
+/// A byte sum, compact, or a dash when no session has the column (a flow log has no bytes out).
+fn bytes(b: &crate::analysis::rankings::ByteAgg) -> String {
+    b.total()
+        .map_or_else(|| "—".to_string(), |s| compact(s as f64))
 }
