@@ -142,24 +142,59 @@ pub fn summary_sources(ds: &Dataset) -> Vec<crate::dataset::NumericSource> {
 }
 
 pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary {
-    let mut laps = crate::timing::Laps::start();
+    use crate::timing::phase;
     let sources = summary_sources(ds);
     let names: Vec<String> = sources.iter().map(|&s| ds.source_name(s)).collect();
     // Each series is computed, sorted in place, described and dropped; the series are taken by
     // the cores as they come free (sorting one is a single-threaded pass), so at most one series
-    // and its sort buffer per core are held at a time.
-    let described: Vec<Stats> = sources
-        .par_iter()
-        .map(|&s| stats::describe_owned(rows.series(ds, s)))
-        .collect();
-    laps.lap("summary: describe");
-    let complete: Vec<bool> = described.iter().map(|st| st.missing == 0).collect();
-    let known: Vec<(NumericSource, &Stats)> = sources.iter().copied().zip(&described).collect();
-    // Independent passes over the data: at once.
-    let (matrix, data_quality) = rayon::join(
-        || correlation::matrix(ds, &sources, rows, &complete),
-        || prep::quality_with(ds, rows, &known),
-    );
+    // and its sort buffer per core are held at a time. The correlation and data-quality passes
+    // reuse what the descriptions found.
+    let numbers = || {
+        let described: Vec<Stats> = phase("summary: describe", || {
+            sources
+                .par_iter()
+                .map(|&s| stats::describe_owned(rows.series(ds, s)))
+                .collect()
+        });
+        let complete: Vec<bool> = described.iter().map(|st| st.missing == 0).collect();
+        let known: Vec<(NumericSource, &Stats)> = sources.iter().copied().zip(&described).collect();
+        let (matrix, data_quality) = phase("summary: correlation + quality", || {
+            rayon::join(
+                || correlation::matrix(ds, &sources, rows, &complete),
+                || prep::quality_with(ds, rows, &known),
+            )
+        });
+        (described, matrix, data_quality)
+    };
+    let (ip_order, src_ips_by) = if ds.role(Role::BytesIn).is_some() {
+        (RankBy::BytesIn, "bytes_in")
+    } else {
+        (RankBy::Sessions, "sessions")
+    };
+    // The rankings and the hourly totals need nothing from the numbers: beside them, so the
+    // cores that finish one pass take the next (they share the machine with detection) instead
+    // of the summary ending on one core.
+    let rankings = || {
+        rayon::join(
+            || {
+                phase("summary: countries", || {
+                    ds.role_index(Role::Country)
+                        .map(|i| rankings::rank(ds, i, rows, RankBy::Sessions))
+                        .unwrap_or_default()
+                })
+            },
+            || {
+                phase("summary: ips", || {
+                    ds.role_index(Role::SrcIp)
+                        .map(|i| rankings::rank(ds, i, rows, ip_order))
+                        .unwrap_or_default()
+                })
+            },
+        )
+    };
+    let times = || phase("summary: time", || hourly_totals(ds, rows));
+    let ((described, matrix, data_quality), ((countries, ips), (range, hourly, hourly_note))) =
+        rayon::join(numbers, || rayon::join(rankings, times));
     let pearson_correlation = Ordered(
         names
             .iter()
@@ -167,42 +202,9 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
             .map(|(a, row)| (a.clone(), Ordered(names.iter().cloned().zip(row).collect())))
             .collect(),
     );
-    laps.lap("summary: correlation + quality");
     let numeric = Ordered(names.into_iter().zip(described).collect());
-    let countries = ds
-        .role_index(Role::Country)
-        .map(|i| rankings::rank(ds, i, rows, RankBy::Sessions))
-        .unwrap_or_default();
-    laps.lap("summary: countries");
-    let (ip_order, src_ips_by) = if ds.role(Role::BytesIn).is_some() {
-        (RankBy::BytesIn, "bytes_in")
-    } else {
-        (RankBy::Sessions, "sessions")
-    };
-    let ips = ds
-        .role_index(Role::SrcIp)
-        .map(|i| rankings::rank(ds, i, rows, ip_order))
-        .unwrap_or_default();
-    laps.lap("summary: ips");
-    let range = timeseries::time_range(ds, rows);
     let mut notes = ds.notes.clone();
-    let hourly = match range {
-        Some((first, last)) => {
-            let hours = timeseries::bucket_count(first, last, 3600);
-            if hours <= MAX_HOURLY_TOTALS {
-                timeseries::series(ds, rows, 3600).buckets
-            } else {
-                notes.push(format!(
-                    "hourly totals left out: the times span {hours} hours ({} to {}), more than {MAX_HOURLY_TOTALS}; a timestamp may be wrong (epoch 0?)",
-                    format_time(first),
-                    format_time(last)
-                ));
-                Vec::new()
-            }
-        }
-        None => Vec::new(),
-    };
-    laps.lap("summary: time");
+    notes.extend(hourly_note);
     Summary {
         source: ds.source.clone(),
         mode: ds.mode(),
@@ -268,5 +270,29 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
         },
         notes,
         files: ds.facts.files.max(1),
+    }
+}
+
+/// The selected rows' time range and their hourly totals, or a note saying why the totals are
+/// left out (a span of more hours than [`MAX_HOURLY_TOTALS`]).
+#[allow(clippy::type_complexity)]
+fn hourly_totals(
+    ds: &Dataset,
+    rows: Rows<'_>,
+) -> (Option<(i64, i64)>, Vec<timeseries::Bucket>, Option<String>) {
+    let range = timeseries::time_range(ds, rows);
+    let Some((first, last)) = range else {
+        return (None, Vec::new(), None);
+    };
+    let hours = timeseries::bucket_count(first, last, 3600);
+    if hours <= MAX_HOURLY_TOTALS {
+        (range, timeseries::series(ds, rows, 3600).buckets, None)
+    } else {
+        let note = format!(
+            "hourly totals left out: the times span {hours} hours ({} to {}), more than {MAX_HOURLY_TOTALS}; a timestamp may be wrong (epoch 0?)",
+            format_time(first),
+            format_time(last)
+        );
+        (range, Vec::new(), Some(note))
     }
 }
