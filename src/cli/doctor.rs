@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 /// Features the kernel choice is reported for: the default detection features
 /// (bytes_in, bytes_out, bytes_per_sec).
-const DEFAULT_FEATURES: usize = 3;
+pub(super) const DEFAULT_FEATURES: usize = 3;
 
 /// Options of `threatlens doctor`.
 #[derive(Debug, Args)]

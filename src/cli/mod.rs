@@ -30,8 +30,19 @@ use std::process::ExitCode;
 /// threatlens — explore web-threat interaction logs: statistics, timelines,
 /// rankings and isolation-forest anomaly detection, in the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "threatlens", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "threatlens",
+    version,
+    disable_version_flag = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Print the version (with --verbose: also the scoring kernel, CPU and threads, as `doctor`).
+    #[arg(short = 'V', long, action = clap::ArgAction::SetTrue)]
+    pub version: bool,
+    /// With --version: say which scoring kernel and how many threads this machine uses.
+    #[arg(long, requires = "version")]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Log files or folders to explore (CSV, VPC flow logs, Parquet, WAF, Logs Insights; plain or
@@ -257,6 +268,7 @@ pub fn run(mut cli: Cli) -> ExitCode {
     // The bar is cleared (dropped) before any message is printed.
     let bar = headless.then(|| progress::Reporter::start(cli.progress));
     let result = match cli.command {
+        _ if cli.version => cmd_version(cli.verbose),
         Some(Command::Summary(a)) => cmd_summary(&a),
         Some(Command::Detect(a)) => detect::cmd_detect(&a),
         Some(Command::Report(a)) => cmd_report(&a),
@@ -276,6 +288,17 @@ pub fn run(mut cli: Cli) -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// `--version`, and with `--verbose` the account `doctor` gives (kernel, CPU, threads).
+fn cmd_version(verbose: bool) -> Result<(), Failure> {
+    let text = if verbose {
+        doctor::account(doctor::DEFAULT_FEATURES)?
+    } else {
+        format!("threatlens {}\n", env!("CARGO_PKG_VERSION"))
+    };
+    write_output(&Target::Stdout, text.as_bytes(), false)?;
+    Ok(())
 }
 
 /// Loads a file, applies the requested preprocessing, then the filter.

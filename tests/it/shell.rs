@@ -60,6 +60,32 @@ fn the_man_page_is_roff_with_every_subcommand() {
 }
 
 #[test]
+fn version_alone_is_one_line_and_verbose_adds_the_kernel_and_threads() {
+    let plain = stdout_of(&["--version"]);
+    assert_eq!(plain, format!("threatlens {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(stdout_of(&["-V"]), plain);
+    for args in [["--version", "--verbose"], ["--verbose", "-V"]] {
+        let out = threatlens()
+            .args(args)
+            .env("THREATLENS_KERNEL", "portable")
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with(&plain), "{text}");
+        assert!(
+            text.contains("scoring kernel: portable"),
+            "{args:?}: {text}"
+        );
+        assert!(text.contains("threads: 1 (RAYON_NUM_THREADS=1)"), "{text}");
+    }
+    // --verbose means nothing without --version: a usage error, not a silent no-op.
+    let bad = threatlens().arg("--verbose").output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
 fn doctor_names_the_kernel_the_reason_and_the_threads() {
     let text = stdout_of(&["doctor"]);
     for line in [
