@@ -8,7 +8,9 @@ Steps (the work `threatlens report` does, the notebooks' way):
   2. parse creation_time, end_time and time with pandas.to_datetime;
   3. derive session_duration (seconds) and bytes_per_sec = (bytes_in + bytes_out) / session_duration
      (the notebooks' avg_packet_size; a zero or negative duration gives NaN, as threatlens does);
-  4. describe() of the numeric columns;
+  4. describe() of the numeric columns; their correlation matrix; data quality: missing values per
+     column, duplicated rows, values outside each numeric column's 1.5 x IQR fences (the notebooks'
+     corr(), isnull().sum(), duplicated().sum() and quantile cells; the report computes all of them);
   5. country ranking (sessions, bytes in/out sums) and source-IP ranking (by bytes_in);
   6. a 10-minute time series (sessions and bytes per bucket, pandas resample('10min'));
   7. IsolationForest(contamination=0.05, random_state=42) on bytes_in, bytes_out, bytes_per_sec
@@ -58,6 +60,20 @@ def main() -> int:
     desc = df.describe()
     lap("describe")
 
+    # The notebooks' correlation matrix and data-quality cells, which `threatlens report` also
+    # computes: missing values per column, duplicated rows, and the 1.5 x IQR outlier fences of each
+    # numeric column with the values outside them.
+    numeric = df.select_dtypes(include=[np.number])
+    corr = numeric.corr()
+    lap("correlation")
+    missing = df.isnull().sum()
+    duplicates = int(df.duplicated().sum())
+    q1 = numeric.quantile(0.25)
+    q3 = numeric.quantile(0.75)
+    iqr = q3 - q1
+    outside = ((numeric < q1 - 1.5 * iqr) | (numeric > q3 + 1.5 * iqr)).sum()
+    lap("quality")
+
     countries = (
         df.groupby("src_ip_country_code")
         .agg(sessions=("bytes_in", "size"), bytes_in=("bytes_in", "sum"), bytes_out=("bytes_out", "sum"))
@@ -93,6 +109,10 @@ def main() -> int:
         "numeric_columns": list(desc.columns),
         "bytes_in_mean": float(desc.loc["mean", "bytes_in"]),
         "bytes_in_median": float(desc.loc["50%", "bytes_in"]),
+        "corr_bytes_in_out": float(corr.loc["bytes_in", "bytes_out"]),
+        "missing_cells": int(missing.sum()),
+        "duplicate_rows": duplicates,
+        "iqr_outliers": {str(k): int(v) for k, v in outside.items()},
         "top_countries": [[str(k), int(v)] for k, v in countries["sessions"].head(5).items()],
         "unique_src_ips": int(len(src_ips)),
         "top_src_ips": [[str(k), int(v)] for k, v in src_ips["bytes_in"].head(5).items()],
