@@ -193,8 +193,13 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
         )
     };
     let times = || phase("summary: time", || hourly_totals(ds, rows));
-    let ((described, matrix, data_quality), ((countries, ips), (range, hourly, hourly_note))) =
+    let ((described, matrix, data_quality), ((countries, ips), hourly)) =
         rayon::join(numbers, || rayon::join(rankings, times));
+    let Hourly {
+        range,
+        buckets: hourly,
+        note: hourly_note,
+    } = hourly;
     let pearson_correlation = Ordered(
         names
             .iter()
@@ -275,24 +280,31 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
 
 /// The selected rows' time range and their hourly totals, or a note saying why the totals are
 /// left out (a span of more hours than [`MAX_HOURLY_TOTALS`]).
-#[allow(clippy::type_complexity)]
-fn hourly_totals(
-    ds: &Dataset,
-    rows: Rows<'_>,
-) -> (Option<(i64, i64)>, Vec<timeseries::Bucket>, Option<String>) {
+struct Hourly {
+    range: Option<(i64, i64)>,
+    buckets: Vec<timeseries::Bucket>,
+    note: Option<String>,
+}
+
+fn hourly_totals(ds: &Dataset, rows: Rows<'_>) -> Hourly {
     let range = timeseries::time_range(ds, rows);
+    let mut out = Hourly {
+        range,
+        buckets: Vec::new(),
+        note: None,
+    };
     let Some((first, last)) = range else {
-        return (None, Vec::new(), None);
+        return out;
     };
     let hours = timeseries::bucket_count(first, last, 3600);
     if hours <= MAX_HOURLY_TOTALS {
-        (range, timeseries::series(ds, rows, 3600).buckets, None)
+        out.buckets = timeseries::series(ds, rows, 3600).buckets;
     } else {
-        let note = format!(
+        out.note = Some(format!(
             "hourly totals left out: the times span {hours} hours ({} to {}), more than {MAX_HOURLY_TOTALS}; a timestamp may be wrong (epoch 0?)",
             format_time(first),
             format_time(last)
-        );
-        (range, Vec::new(), Some(note))
+        ));
     }
+    out
 }

@@ -29,6 +29,11 @@ pub fn cmd_doctor(a: &DoctorArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `threatlens VERSION` and a line end: what `--version` prints, and the account's first line.
+pub(super) fn version_line() -> String {
+    format!("threatlens {}\n", env!("CARGO_PKG_VERSION"))
+}
+
 /// The account as text, one `name: value` line each.
 pub fn account(features: usize) -> Result<String, Failure> {
     if features == 0 {
@@ -56,7 +61,7 @@ pub fn account(features: usize) -> Result<String, Failure> {
         ),
     };
     // Writing to a String cannot fail.
-    let _ = writeln!(out, "threatlens {}", env!("CARGO_PKG_VERSION"));
+    out.push_str(&version_line());
     let _ = writeln!(
         out,
         "scoring kernel: {} ({features} features)",

@@ -295,7 +295,7 @@ fn cmd_version(verbose: bool) -> Result<(), Failure> {
     let text = if verbose {
         doctor::account(doctor::DEFAULT_FEATURES)?
     } else {
-        format!("threatlens {}\n", env!("CARGO_PKG_VERSION"))
+        doctor::version_line()
     };
     write_output(&Target::Stdout, text.as_bytes(), false)?;
     Ok(())
