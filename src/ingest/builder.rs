@@ -88,8 +88,9 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Interner {
+    /// The code of `b`, or (when it is not interned yet) its key, for [`Interner::push_new`].
     #[inline]
-    fn lookup(&self, b: &[u8]) -> Option<u32> {
+    fn find(&self, b: &[u8]) -> Result<u32, u64> {
         // A long value equal to the one interned last (a rule name, a source name repeated row
         // after row) is found with one comparison, without hashing it. (Short values are
         // compared as integers below.)
@@ -100,9 +101,10 @@ impl Interner {
                 .get(c as usize)
                 .is_some_and(|v| same_bytes(v, b))
         {
-            return Some(c);
+            return Ok(c);
         }
-        self.lookup_keyed(b, key_of(b))
+        let key = key_of(b);
+        self.lookup_keyed(b, key).ok_or(key)
     }
 
     #[inline]
@@ -174,6 +176,15 @@ impl Interner {
         self.codes.push(c);
     }
 
+    /// Appends a value [`Interner::find`] did not find (with the key it gave), without looking
+    /// it up again.
+    #[inline]
+    fn push_new(&mut self, b: &[u8], key: u64) {
+        let c = self.insert(b, key);
+        self.last = Some((key, c));
+        self.codes.push(c);
+    }
+
     /// Appends another interner's rows, re-coding its values into this one.
     fn append(&mut self, other: &Interner) {
         let remap: Vec<u32> = other
@@ -216,6 +227,9 @@ enum Staged {
     T(i64),
     /// Already in the chunk's dictionary with this code.
     Code(u32),
+    /// Not in the chunk's dictionary (this key): added on commit, the field's bytes as they are
+    /// for text, trimmed for an address.
+    New(u64),
     /// To be interned on commit.
     Interned,
 }
@@ -415,7 +429,7 @@ fn parse_plain(
             Err(r) => out.rejects.push(r.at(line)),
         }
     };
-    for pos in memchr::memchr2_iter(delimiter, b'\n', bytes) {
+    super::split::for_each2(bytes, delimiter, b'\n', |pos| {
         if fields.len() < keep {
             fields.push(bytes.get(start..pos).unwrap_or_default());
         }
@@ -428,7 +442,7 @@ fn parse_plain(
             line += 1;
             line_start = start;
         }
-    }
+    });
     if start < bytes.len() || count > 0 {
         if fields.len() < keep {
             fields.push(bytes.get(start..).unwrap_or_default());
@@ -624,21 +638,20 @@ fn stage_record<'a>(
             RoleType::Ip => {
                 // Only valid addresses (and missing cells, as "") are ever interned.
                 match buf {
-                    ColBuf::Ip(i) => match i.lookup(t) {
-                        Some(code) => Staged::Code(code),
-                        None => {
-                            // A `-` is interned as it is and reads as no address.
-                            if !missing {
-                                fields::parse_ip(t).map_err(fail)?;
-                            }
-                            Staged::Interned
+                    ColBuf::Ip(i) => match i.find(t) {
+                        Ok(code) => Staged::Code(code),
+                        // A `-` is interned as it is and reads as no address.
+                        Err(_) if missing => Staged::Interned,
+                        Err(key) => {
+                            fields::parse_ip(t).map_err(fail)?;
+                            Staged::New(key)
                         }
                     },
                     _ => Staged::Interned,
                 }
             }
             RoleType::Text => match buf {
-                ColBuf::Text(i) => i.lookup(field).map_or(Staged::Interned, Staged::Code),
+                ColBuf::Text(i) => i.find(field).map_or_else(Staged::New, Staged::Code),
                 _ => Staged::Interned,
             },
         };
@@ -654,6 +667,8 @@ fn commit<'a>(fields: impl Iterator<Item = &'a [u8]>, staged: &[Staged], cols: &
             (ColBuf::Float(v), Staged::F(x)) => v.push(*x),
             (ColBuf::Time(v), Staged::T(x)) => v.push(*x),
             (ColBuf::Ip(i) | ColBuf::Text(i), Staged::Code(c)) => i.push_code(*c),
+            (ColBuf::Ip(i), Staged::New(key)) => i.push_new(fields::trim(field), *key),
+            (ColBuf::Text(i), Staged::New(key)) => i.push_new(field, *key),
             (ColBuf::Ip(i), _) => {
                 let t = fields::trim(field);
                 i.push(if fields::is_missing(t) { b"" } else { t });
@@ -661,6 +676,17 @@ fn commit<'a>(fields: impl Iterator<Item = &'a [u8]>, staged: &[Staged], cols: &
             (ColBuf::Text(i), _) => i.push(field),
             _ => {}
         }
+    }
+}
+
+/// Appends a chunk's part of a column to the column.
+fn append_col(dst: &mut ColBuf, src: ColBuf) {
+    match (dst, src) {
+        (ColBuf::UInt(d), ColBuf::UInt(s)) => d.append(&s),
+        (ColBuf::Float(d), ColBuf::Float(s)) => d.append(&s),
+        (ColBuf::Time(d), ColBuf::Time(s)) => d.append(&s),
+        (ColBuf::Ip(d), ColBuf::Ip(s)) | (ColBuf::Text(d), ColBuf::Text(s)) => d.append(&s),
+        _ => {}
     }
 }
 
@@ -687,19 +713,41 @@ impl Merger {
         }
     }
 
-    /// Appends a chunk's rows; `line_offset` is added to its reject line numbers.
-    pub fn push(&mut self, chunk: ChunkOut) {
-        for (dst, src) in self.cols.iter_mut().zip(chunk.cols) {
-            match (dst, src) {
-                (ColBuf::UInt(d), ColBuf::UInt(s)) => d.append(&s),
-                (ColBuf::Float(d), ColBuf::Float(s)) => d.append(&s),
-                (ColBuf::Time(d), ColBuf::Time(s)) => d.append(&s),
-                (ColBuf::Ip(d), ColBuf::Ip(s)) | (ColBuf::Text(d), ColBuf::Text(s)) => {
-                    d.append(&s);
-                }
-                _ => {}
+    /// Appends a chunk's rows.
+    pub fn push(&mut self, mut chunk: ChunkOut) {
+        for (dst, src) in self.cols.iter_mut().zip(std::mem::take(&mut chunk.cols)) {
+            append_col(dst, src);
+        }
+        self.push_rest(chunk);
+    }
+
+    /// Appends the rows of `chunks` (in order), leaving it empty: each column takes every chunk's
+    /// part of it, the columns side by side on the thread pool.
+    pub fn push_all(&mut self, chunks: &mut Vec<ChunkOut>) {
+        use rayon::prelude::*;
+        if chunks.len() <= 1 && self.cols.len() <= 1 {
+            chunks.drain(..).for_each(|c| self.push(c));
+            return;
+        }
+        let mut parts: Vec<Vec<ColBuf>> = self
+            .cols
+            .iter()
+            .map(|_| Vec::with_capacity(chunks.len()))
+            .collect();
+        for chunk in chunks.iter_mut() {
+            for (part, col) in parts.iter_mut().zip(std::mem::take(&mut chunk.cols)) {
+                part.push(col);
             }
         }
+        self.cols
+            .par_iter_mut()
+            .zip(parts)
+            .for_each(|(dst, srcs)| srcs.into_iter().for_each(|src| append_col(dst, src)));
+        chunks.drain(..).for_each(|c| self.push_rest(c));
+    }
+
+    /// A chunk's row count, line numbers, rejects and statuses (its columns are merged apart).
+    fn push_rest(&mut self, chunk: ChunkOut) {
         self.rows += chunk.rows;
         self.lines.append(&chunk.lines);
         self.rejects.merge(chunk.rejects);

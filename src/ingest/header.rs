@@ -86,7 +86,15 @@ impl Loader<'_> {
         delimiter: u8,
     ) -> Result<Vec<ColPlan>, IngestError> {
         let roles = schema::assign_roles(headers);
-        let numeric = infer_numeric(&self.buf, delimiter, headers.len(), self.flow);
+        // The sample grows with the buffer until it holds its rows (or a whole block, or the input).
+        let numeric = loop {
+            let (numeric, settled) = infer_numeric(&self.buf, delimiter, headers.len(), self.flow);
+            if settled || self.eof || self.buf.len() >= super::BLOCK_BYTES {
+                break numeric;
+            }
+            let want = (self.buf.len() * 2).min(super::BLOCK_BYTES);
+            self.fill(want)?;
+        };
         let plan: Vec<ColPlan> = headers
             .iter()
             .zip(roles)
@@ -217,7 +225,9 @@ fn parse_header(bytes: &[u8], delimiter: u8) -> Vec<String> {
 /// least one is finite. `inf` or `1e999` among numbers leaves the column numeric
 /// (that row is rejected as not finite), wherever in the file it appears. In a flow log
 /// (`dash_missing`) a `-` is a missing value.
-fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize, dash_missing: bool) -> Vec<bool> {
+/// Which columns hold numbers in the first [`INFER_ROWS`] records of `buf`, and whether those
+/// records were all there (the last one ended before the end of `buf`, so none was cut off).
+fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize, dash_missing: bool) -> (Vec<bool>, bool) {
     let mut seen = vec![0usize; ncols];
     let mut numeric = vec![true; ncols];
     let mut reader = csv::ReaderBuilder::new()
@@ -227,10 +237,16 @@ fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize, dash_missing: bool) ->
         .from_reader(buf);
     let mut record = csv::ByteRecord::new();
     let mut n = 0;
+    let mut settled = false;
     while n < INFER_ROWS {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
-            _ => break,
+            Ok(false) => break,
+            // The same error at the same place however much is read.
+            Err(_) => {
+                settled = true;
+                break;
+            }
         }
         n += 1;
         if record.len() != ncols {
@@ -250,9 +266,11 @@ fn infer_numeric(buf: &[u8], delimiter: u8, ncols: usize, dash_missing: bool) ->
             }
         }
     }
-    numeric
+    settled |= n >= INFER_ROWS && (reader.position().byte() as usize) < buf.len();
+    let numeric = numeric
         .into_iter()
         .zip(seen)
         .map(|(num, s)| num && s > 0)
-        .collect()
+        .collect();
+    (numeric, settled)
 }

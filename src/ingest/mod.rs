@@ -34,6 +34,7 @@ mod header;
 pub mod join;
 pub mod order;
 pub mod parquet;
+mod split;
 pub mod waf;
 pub mod window;
 
@@ -48,6 +49,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Bytes read per block.
 const BLOCK_BYTES: usize = 16 * 1024 * 1024;
+/// Bytes read before the first block is parsed: enough to type the columns and spread over the
+/// cores, small enough that the cores start parsing soon after the input is opened.
+const FIRST_BLOCK_BYTES: usize = 4 * 1024 * 1024;
 /// The read-ahead buffers of each input (file bytes, and its decompressed text): under the
 /// allocator's mapping threshold ([`crate::memory`]), so the files of a folder reuse heap
 /// memory instead of mapping and faulting in fresh buffers each. Also the most of a first line
@@ -672,12 +676,19 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn run(mut self) -> Result<Dataset, IngestError> {
+    /// Loads the input on the thread pool: blocks are parsed there, and the reading between
+    /// them is done by one of its threads, so the other cores pick up the next block's chunks
+    /// without waiting for a thread outside the pool to hand them over.
+    fn run(self) -> Result<Dataset, IngestError> {
+        rayon::scope(|_| self.run_in_pool())
+    }
+
+    fn run_in_pool(mut self) -> Result<Dataset, IngestError> {
         let (headers, delimiter, first_data_line) = self.header()?;
         let path = self.name.clone();
 
         // Sample rows to type the columns without a role.
-        self.fill(BLOCK_BYTES)?;
+        self.fill(FIRST_BLOCK_BYTES)?;
         let plan = self.plan(&headers, delimiter)?;
         if self.flow {
             self.notes.push(
@@ -702,8 +713,13 @@ impl<'a> Loader<'a> {
         let mut spare = Block::take();
         // Rows already added to the progress count (shared by every file of a folder).
         let mut reported = 0;
+        // The split points of the buffer (and its length then), found while the previous block
+        // was parsed.
+        let mut known: Option<(usize, Vec<usize>)> = None;
         loop {
-            self.fill(BLOCK_BYTES)?;
+            // The first block is what the header and the column sample read; every later one
+            // was read while its predecessor was parsed.
+            self.fill(FIRST_BLOCK_BYTES)?;
             if self.eof {
                 // Nothing to overlap any more; and rejects must stay in input order.
                 merge_all(&mut merger, &mut pending);
@@ -711,7 +727,10 @@ impl<'a> Loader<'a> {
             if self.buf.is_empty() {
                 break;
             }
-            let mut points = chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, false);
+            let mut points = match known.take() {
+                Some((len, points)) if len == self.buf.len() => points,
+                _ => chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, false),
+            };
             if self.eof {
                 // The unterminated last record: loaded, unless it is cut off or unclosed.
                 let start = points.last().copied().unwrap_or(0);
@@ -758,9 +777,10 @@ impl<'a> Loader<'a> {
                 chunks.push(block.get(start..end).unwrap_or(&[]));
                 start = end;
             }
-            // Parse this block on all cores while this thread merges the previous one and
-            // reads the next. Chunks count their lines from 0 (so no pass counts them first);
-            // their rejects are moved to the input's line numbers once the counts are known.
+            // Parse this block on all cores while one of them merges the previous block, reads
+            // the next and finds its split points. Chunks count their lines from 0 (so no pass
+            // counts them first); their rejects are moved to the input's line numbers once the
+            // counts are known.
             let (mut outs, filled) = rayon::join(
                 || {
                     chunks
@@ -771,7 +791,9 @@ impl<'a> Loader<'a> {
                 || {
                     merge_all(&mut merger, &mut pending);
                     report_rows(&self.progress, &mut reported, merger.rows);
-                    self.fill(BLOCK_BYTES)
+                    self.fill(BLOCK_BYTES)?;
+                    let points = chunk::split_points(&self.buf, delimiter, CHUNK_BYTES, false);
+                    Ok::<_, IngestError>((self.buf.len(), points))
                 },
             );
             for out in &mut outs {
@@ -781,7 +803,7 @@ impl<'a> Loader<'a> {
             pending = outs;
             drop(chunks);
             spare = block;
-            filled?;
+            known = Some(filled?);
             if self.cancelled() {
                 return Err(IngestError::Cancelled { path });
             }
@@ -905,9 +927,7 @@ fn report_rows(progress: &LoadProgress, reported: &mut usize, rows: usize) {
 
 /// Merges parsed chunks in order, leaving `pending` empty.
 fn merge_all(merger: &mut Merger, pending: &mut Vec<builder::ChunkOut>) {
-    for out in pending.drain(..) {
-        merger.push(out);
-    }
+    merger.push_all(pending);
 }
 
 /// Why the unterminated last record of the input must not be loaded, if it must not:
