@@ -349,23 +349,10 @@ pub fn quality(ds: &Dataset, rows: Rows<'_>) -> Quality {
 /// their values are not read and sorted again.
 pub fn quality_with(ds: &Dataset, rows: Rows<'_>, known: &[(NumericSource, &Stats)]) -> Quality {
     let known_stats = |src: NumericSource| known.iter().find(|(k, _)| *k == src).map(|(_, s)| *s);
-    let mut q = Quality {
-        duplicate_rows: duplicate_rows(ds).len(),
-        ..Quality::default()
-    };
-    for c in &ds.columns {
-        let (n, constant) = column_quality(&c.data, rows);
-        if n > 0 {
-            q.missing.push((c.name.clone(), n));
-        }
-        if constant && c.role != Some(Role::Label) {
-            q.constant_columns.push(c.name.clone());
-        }
-    }
-    for d in Derived::ALL.into_iter().filter(|d| d.available(ds)) {
+    // Constant: at least one value, all (NaN aside) equal, i.e. min == max.
+    let derived_constant = |d: Derived| {
         let src = NumericSource::Derived(d);
-        // Constant: at least one value, all (NaN aside) equal, i.e. min == max.
-        let constant = match known_stats(src) {
+        match known_stats(src) {
             Some(st) => st.count > 0 && st.min == st.max,
             None => {
                 let mut first: Option<f64> = None;
@@ -380,24 +367,21 @@ pub fn quality_with(ds: &Dataset, rows: Rows<'_>, known: &[(NumericSource, &Stat
                 });
                 first.is_some() && constant
             }
-        };
-        if constant {
-            q.constant_columns.push(d.name().to_string());
         }
-    }
-    for i in outlier_columns(ds) {
+    };
+    let outliers = |i: usize| {
         let src = NumericSource::Column(i);
         let s = match known_stats(src) {
             Some(s) => s.clone(),
             None => stats::describe_owned(rows.series(ds, src)),
         };
-        if let Some((lo, hi)) = stats::iqr_fences(&s, 1.5) {
+        stats::iqr_fences(&s, 1.5).map(|(lo, hi)| {
             let (mut below, mut above) = (0, 0);
             for_each_value(ds, rows, src, |x| {
                 below += usize::from(x < lo);
                 above += usize::from(x > hi);
             });
-            q.outliers.push(Outliers {
+            Outliers {
                 column: ds
                     .columns
                     .get(i)
@@ -407,9 +391,55 @@ pub fn quality_with(ds: &Dataset, rows: Rows<'_>, known: &[(NumericSource, &Stat
                 high_fence: hi,
                 below,
                 above,
-            });
+            }
+        })
+    };
+    // Every pass on its own: the cores take them as they come free, so the report does not
+    // end on one core scanning columns one after another.
+    let ((duplicates, columns), (derived, outliers)) = rayon::join(
+        || {
+            rayon::join(
+                || duplicate_rows(ds).len(),
+                || {
+                    ds.columns
+                        .par_iter()
+                        .map(|c| column_quality(&c.data, rows))
+                        .collect::<Vec<_>>()
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    Derived::ALL
+                        .into_par_iter()
+                        .filter(|d| d.available(ds) && derived_constant(*d))
+                        .map(|d| d.name().to_string())
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    outlier_columns(ds)
+                        .into_par_iter()
+                        .filter_map(outliers)
+                        .collect::<Vec<_>>()
+                },
+            )
+        },
+    );
+    let mut q = Quality {
+        duplicate_rows: duplicates,
+        outliers,
+        ..Quality::default()
+    };
+    for (c, (n, constant)) in ds.columns.iter().zip(columns) {
+        if n > 0 {
+            q.missing.push((c.name.clone(), n));
+        }
+        if constant && c.role != Some(Role::Label) {
+            q.constant_columns.push(c.name.clone());
         }
     }
+    q.constant_columns.extend(derived);
     q
 }
 

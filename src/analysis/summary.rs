@@ -52,6 +52,14 @@ pub struct CountryRow {
     pub bytes_out: ByteAgg,
 }
 
+/// How many countries the rows come from, and their bytes in and out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountryTotals {
+    pub countries: usize,
+    pub bytes_in: u128,
+    pub bytes_out: u128,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct IpRow {
     pub src_ip: String,
@@ -88,6 +96,10 @@ pub struct Summary {
     pub numeric: Ordered<Stats>,
     pub pearson_correlation: Ordered<Ordered<Option<f64>>>,
     pub countries: Vec<CountryRow>,
+    /// Over every country, not only the listed ones (for a report's overview, which would
+    /// otherwise rank them again); `None` without a country column.
+    #[serde(skip)]
+    pub country_totals: Option<CountryTotals>,
     pub unique_src_ips: usize,
     /// How `src_ips` is ordered: `bytes_in`, or `sessions` when there is no
     /// bytes_in column.
@@ -227,6 +239,11 @@ pub fn summarize(ds: &Dataset, rows: Rows<'_>, opts: SummaryOptions) -> Summary 
         },
         numeric,
         pearson_correlation,
+        country_totals: ds.role_index(Role::Country).map(|_| CountryTotals {
+            countries: countries.len(),
+            bytes_in: countries.iter().map(|r| r.bytes_in.sum).sum(),
+            bytes_out: countries.iter().map(|r| r.bytes_out.sum).sum(),
+        }),
         countries: countries
             .into_iter()
             .take(opts.top)

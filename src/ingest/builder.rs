@@ -38,19 +38,64 @@ pub struct ColPlan {
 /// (country codes, protocols, status codes: found by comparing integers, exactly); for longer
 /// values a hash of the bytes, checked against the stored bytes on a hit. The rare long value
 /// whose hash another value already has is kept in a second map, so interning is exact
-/// whatever the hash does. One allocation per distinct value, none per lookup.
+/// whatever the hash does. The values are stored end to end in one buffer: no allocation per
+/// distinct value, none per lookup.
 #[derive(Debug, Default)]
 pub struct Interner {
     /// Key → code of the first value with that key.
     map: FxHashMap<u64, u32>,
     /// Long values whose key an earlier, different value already had.
     collided: FxHashMap<Box<[u8]>, u32>,
-    pub values: Vec<Box<[u8]>>,
+    pub values: Values,
     /// The key of each value, so a merge does not compute them again.
     keys: Vec<u64>,
     pub codes: Codes,
     /// The last value interned: its key and code.
     last: Option<(u64, u32)>,
+}
+
+/// The distinct values of an [`Interner`] in code order, end to end in one buffer (a chunk of a
+/// log has thousands of distinct addresses: one allocation and one free each cost more than
+/// interning them).
+#[derive(Debug, Default)]
+pub struct Values {
+    bytes: Vec<u8>,
+    /// Where each value ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The value with code `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        self.bytes.get(start..end)
+    }
+
+    fn push(&mut self, b: &[u8]) {
+        self.bytes.extend_from_slice(b);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The values in code order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| self.bytes.get(start..end).unwrap_or_default())
+    }
 }
 
 /// Keys of values longer than 7 bytes have this top byte (a short key's top byte is its length).
@@ -151,7 +196,7 @@ impl Interner {
 
     fn insert(&mut self, b: &[u8], key: u64) -> u32 {
         let c = self.values.len() as u32;
-        self.values.push(b.into());
+        self.values.push(b);
         self.keys.push(key);
         match self.map.entry(key) {
             std::collections::hash_map::Entry::Occupied(_) => {
@@ -981,7 +1026,7 @@ mod tests {
         assert_eq!(a.values.len(), values.len());
         let codes = a.codes.to_vec();
         for (i, v) in values.iter().enumerate() {
-            assert_eq!(&*a.values[codes[i] as usize], &v[..]);
+            assert_eq!(a.values.get(codes[i] as usize), Some(&v[..]));
             assert_eq!(codes[i], codes[i + values.len()]);
         }
         let mut merged = Interner::default();
@@ -989,14 +1034,14 @@ mod tests {
         merged.append(&a);
         assert_eq!(merged.values.len(), values.len());
         let all = merged.codes.to_vec();
-        let expect: Vec<&[u8]> = b
+        let expect: Vec<Option<&[u8]>> = b
             .codes
             .to_vec()
             .iter()
-            .map(|&c| &*b.values[c as usize])
-            .chain(a.codes.to_vec().iter().map(|&c| &*a.values[c as usize]))
+            .map(|&c| b.values.get(c as usize))
+            .chain(a.codes.to_vec().iter().map(|&c| a.values.get(c as usize)))
             .collect();
-        let got: Vec<&[u8]> = all.iter().map(|&c| &*merged.values[c as usize]).collect();
+        let got: Vec<Option<&[u8]>> = all.iter().map(|&c| merged.values.get(c as usize)).collect();
         assert_eq!(got, expect);
     }
 

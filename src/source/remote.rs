@@ -309,6 +309,8 @@ impl Remote {
             },
             numeric: Ordered(numeric),
             pearson_correlation,
+            // The engine lists every country; no report overview is built from this summary.
+            country_totals: None,
             countries: countries
                 .into_iter()
                 .map(|r| CountryRow {

@@ -342,7 +342,7 @@ fn read(out: &builder::ChunkOut) -> Parsed {
         };
         for (r, row) in rows.iter_mut().enumerate() {
             let code = interner.codes.get(r).unwrap();
-            row.push(interner.values[code as usize].to_vec());
+            row.push(interner.values.get(code as usize).unwrap().to_vec());
         }
     }
     let rejects = out

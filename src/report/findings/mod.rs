@@ -302,11 +302,20 @@ fn build_in(
     let all = scope.map_or(Rows::All(ds.rows), |s| Rows::Subset(s.rows));
     let n_rows = all.len();
     let mut laps = crate::timing::Laps::start();
-    let ranked_countries = ds
-        .role_index(Role::Country)
-        .map(|i| rankings::rank(ds, i, all, RankBy::Sessions))
-        .unwrap_or_default();
-    let (bin, bout) = traffic(ds, all, &ranked_countries);
+    // The summary's country totals when it is over these rows (the whole file), else ranked here.
+    let totals = summary
+        .country_totals
+        .filter(|t| scope.is_none() && summary.rows == n_rows && t.countries > 0);
+    let (countries, (bin, bout)) = match totals {
+        Some(t) => (t.countries, (t.bytes_in, t.bytes_out)),
+        None => {
+            let ranked = ds
+                .role_index(Role::Country)
+                .map(|i| rankings::rank(ds, i, all, RankBy::Sessions))
+                .unwrap_or_default();
+            (ranked.len(), traffic(ds, all, &ranked))
+        }
+    };
     let overview = Overview {
         source: ds.source.clone(),
         rows: n_rows,
@@ -316,7 +325,7 @@ fn build_in(
         first: summary.time_range.as_ref().map(|t| t.first.clone()),
         last: summary.time_range.as_ref().map(|t| t.last.clone()),
         unique_src_ips: summary.unique_src_ips,
-        countries: ranked_countries.len(),
+        countries,
         bytes_in: bin,
         bytes_out: bout,
         notes: ds.notes.iter().chain(run.notes.iter()).cloned().collect(),
