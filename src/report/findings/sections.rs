@@ -27,6 +27,20 @@ fn example(ds: &Dataset, run: &DetectionRun, row: usize) -> ExampleRow {
     }
 }
 
+/// How many kinds of [`Pattern`] there are (see [`pattern_kind`]).
+const PATTERN_KINDS: usize = 5;
+
+/// A pattern's kind, `0..PATTERN_KINDS`: the patterns [`pattern_key`] gives one name.
+fn pattern_kind(p: &Pattern) -> usize {
+    match p {
+        Pattern::Exfiltration => 0,
+        Pattern::Burst => 1,
+        Pattern::HighRate => 2,
+        Pattern::SuspiciousPort(_) => 3,
+        Pattern::ManyShortSessions(_) => 4,
+    }
+}
+
 fn pattern_key(p: &Pattern) -> (&'static str, &'static str) {
     match p {
         Pattern::Exfiltration => (
@@ -107,37 +121,39 @@ pub(super) fn patterns(c: &Ctx<'_>) -> Vec<PatternFinding> {
         use rayon::prelude::*;
         // Every row's patterns, counted in parallel over blocks of rows.
         const BLOCK: usize = 64 * 1024;
-        let counted = if let Some(s) = scope {
-            let mut m = std::collections::BTreeMap::<&'static str, usize>::new();
-            for &r in s.rows {
-                for pt in run.patterns(ds, r as usize) {
-                    *m.entry(pattern_key(&pt).0).or_default() += 1;
+        // Counted per kind of pattern (no map lookup per row), named at the end.
+        type Counts = [usize; PATTERN_KINDS];
+        let count = |m: &mut Counts, found: Vec<Pattern>| {
+            for pt in &found {
+                if let Some(n) = m.get_mut(pattern_kind(pt)) {
+                    *n += 1;
                 }
+            }
+        };
+        let counted: Counts = if let Some(s) = scope {
+            let mut m = [0; PATTERN_KINDS];
+            for &r in s.rows {
+                count(&mut m, run.patterns(ds, r as usize));
             }
             m
         } else {
             (0..ds.rows.div_ceil(BLOCK))
                 .into_par_iter()
-                .fold(
-                    std::collections::BTreeMap::<&'static str, usize>::new,
-                    |mut m, b| {
-                        let rows = b * BLOCK..((b + 1) * BLOCK).min(ds.rows);
-                        run.for_each_patterns(ds, rows, |_, found| {
-                            for pt in found {
-                                *m.entry(pattern_key(&pt).0).or_default() += 1;
-                            }
-                        });
-                        m
+                .map(|b| {
+                    let mut m = [0; PATTERN_KINDS];
+                    let rows = b * BLOCK..((b + 1) * BLOCK).min(ds.rows);
+                    run.for_each_patterns(ds, rows, |_, found| count(&mut m, found));
+                    m
+                })
+                .reduce(
+                    || [0; PATTERN_KINDS],
+                    |mut a, b| {
+                        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                        a
                     },
                 )
-                .reduce(Default::default, |mut a, b| {
-                    for (k, n) in b {
-                        *a.entry(k).or_default() += n;
-                    }
-                    a
-                })
         };
-        let counts_all = counted;
+        let counts_all = |p: &Pattern| counted.get(pattern_kind(p)).copied().unwrap_or(0);
         for &r in flagged_set {
             for pt in run.patterns(ds, r) {
                 let (name, description) = pattern_key(&pt);
@@ -148,7 +164,7 @@ pub(super) fn patterns(c: &Ctx<'_>) -> Vec<PatternFinding> {
                             pattern: name.into(),
                             description: description.into(),
                             flagged_rows: 0,
-                            all_rows: counts_all.get(name).copied().unwrap_or(0),
+                            all_rows: counts_all(&pt),
                             source_ips: Vec::new(),
                             examples: Vec::new(),
                         });
