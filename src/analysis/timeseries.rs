@@ -216,6 +216,9 @@ pub fn time_range(ds: &Dataset, rows: Rows<'_>) -> Option<(i64, i64)> {
 /// Rows per block when a pass over the times runs on every core.
 const TIME_BLOCK: usize = 16 * 1024;
 
+/// Most buckets a series is counted in on every core (each core holds a set of its own).
+const PARALLEL_BUCKETS: usize = 4096;
+
 /// One core's buffers for decoding blocks of time columns.
 #[derive(Default)]
 struct TimeScratch {
@@ -310,8 +313,12 @@ pub fn series(ds: &Dataset, rows: Rows<'_>, width_secs: i64) -> Series {
     };
     match rows {
         // Blocks of rows on every core, each core into its own buckets, added up at the end
-        // (integer sums: the same in any order). Not for a series of very many buckets.
-        Rows::All(rows) if n <= 1 << 16 => {
+        // (integer sums: the same in any order). Not for a series of very many buckets, and in
+        // runs of blocks long enough that there are a few sets of buckets per core, not one per
+        // block (their memory stays small however long the file).
+        Rows::All(rows) if n <= PARALLEL_BUCKETS => {
+            let blocks = rows.div_ceil(TIME_BLOCK);
+            let run = (blocks / (4 * rayon::current_num_threads().max(1))).max(1);
             let bytes = |v: Option<&UInts>, first: usize, out: &mut Vec<u64>| {
                 out.clear();
                 out.resize(TIME_BLOCK.min(rows - first), MISSING_U64);
@@ -323,8 +330,9 @@ pub fn series(ds: &Dataset, rows: Rows<'_>, width_secs: i64) -> Series {
                     }
                 }
             };
-            let parts = (0..rows.div_ceil(TIME_BLOCK))
+            let parts = (0..blocks)
                 .into_par_iter()
+                .with_min_len(run)
                 .fold(
                     || {
                         (
