@@ -73,11 +73,11 @@ fn overview(d: &mut Doc, f: &Findings) {
             or_missing(&ov.last)
         )),
     ]);
-    items.push(vec![t(format!(
-        "Traffic: {} in, {} out.",
-        bytes(ov.bytes_in),
-        bytes(ov.bytes_out)
-    ))]);
+    items.push(vec![t(match ov.bytes_out {
+        Some(out) => format!("Traffic: {} in, {} out.", bytes(ov.bytes_in), bytes(out)),
+        // A flow-log record has one byte count: there is no "out" to report.
+        None => format!("Traffic: {}.", bytes(ov.bytes_in)),
+    })]);
     items.push(vec![t(format!("Rejected rows: {}.", ov.rejected))]);
     items.extend(ov.notes.iter().map(|n| vec![t(format!("Note: {n}"))]));
     let q = &f.summary.data_quality;

@@ -304,3 +304,38 @@ fn flow_logs_planted_attackers_are_the_top_four() {
 fn flow_logs_planted_attackers_lead_among_thirty_thousand_sources() {
     flow_demo_top_four("50000", "7");
 }
+
+#[test]
+fn a_flow_log_report_claims_no_bytes_out() {
+    // A flow-log record has one byte count: the overview gives the bytes, not "0 B out".
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("vpc").display().to_string();
+    threatlens()
+        .args([
+            "demo", "--format", "vpc-flow", "--rows", "2000", "--seed", "5",
+        ])
+        .args(["-o", &logs])
+        .assert()
+        .success();
+    let out = threatlens().args(["report", &logs]).output().unwrap();
+    assert!(out.status.success());
+    let md = String::from_utf8(out.stdout).unwrap();
+    let traffic = md.lines().find(|l| l.contains("Traffic:")).unwrap();
+    assert!(!traffic.contains(" out"), "{traffic}");
+    assert!(traffic.ends_with("B."), "{traffic}");
+    let v = json(&["report", &logs, "--format", "json"]);
+    assert!(
+        v["overview"].get("bytes_out").is_none(),
+        "{}",
+        v["overview"]
+    );
+    assert!(v["overview"]["bytes_in"].as_u64().unwrap() > 0);
+    // A file with a bytes-out column keeps it.
+    let path = planted_file(&dir);
+    let v = json(&["report", &path, "--format", "json"]);
+    assert!(
+        v["overview"]["bytes_out"].as_u64().unwrap() > 0,
+        "{}",
+        v["overview"]
+    );
+}

@@ -37,7 +37,10 @@ pub struct Overview {
     pub unique_src_ips: usize,
     pub countries: usize,
     pub bytes_in: u128,
-    pub bytes_out: u128,
+    /// `None` (left out of the JSON) when the data has no bytes-out column, as flow logs have
+    /// one byte count: never a made-up 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_out: Option<u128>,
     pub notes: Vec<String>,
 }
 
@@ -327,7 +330,7 @@ fn build_in(
         unique_src_ips: summary.unique_src_ips,
         countries,
         bytes_in: bin,
-        bytes_out: bout,
+        bytes_out: ds.role(Role::BytesOut).is_some().then_some(bout),
         notes: ds.notes.iter().chain(run.notes.iter()).cloned().collect(),
     };
     laps.lap("findings: overview");
