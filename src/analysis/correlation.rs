@@ -8,7 +8,8 @@
 //! products commute). Pure, data-parallel over pairs.
 
 use super::Rows;
-use super::stats::{self, Neumaier};
+use super::stats::{self, Neumaier, NeumaierLanes};
+use super::wide;
 use crate::dataset::{Dataset, NumericSource, SeriesReader};
 use rayon::prelude::*;
 
@@ -43,51 +44,54 @@ struct Pair {
     squares_b: Neumaier,
 }
 
-/// Adds `term(q, k)` to `acc[q]` for every `k` in `0..len`, the `N` accumulators' additions
-/// interleaved so that their compensated sums (each a serial chain) overlap in the CPU instead
-/// of running one after another. Each accumulator still sees its terms in order, so every sum is
-/// bit-for-bit what one at a time gives.
+/// Adds `term(q, k)` to sum `q` for every `k` in `0..len` where it is `Some`, the `N` sums' additions
+/// side by side (one lane each, see [`NeumaierLanes`]) so that their compensated sums (each a serial
+/// chain) overlap in the CPU and vectorise instead of running one after another. Each sum still
+/// sees its terms in order, so every sum is bit-for-bit what one at a time gives.
 #[inline(always)]
 fn interleaved<const N: usize>(
     acc: &mut [Neumaier; N],
     len: usize,
     term: impl Fn(usize, usize) -> Option<f64>,
 ) {
+    let mut lanes = NeumaierLanes::<N>::from_sums(*acc);
     for k in 0..len {
-        for (q, a) in acc.iter_mut().enumerate() {
-            if let Some(t) = term(q, k) {
-                a.add(t);
-            }
-        }
+        let t: [Option<f64>; N] = std::array::from_fn(|q| term(q, k));
+        lanes.add_where(t.map(|t| t.unwrap_or(0.0)), t.map(|t| t.is_some()));
     }
+    *acc = lanes.sums();
 }
 
 /// Sums of centred products for pairs of complete sources, four pairs at a time.
 fn shared_products(group: &mut [Pair], b: &[Vec<f64>], len: usize) {
+    #[inline(always)]
     fn run<const N: usize>(g: &mut [Pair], b: &[Vec<f64>], len: usize) {
         let xs: [&[f64]; N] = std::array::from_fn(|q| &b[g[q].i][..len]);
         let ys: [&[f64]; N] = std::array::from_fn(|q| &b[g[q].j][..len]);
         let ma: [f64; N] = std::array::from_fn(|q| g[q].mean_a);
         let mb: [f64; N] = std::array::from_fn(|q| g[q].mean_b);
-        let mut acc: [Neumaier; N] = std::array::from_fn(|q| g[q].products);
-        interleaved(&mut acc, len, |q, k| {
-            Some((xs[q][k] - ma[q]) * (ys[q][k] - mb[q]))
-        });
-        for (p, a) in g.iter_mut().zip(acc) {
+        let mut lanes = NeumaierLanes::<N>::from_sums(std::array::from_fn(|q| g[q].products));
+        for k in 0..len {
+            lanes.add(std::array::from_fn(|q| {
+                (xs[q][k] - ma[q]) * (ys[q][k] - mb[q])
+            }));
+        }
+        for (p, a) in g.iter_mut().zip(lanes.sums()) {
             p.products = a;
         }
     }
-    match group.len() {
+    wide::run(|| match group.len() {
         4 => run::<4>(group, b, len),
         3 => run::<3>(group, b, len),
         2 => run::<2>(group, b, len),
         1 => run::<1>(group, b, len),
         _ => {}
-    }
+    })
 }
 
 /// One source's values as a pass adds them: present values only, `f` of each.
 fn own_sums(group: &mut [Own], b: &[Vec<f64>], len: usize, squares: bool) {
+    #[inline(always)]
     fn run<const N: usize>(g: &mut [Own], b: &[Vec<f64>], len: usize, squares: bool) {
         let xs: [&[f64]; N] = std::array::from_fn(|q| &b[g[q].s][..len]);
         let m: [f64; N] = std::array::from_fn(|q| g[q].mean);
@@ -112,13 +116,13 @@ fn own_sums(group: &mut [Own], b: &[Vec<f64>], len: usize, squares: bool) {
             }
         }
     }
-    match group.len() {
+    wide::run(|| match group.len() {
         4 => run::<4>(group, b, len, squares),
         3 => run::<3>(group, b, len, squares),
         2 => run::<2>(group, b, len, squares),
         1 => run::<1>(group, b, len, squares),
         _ => {}
-    }
+    })
 }
 
 /// Calls `f(block_values)` for each block of the selected rows, in order; `block_values[s]`
@@ -321,6 +325,7 @@ mod tests {
         let ds = dataset(vec![a, b, c, d, e, f]);
         let complete = [true, true, false, true, false, false];
         check(&ds, Rows::All(n), &complete);
+        super::super::wide::portable(|| check(&ds, Rows::All(n), &complete));
         // Claiming nothing is complete only takes the slower path.
         check(&ds, Rows::All(n), &[false; 6]);
         let subset: Vec<u32> = (0..n as u32).filter(|r| r % 3 != 1).collect();

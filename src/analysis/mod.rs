@@ -16,6 +16,7 @@ pub mod sort;
 pub mod stats;
 pub mod summary;
 pub mod timeseries;
+pub mod wide;
 
 use crate::dataset::{Dataset, NumericSource, SeriesReader};
 

@@ -329,22 +329,37 @@ impl<'a> SeriesReader<'a> {
                 times: cols,
                 range,
             } => {
-                // The first column with a time on the row, as `get` reads it.
-                let mut blocks = Vec::with_capacity(cols.len());
-                for c in cols.into_iter().flatten() {
-                    let Some(b) = times(Some(c)) else {
+                // The first column with a time on the row, as `get` reads it: the first column's
+                // block, its gaps filled from the next columns (read only while gaps remain).
+                let mut cols = cols.into_iter().flatten();
+                let Some(mut t) = cols.next().map_or_else(
+                    || {
+                        let mut b = Block::i64s(n);
+                        b.as_mut_slice().fill(MISSING_TIME);
+                        Some(b)
+                    },
+                    |c| times(Some(c)),
+                ) else {
+                    return false;
+                };
+                for c in cols {
+                    if !t.contains(&MISSING_TIME) {
+                        break;
+                    }
+                    let Some(next) = times(Some(c)) else {
                         return false;
                     };
-                    blocks.push(b);
+                    for (x, &y) in t.as_mut_slice().iter_mut().zip(&next) {
+                        if *x == MISSING_TIME {
+                            *x = y;
+                        }
+                    }
                 }
-                for (k, o) in out.iter_mut().enumerate() {
-                    let t = blocks
-                        .iter()
-                        .filter_map(|b| b.get(k).copied())
-                        .find(|&t| t != MISSING_TIME);
-                    *o = match t {
-                        Some(t) if t >= range.0 && t <= range.1 => clock(hour, t),
-                        _ => f64::NAN,
+                for (o, &t) in out.iter_mut().zip(&t) {
+                    *o = if t != MISSING_TIME && t >= range.0 && t <= range.1 {
+                        clock(hour, t)
+                    } else {
+                        f64::NAN
                     };
                 }
             }
